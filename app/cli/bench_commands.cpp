@@ -1,0 +1,14 @@
+#include "app/cli/bench_common.h"
+
+namespace revup::cli {
+
+void add_bench_commands(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Memory, speed and inversion benchmarks (JSON out)");
+  bench->require_subcommand(1);
+  add_bench_memory(*bench);
+  add_bench_speed(*bench);
+  add_bench_4k(*bench);
+  add_bench_invert(*bench);
+}
+
+}  // namespace revup::cli

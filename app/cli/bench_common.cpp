@@ -1,0 +1,80 @@
+#include "app/cli/bench_common.h"
+
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "core/torch_compat.h"
+
+namespace revup::cli {
+
+void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string& default_json) {
+  o.json = default_json;
+  cmd->add_option("--json", o.json, "Write the results to this JSON file")->capture_default_str();
+  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--input", o.input, "Input shape N C H W")->expected(4)->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+}
+
+nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device) {
+  return {
+      {"device", device.str()},
+      {"threads", torch::get_num_threads()},
+      {"libtorch", compat::torch_version()},
+      {"input", o.input},
+      {"seed", o.seed},
+      {"memory_source", device.is_cpu() ? "RevUp's counting CPU allocator (exact bytes)"
+                                        : "CUDA caching allocator statistics (allocated bytes)"}};
+}
+
+std::string output_stem(const std::string& json_path) {
+  const auto dot = json_path.rfind('.');
+  const auto slash = json_path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return json_path;
+  return json_path.substr(0, dot);
+}
+
+PlotSeries timeline_series(const std::string& name, const StepMeasurement& m) {
+  PlotSeries s{name, {}};
+  for (const auto& e : m.timeline) {
+    s.y.push_back(static_cast<double>(e.live_bytes - m.live_before_bytes) / 1e6);
+  }
+  return s;
+}
+
+nlohmann::json memory_ratios(const nlohmann::json& results) {
+  auto find = [&](const std::string& arch, int depth) -> double {
+    for (const auto& r : results) {
+      if (r["arch"] == arch && r["depth"] == depth) return r["activation_peak_bytes"].get<double>();
+    }
+    return 0;
+  };
+  int lo = 1 << 30, hi = 0;
+  for (const auto& r : results) {
+    lo = std::min(lo, r["depth"].get<int>());
+    hi = std::max(hi, r["depth"].get<int>());
+  }
+  nlohmann::json out;
+  const double ms_lo = find("revup-memsave", lo), ms_hi = find("revup-memsave", hi);
+  const double fixup_hi = find("resnet-fixup", hi);
+  if (ms_lo > 0 && ms_hi > 0) {
+    out["memsave_depth" + std::to_string(hi) + "_over_depth" + std::to_string(lo)] = ms_hi / ms_lo;
+  }
+  if (ms_hi > 0 && fixup_hi > 0) {
+    out["memsave_over_resnet_fixup_depth" + std::to_string(hi)] = ms_hi / fixup_hi;
+  }
+  return out;
+}
+
+bool write_plot(const PlotSpec& spec, const std::string& path) {
+#if REVUP_HAVE_PNG_PLOTS_BOOL
+  write_line_plot_png(spec, path);
+  return true;
+#else
+  (void)spec;
+  std::cerr << "note: " << path << " not written: this build has no PNG plots (no OpenCV)\n";
+  return false;
+#endif
+}
+
+}  // namespace revup::cli

@@ -1,0 +1,37 @@
+#pragma once
+// What the benchmark subcommands share: options, the JSON header, plotting.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "app/cli/commands.h"
+#include "app/cli/step_measurement.h"
+#include "io/plot_png.h"  // plain structs: usable without OpenCV
+
+namespace revup::cli {
+
+struct BenchOptions {
+  std::string device = "cpu";
+  std::string json;
+  std::vector<int64_t> input;
+  uint64_t seed = 0;
+};
+
+void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string& default_json);
+nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device);
+std::string output_stem(const std::string& json_path);  // "out/x.json" -> "out/x"
+
+PlotSeries timeline_series(const std::string& name, const StepMeasurement& m);
+// MemSave depth flatness and MemSave vs ResNet+Fixup at the deepest depth.
+nlohmann::json memory_ratios(const nlohmann::json& results);
+// Writes a PNG when built with plots; otherwise says so on stderr and returns false.
+bool write_plot(const PlotSpec& spec, const std::string& path);
+
+void add_bench_memory(CLI::App& bench);
+void add_bench_speed(CLI::App& bench);
+void add_bench_4k(CLI::App& bench);
+void add_bench_invert(CLI::App& bench);
+
+}  // namespace revup::cli

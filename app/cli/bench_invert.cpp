@@ -1,0 +1,152 @@
+// revup-cli bench invert: how well each block's input is rebuilt from its
+// output with N = 1..100 fixed-point iterations (the paper's Figure 5), and how
+// far MemSave's N = 1 parameter gradients are from exact ones.
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "app/cli/bench_common.h"
+#include "app/cli/run_folder.h"
+
+namespace revup::cli {
+namespace {
+
+double relative(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(1e-30, b.norm().item<double>());
+}
+
+void perturb(Network& net, double std) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->parameters()) p.add_(torch::randn_like(p) * (p.dim() == 0 ? std / 2 : std));
+}
+
+torch::Tensor flat_grads(Network& net, const torch::Tensor& x, const torch::Tensor& y) {
+  net->zero_grad();
+  torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+  std::vector<torch::Tensor> g;
+  for (auto& p : net->parameters()) g.push_back(p.grad().flatten());
+  return torch::cat(g);
+}
+
+}  // namespace
+
+void add_bench_invert(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("invert", "Reconstruction error versus fixed-point iterations");
+  auto o = std::make_shared<BenchOptions>();
+  o->input = {8, 3, 32, 32};
+  add_common_bench_options(cmd, *o, "bench-invert.json");
+  auto depth = std::make_shared<int>(20);
+  auto iterations = std::make_shared<int>(100);
+  auto perturbation = std::make_shared<double>(0.2);
+  auto model_dir = std::make_shared<std::string>();
+  cmd->add_option("--depth", *depth, "CIFAR-style RevUp depth (when no --model)")
+      ->capture_default_str();
+  cmd->add_option("--iterations", *iterations, "Largest N")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--perturb", *perturbation,
+                  "Std of the noise added to Fixup's init (when no --model)")
+      ->capture_default_str();
+  cmd->add_option("--model", *model_dir, "A trained run folder (train-classifier --out)");
+  cmd->callback([=] {
+    const auto device = select_device(o->device);
+    torch::manual_seed(o->seed);
+    Network net{nullptr};
+    if (!model_dir->empty()) {
+      net = load_run_network(*model_dir);
+    } else {
+      ModelConfig c;
+      c.arch = "revup";
+      c.depth = *depth;
+      c.in_channels = o->input[1];
+      net = Network(c);
+      perturb(net, *perturbation);
+    }
+    net->to(device);
+    if (net->config().in_channels != o->input[1]) {
+      throw std::invalid_argument("--input has " + std::to_string(o->input[1]) +
+                                  " channels, the model expects " +
+                                  std::to_string(net->config().in_channels));
+    }
+    const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
+
+    // Per-block reconstruction error along the trajectory x^1 .. x^N.
+    net->eval();
+    torch::NoGradGuard no_grad;
+    nlohmann::json blocks = nlohmann::json::array();
+    PlotSpec plot{"Reconstruction error per block (fixed-point iterations N)",
+                  "block",
+                  "relative l2 error x 1000",
+                  {}};
+    const std::vector<int> shown = {1, 5, 40};
+    std::vector<std::vector<double>> by_n(shown.size());
+    torch::Tensor h = x;
+    for (const auto& stage : net->stages()) {
+      for (const auto& lb : stage) {
+        const auto p = lb.block->step_parameters();
+        const auto out = lb.block->apply(h, p);
+        if (lb.block->invertible()) {
+          std::vector<double> errors;
+          fixed_point_trace(
+              out, [&](const torch::Tensor& v) { return lb.block->branch(v, p); }, *iterations,
+              [&](int, const torch::Tensor& xn) { errors.push_back(relative(xn, h)); });
+          for (size_t k = 0; k < shown.size(); ++k) {
+            if (shown[k] <= *iterations) by_n[k].push_back(1000 * errors[shown[k] - 1]);
+          }
+          blocks.push_back({{"stage", lb.label.stage},
+                            {"block", lb.label.block},
+                            {"relative_l2_error", errors}});
+        }
+        h = out;
+      }
+    }
+    for (size_t k = 0; k < shown.size(); ++k) {
+      if (!by_n[k].empty()) plot.series.push_back({"N = " + std::to_string(shown[k]), by_n[k]});
+    }
+
+    // Gradients of MemSave with N = 1 against exact autograd, same weights.
+    torch::AutoGradMode grad_on(true);
+    auto exact_config = net->config();
+    exact_config.arch = "revup";
+    exact_config.sn.power_iterations = 0;  // identical weights in both runs
+    auto memsave_config = exact_config;
+    memsave_config.arch = "revup-memsave";
+    memsave_config.inverse = FixedPointOptions{};  // N = 1, as training uses
+    Network exact(exact_config), memsave(memsave_config);
+    exact->to(device);
+    memsave->to(device);
+    torch::NoGradGuard copy_guard;
+    auto src = net->named_parameters();
+    for (auto& p : exact->named_parameters()) p.value().copy_(src[p.key()]);
+    for (auto& p : memsave->named_parameters()) p.value().copy_(src[p.key()]);
+    auto srcb = net->named_buffers();
+    for (auto& b : exact->named_buffers()) b.value().copy_(srcb[b.key()]);
+    for (auto& b : memsave->named_buffers()) b.value().copy_(srcb[b.key()]);
+    torch::AutoGradMode grad_again(true);
+    const auto g_exact = flat_grads(exact, x, y);
+    const auto g_memsave = flat_grads(memsave, x, y);
+    const double grad_error = relative(g_memsave, g_exact);
+
+    nlohmann::json report = bench_header(*o, device);
+    report["model"] = model_dir->empty() ? "perturbed Fixup init" : *model_dir;
+    report["config"] = net->config().to_json();
+    report["blocks"] = blocks;
+    report["gradient_relative_error_n1"] = grad_error;
+    report["keys"] = {{"relative_l2_error", "||x_N - x|| / ||x|| for N = 1.. (index N-1)"},
+                      {"gradient_relative_error_n1",
+                       "||g_memsave(N=1) - g_exact|| / ||g_exact||, all parameters"}};
+    write_json(o->json, report);
+    std::printf("%zu invertible blocks; mean relative error N=1: %.2e, N=5: %.2e, N=40: %.2e\n",
+                blocks.size(),
+                by_n[0].empty() ? 0.0 : torch::tensor(by_n[0]).mean().item<double>() / 1000,
+                by_n[1].empty() ? 0.0 : torch::tensor(by_n[1]).mean().item<double>() / 1000,
+                by_n[2].empty() ? 0.0 : torch::tensor(by_n[2]).mean().item<double>() / 1000);
+    std::printf("parameter gradients, MemSave N=1 vs exact: relative error %.3e\n", grad_error);
+    std::cout << "wrote " << o->json;
+    if (write_plot(plot, output_stem(o->json) + ".png"))
+      std::cout << ", " << output_stem(o->json) << ".png";
+    std::cout << "\n";
+  });
+}
+
+}  // namespace revup::cli

@@ -1,0 +1,77 @@
+// revup-cli bench speed: median training-step time per architecture, and its
+// ratio to ResNet+Fixup, measured in the same run.
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "app/cli/bench_common.h"
+#include "app/cli/progress_bar.h"
+
+namespace revup::cli {
+
+void add_bench_speed(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("speed", "Median training-step time per architecture");
+  auto o = std::make_shared<BenchOptions>();
+  o->input = {128, 3, 32, 32};
+  add_common_bench_options(cmd, *o, "bench-speed.json");
+  auto archs = std::make_shared<std::vector<std::string>>(architecture_names());
+  auto depth = std::make_shared<int>(20);
+  auto steps = std::make_shared<int>(5);
+  cmd->add_option("--archs", *archs, "Architectures")->capture_default_str();
+  cmd->add_option("--depth", *depth, "Depth")->capture_default_str();
+  cmd->add_option("--steps", *steps, "Timed steps per architecture (after one warm-up)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->callback([o, archs, depth, steps] {
+    const auto device = select_device(o->device);
+    nlohmann::json results = nlohmann::json::array();
+    ProgressBar bar("bench speed", static_cast<int64_t>(archs->size()) * (*steps + 1));
+    int64_t done = 0;
+    double reference = 0;
+    for (const auto& arch : *archs) {
+      torch::manual_seed(o->seed);
+      ModelConfig c;
+      c.arch = arch;
+      c.depth = *depth;
+      c.in_channels = o->input[1];
+      Network net(c);
+      net->to(device);
+      const auto [x, y] = random_batch(o->input, c.num_classes, device);
+      std::vector<double> times;
+      for (int s = 0; s <= *steps; ++s) {
+        const auto m = measure_training_step(net, x, y, /*record_timeline=*/false);
+        if (s > 0) times.push_back(m.seconds);  // the first step warms caches up
+        bar.update(++done, arch);
+      }
+      const double med = median(times);
+      if (arch == "resnet-fixup") reference = med;
+      results.push_back({{"arch", arch},
+                         {"depth", *depth},
+                         {"median_step_seconds", med},
+                         {"step_seconds", times}});
+    }
+    bar.finish();
+    for (auto& r : results) {
+      if (reference > 0)
+        r["ratio_to_resnet_fixup"] = r["median_step_seconds"].get<double>() / reference;
+      std::printf(
+          "%-18s median %.3f s%s\n", r["arch"].get<std::string>().c_str(),
+          r["median_step_seconds"].get<double>(),
+          r.contains("ratio_to_resnet_fixup")
+              ? ("   x" + std::to_string(r["ratio_to_resnet_fixup"].get<double>()).substr(0, 5) +
+                 " of resnet-fixup")
+                    .c_str()
+              : "");
+    }
+    nlohmann::json report = bench_header(*o, device);
+    report["depth"] = *depth;
+    report["results"] = results;
+    report["keys"] = {
+        {"median_step_seconds", "median wall time of one forward+backward step"},
+        {"ratio_to_resnet_fixup", "median_step_seconds / that of resnet-fixup, same run"}};
+    write_json(o->json, report);
+    std::cout << "wrote " << o->json << "\n";
+  });
+}
+
+}  // namespace revup::cli

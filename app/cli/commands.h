@@ -1,0 +1,20 @@
+#pragma once
+// revup-cli's subcommands. Each add_* registers its options and a callback.
+#include <c10/core/Device.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace revup::cli {
+
+void add_info_command(CLI::App& app);
+void add_bench_commands(CLI::App& app);
+void add_train_classifier_command(CLI::App& app);
+
+// "cpu", "cuda", "cuda:1": a clear error if CUDA is asked for and absent. On CPU
+// it installs the exact allocator-level memory tracking.
+c10::Device select_device(const std::string& name);
+void write_json(const std::string& path, const nlohmann::json& j);
+
+}  // namespace revup::cli

@@ -1,0 +1,36 @@
+// revup-cli: the headless face of RevUp Studio.
+#include <c10/util/Exception.h>
+#include <torch/torch.h>
+
+#include <iostream>
+#include <thread>
+
+#include "app/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"revup-cli: memory-efficient invertible residual networks (RevUp)"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for LibTorch (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  // LibTorch defaults to one thread on Debian's build; use the machine unless told.
+  app.parse_complete_callback([&] {
+    const int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+    torch::set_num_threads(std::max(1, n));
+  });
+  revup::cli::add_info_command(app);
+  revup::cli::add_bench_commands(app);
+  revup::cli::add_train_classifier_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const c10::Error& e) {
+    std::cerr << "revup-cli: error: " << e.what_without_backtrace() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "revup-cli: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

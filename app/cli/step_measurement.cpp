@@ -1,0 +1,62 @@
+#include "app/cli/step_measurement.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/memory_tracker.h"
+
+namespace revup::cli {
+
+StepMeasurement measure_training_step(Network& net, const torch::Tensor& input,
+                                      const torch::Tensor& target, bool record_timeline) {
+  const auto device = input.device();
+  net->train();
+  for (auto& p : net->parameters()) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    p.mutable_grad().zero_();
+  }
+  StepMeasurement m;
+  if (device.is_cuda()) torch::cuda::synchronize();
+  const auto start = std::chrono::steady_clock::now();
+  {
+    MemoryRecording recording(device);
+    m.live_before_bytes = recording.baseline_bytes();
+    const auto loss = torch::nn::functional::cross_entropy(net->forward(input), target);
+    loss.backward();
+    if (device.is_cuda()) torch::cuda::synchronize();
+    m.peak_bytes = MemoryTracker::peak_bytes(device);
+    if (record_timeline) m.timeline = recording.events();
+  }
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.activation_peak_bytes = m.peak_bytes - m.live_before_bytes;
+  return m;
+}
+
+std::pair<torch::Tensor, torch::Tensor> random_batch(const std::vector<int64_t>& shape,
+                                                     int64_t classes, c10::Device device) {
+  auto x = torch::randn(shape, torch::TensorOptions().device(device));
+  auto y = torch::randint(0, classes, {shape[0]},
+                          torch::TensorOptions().device(device).dtype(torch::kLong));
+  return {x, y};
+}
+
+nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_t baseline) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : events) {
+    out.push_back({{"phase", phase_name(e.phase)},
+                   {"stage", e.stage},
+                   {"block", e.block},
+                   {"bytes", e.live_bytes - baseline},
+                   {"seconds", e.seconds}});
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace revup::cli

@@ -1,0 +1,44 @@
+#include "core/atomic_file.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace revup {
+
+void write_atomically(const std::string& path,
+                      const std::function<void(const std::string&)>& write) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error(path + ": cannot write, folder " + dir.string() + " does not exist");
+  }
+  const fs::path temporary =
+      dir / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
+  try {
+    write(temporary.string());
+    fs::rename(temporary, target);
+  } catch (const std::exception& e) {
+    fs::remove(temporary, ec);
+    throw std::runtime_error(path + ": could not be written (" + e.what() + ")");
+  }
+}
+
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
+  write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("write failed (disk full or no permission?)");
+  });
+}
+
+}  // namespace revup

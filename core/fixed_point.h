@@ -1,0 +1,32 @@
+#pragma once
+// Algorithm 1 of the paper: x = y - g(x) by fixed-point iteration from x0 = y.
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace revup {
+
+struct FixedPointOptions {
+  int iterations = 1;        // N: fixed count (paper trains with N = 1) ...
+  double tolerance = 0.0;    // ... or, when > 0, stop once ||x' - x|| / ||x'|| < tolerance
+  int max_iterations = 100;  // cap when a tolerance is given
+};
+
+struct FixedPointResult {
+  torch::Tensor x;
+  int iterations = 0;
+  double relative_change = 0.0;  // ||x_n - x_{n-1}|| / ||x_n|| of the last step
+};
+
+using Branch = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Runs without building a graph. Eq. 4 bounds the error by
+// Lip^n / (1 - Lip) * ||x1 - x0||.
+FixedPointResult fixed_point_inverse(const torch::Tensor& y, const Branch& g,
+                                     const FixedPointOptions& options);
+
+// Calls `each(n, x_n)` after every iteration n = 1..iterations (for error curves).
+void fixed_point_trace(const torch::Tensor& y, const Branch& g, int iterations,
+                       const std::function<void(int, const torch::Tensor&)>& each);
+
+}  // namespace revup

@@ -1,0 +1,107 @@
+#include "core/memory_tracker.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+
+#include "core/torch_compat.h"
+
+namespace revup {
+namespace {
+
+// The size lives in a header in front of the block, so the DataPtr's context can
+// equal its data pointer: oneDNN's raw_allocate() asserts exactly that.
+constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kHeader = kAlignment;
+
+std::atomic<std::int64_t> g_live{0};
+std::atomic<std::int64_t> g_peak{0};
+
+void raise_peak(std::int64_t live) {
+  std::int64_t peak = g_peak.load(std::memory_order_relaxed);
+  while (live > peak && !g_peak.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
+}
+
+void counting_free(void* data) {
+  if (data == nullptr) return;
+  char* block = static_cast<char*>(data) - kHeader;
+  const auto size = *reinterpret_cast<std::int64_t*>(block);
+  g_live.fetch_sub(size, std::memory_order_relaxed);
+  std::free(block);
+}
+
+struct CountingCpuAllocator final : c10::Allocator {
+  c10::DataPtr allocate(size_t n) const override {
+    void* block = nullptr;
+    if (posix_memalign(&block, kAlignment, n + kHeader) != 0 || block == nullptr) {
+      throw std::bad_alloc();
+    }
+    *static_cast<std::int64_t*>(block) = static_cast<std::int64_t>(n);
+    raise_peak(g_live.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed) +
+               static_cast<std::int64_t>(n));
+    void* data = static_cast<char*>(block) + kHeader;
+    return {data, data, &counting_free, c10::Device(c10::DeviceType::CPU)};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return &counting_free; }
+};
+
+CountingCpuAllocator g_allocator;
+std::once_flag g_install_once;
+std::atomic<bool> g_installed{false};
+
+void require_cuda_stats() {
+  if (!compat::cuda_stats_available()) {
+    throw std::runtime_error("memory tracking on CUDA needs a CUDA build of RevUp Studio");
+  }
+}
+
+}  // namespace
+
+void MemoryTracker::install_cpu_tracking() {
+  std::call_once(g_install_once, [] {
+    // Priority above the default (0) so LibTorch's own registration cannot win.
+    c10::SetCPUAllocator(&g_allocator, /*priority=*/100);
+    g_installed = true;
+  });
+}
+
+bool MemoryTracker::cpu_tracking_installed() { return g_installed; }
+
+std::int64_t MemoryTracker::live_bytes(const c10::Device& device) {
+  if (device.is_cpu()) return g_live.load(std::memory_order_relaxed);
+  require_cuda_stats();
+#if defined(REVUP_HAVE_CUDA)
+  return compat::cuda_allocated_current(device.has_index() ? device.index() : 0);
+#else
+  return 0;
+#endif
+}
+
+std::int64_t MemoryTracker::peak_bytes(const c10::Device& device) {
+  if (device.is_cpu()) return g_peak.load(std::memory_order_relaxed);
+  require_cuda_stats();
+#if defined(REVUP_HAVE_CUDA)
+  return compat::cuda_allocated_peak(device.has_index() ? device.index() : 0);
+#else
+  return 0;
+#endif
+}
+
+void MemoryTracker::reset_peak(const c10::Device& device) {
+  if (device.is_cpu()) {
+    g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return;
+  }
+  require_cuda_stats();
+#if defined(REVUP_HAVE_CUDA)
+  compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
+#endif
+}
+
+}  // namespace revup

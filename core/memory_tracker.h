@@ -1,0 +1,29 @@
+#pragma once
+// Exact allocator-level memory accounting (never RSS).
+//
+// On CPU an allocator of our own is installed into LibTorch, so every tensor
+// allocation is counted to the byte. On CUDA the caching allocator's own
+// statistics are read. Both answer the same three questions: how many bytes are
+// live now, the peak since the last reset, and reset the peak.
+#include <c10/core/Device.h>
+
+#include <cstdint>
+
+namespace revup {
+
+class MemoryTracker {
+ public:
+  // Installs the counting CPU allocator (idempotent, thread-safe). Tensors made
+  // before this call are not counted while alive, nor when freed.
+  static void install_cpu_tracking();
+  static bool cpu_tracking_installed();
+
+  // Bytes currently allocated on `device` through LibTorch.
+  static std::int64_t live_bytes(const c10::Device& device);
+  // Peak of live_bytes since the last reset_peak on that device.
+  static std::int64_t peak_bytes(const c10::Device& device);
+  // Sets the peak to the current live value.
+  static void reset_peak(const c10::Device& device);
+};
+
+}  // namespace revup

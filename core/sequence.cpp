@@ -1,0 +1,275 @@
+#include "core/sequence.h"
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "core/memory_timeline.h"
+
+namespace revup {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+std::mutex g_stats_mutex;
+InverseStats g_last_stats;
+
+void mark_backward_when_grad_arrives(const torch::Tensor& input, BlockLabel label) {
+  if (!MemoryTimeline::recording() || !input.requires_grad()) return;
+  // The gradient of a block's input exists once that block's backward is done.
+  input.register_hook([label](const torch::Tensor&) {
+    MemoryTimeline::mark(Phase::kBackward, label.stage, label.block);
+  });
+}
+
+// Forward through blocks with autograd; `mark_forward` is off when recomputing.
+torch::Tensor run_plain(const std::vector<LabeledBlock>& blocks,
+                        const std::vector<TensorVector>& params, torch::Tensor x,
+                        bool mark_forward) {
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    mark_backward_when_grad_arrives(x, blocks[i].label);
+    x = blocks[i].block->apply(x, params[i]);
+    if (mark_forward) {
+      MemoryTimeline::mark(Phase::kForward, blocks[i].label.stage, blocks[i].label.block);
+    }
+  }
+  return x;
+}
+
+// What backward needs besides tensors, carried through the autograd context.
+struct SequencePlan : torch::CustomClassHolder {
+  std::vector<LabeledBlock> blocks;
+  std::vector<size_t> offsets;  // block i's parameters are flat[offsets[i], offsets[i + 1])
+  FixedPointOptions inverse;
+
+  TensorVector slice(const TensorVector& flat, size_t i) const {
+    return TensorVector(flat.begin() + offsets[i], flat.begin() + offsets[i + 1]);
+  }
+};
+
+// MemSave's shared state for one forward: the one activation it keeps. After
+// forward it is the sequence's output; as backward walks back, block i's
+// backward replaces it by block i's (rebuilt or checkpointed) input.
+struct MemSaveTape : torch::CustomClassHolder {
+  std::vector<LabeledBlock> blocks;
+  FixedPointOptions inverse;
+  torch::Tensor activation;
+  int64_t activation_version = 0;
+  int64_t position = -1;  // the block whose output `activation` is
+  InverseStats stats;
+};
+
+template <class T>
+c10::intrusive_ptr<T> holder_from(AutogradContext* ctx, const char* key) {
+  auto it = ctx->saved_data.find(key);
+  if (it == ctx->saved_data.end()) {
+    throw std::runtime_error(
+        "backward through a memory-saving sequence ran twice; its activations are rebuilt "
+        "once and are gone (run forward again)");
+  }
+  return c10::static_intrusive_pointer_cast<T>(it->second.toCapsule());
+}
+
+torch::Tensor take_saved(AutogradContext* ctx, const std::string& key) {
+  auto it = ctx->saved_data.find(key);
+  torch::Tensor t = it->second.toTensor();
+  ctx->saved_data.erase(it);  // release our reference as soon as it is consumed
+  return t;
+}
+
+// Recomputes y = F(x; p) with grad from a detached x and returns dL/dx, dL/dp.
+std::pair<torch::Tensor, TensorVector> block_gradients(const SequenceBlock& block,
+                                                       const torch::Tensor& x,
+                                                       const TensorVector& p,
+                                                       const torch::Tensor& grad_y,
+                                                       bool input_needs_grad) {
+  torch::AutoGradMode enable(true);
+  auto x_leaf = x.detach().requires_grad_(input_needs_grad);
+  TensorVector p_leaf;
+  TensorVector wrt;
+  if (input_needs_grad) wrt.push_back(x_leaf);
+  for (const auto& t : p) {
+    p_leaf.push_back(t.detach().requires_grad_(t.requires_grad()));
+    if (t.requires_grad()) wrt.push_back(p_leaf.back());
+  }
+  const auto y = block.apply(x_leaf, p_leaf);
+  TensorVector grads;
+  if (!wrt.empty()) {
+    grads = torch::autograd::grad({y}, wrt, {grad_y}, /*retain_graph=*/false,
+                                  /*create_graph=*/false, /*allow_unused=*/true);
+  }
+  torch::Tensor grad_x;
+  size_t next = 0;
+  if (input_needs_grad) grad_x = grads[next++];
+  TensorVector grad_p;
+  for (const auto& t : p) grad_p.push_back(t.requires_grad() ? grads[next++] : torch::Tensor());
+  return {grad_x, grad_p};
+}
+
+// One block of a MemSave sequence. One function per block (not one for the
+// whole sequence) so that autograd accumulates each block's parameter
+// gradients as soon as that block is done, instead of holding all of them
+// until the sequence's backward ends. No function keeps its input or output:
+// the chain's only activation lives in the shared tape.
+struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, at::TensorList params,
+                               c10::intrusive_ptr<MemSaveTape> tape, int64_t index) {
+    const auto& [block, label] = tape->blocks[static_cast<size_t>(index)];
+    const TensorVector p(params.begin(), params.end());
+    // A block that is not invertible keeps its input (a checkpoint). Detached:
+    // the alias holds the storage without tying this node to the input's graph.
+    if (!block->invertible()) ctx->saved_data["input"] = x.detach();
+    auto y = block->apply(x, p);
+    tape->activation = y.detach();  // replaces the previous block's output
+    tape->activation_version = y._version();
+    tape->position = index;
+    // Parameters are inputs (weights, not activations): cheap, and no cycle.
+    ctx->save_for_backward(p);
+    ctx->saved_data["tape"] = c10::IValue::make_capsule(tape);
+    ctx->saved_data["index"] = index;
+    MemoryTimeline::mark(Phase::kForward, label.stage, label.block);
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto tape = holder_from<MemSaveTape>(ctx, "tape");
+    ctx->saved_data.erase("tape");
+    const int64_t index = ctx->saved_data["index"].toInt();
+    if (tape->position != index) {
+      throw std::runtime_error("memory-saving backward reached block " + std::to_string(index) +
+                               " while holding the "
+                               "output of block " +
+                               std::to_string(tape->position) +
+                               ": only the sequence's final output may be used in the loss");
+    }
+    torch::Tensor y = std::move(tape->activation);
+    if (y._version() != tape->activation_version) {
+      throw std::runtime_error(
+          "the output of a memory-saving sequence was modified in place after forward; its "
+          "activations can no longer be rebuilt (use an out-of-place op after the sequence)");
+    }
+    const auto& [block, label] = tape->blocks[static_cast<size_t>(index)];
+    const TensorVector p = ctx->get_saved_variables();
+    torch::Tensor x;
+    if (block->invertible()) {
+      FixedPointResult inverse = fixed_point_inverse(
+          y, [&](const torch::Tensor& v) { return block->branch(v, p); }, tape->inverse);
+      x = std::move(inverse.x);
+      ++tape->stats.blocks;
+      tape->stats.max_iterations = std::max(tape->stats.max_iterations, inverse.iterations);
+      tape->stats.max_relative_change =
+          std::max(tape->stats.max_relative_change, inverse.relative_change);
+    } else {
+      x = take_saved(ctx, "input");
+    }
+    y = torch::Tensor();
+    auto [grad_x, grad_p] =
+        block_gradients(*block, x, p, grad_outputs[0], ctx->needs_input_grad(0));
+    if (index > 0) {
+      tape->activation = x;
+      tape->activation_version = x._version();
+    } else {
+      std::lock_guard<std::mutex> lock(g_stats_mutex);
+      g_last_stats = tape->stats;
+    }
+    tape->position = index - 1;
+    x = torch::Tensor();
+    MemoryTimeline::mark(Phase::kBackward, label.stage, label.block);
+
+    variable_list result;
+    result.reserve(2 + grad_p.size() + 2);
+    result.push_back(grad_x);
+    for (auto& g : grad_p) result.push_back(std::move(g));
+    result.emplace_back();  // tape
+    result.emplace_back();  // index
+    return result;
+  }
+};
+
+struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, at::TensorList flat,
+                               c10::intrusive_ptr<SequencePlan> plan) {
+    const TensorVector params(flat.begin(), flat.end());
+    TensorVector to_save = params;
+    to_save.push_back(x);
+    ctx->save_for_backward(to_save);
+    ctx->saved_data["plan"] = c10::IValue::make_capsule(plan);
+    std::vector<TensorVector> per_block;
+    for (size_t i = 0; i < plan->blocks.size(); ++i) per_block.push_back(plan->slice(params, i));
+    return run_plain(plan->blocks, per_block, x, /*mark_forward=*/true);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto plan = holder_from<SequencePlan>(ctx, "plan");
+    ctx->saved_data.erase("plan");
+    TensorVector saved = ctx->get_saved_variables();
+    const torch::Tensor x = saved.back();
+    saved.pop_back();
+
+    torch::AutoGradMode enable(true);
+    const bool input_needs_grad = ctx->needs_input_grad(0);
+    auto x_leaf = x.detach().requires_grad_(input_needs_grad);
+    TensorVector leaves;
+    TensorVector wrt;
+    if (input_needs_grad) wrt.push_back(x_leaf);
+    for (const auto& t : saved) {
+      leaves.push_back(t.detach().requires_grad_(t.requires_grad()));
+      if (t.requires_grad()) wrt.push_back(leaves.back());
+    }
+    std::vector<TensorVector> per_block;
+    for (size_t i = 0; i < plan->blocks.size(); ++i) per_block.push_back(plan->slice(leaves, i));
+    const auto y = run_plain(plan->blocks, per_block, x_leaf, /*mark_forward=*/false);
+    const auto grads = torch::autograd::grad({y}, wrt, {grad_outputs[0]}, false, false, true);
+
+    variable_list result(1 + saved.size() + 1);
+    size_t next = 0;
+    if (input_needs_grad) result[0] = grads[next++];
+    for (size_t k = 0; k < saved.size(); ++k) {
+      if (saved[k].requires_grad()) result[1 + k] = grads[next++];
+    }
+    return result;
+  }
+};
+
+}  // namespace
+
+torch::Tensor run_sequence(const std::vector<LabeledBlock>& blocks, const torch::Tensor& x,
+                           const SequenceOptions& options) {
+  std::vector<TensorVector> per_block;
+  per_block.reserve(blocks.size());
+  for (const auto& b : blocks) per_block.push_back(b.block->step_parameters());
+
+  const bool needs_graph = torch::GradMode::is_enabled();
+  if (options.mode == SequenceMode::kPlain || !needs_graph) {
+    return run_plain(blocks, per_block, x, /*mark_forward=*/true);
+  }
+  if (options.mode == SequenceMode::kMemSave) {
+    auto tape = c10::make_intrusive<MemSaveTape>();
+    tape->blocks = blocks;
+    tape->inverse = options.inverse;
+    torch::Tensor h = x;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      h = MemSaveBlockFunction::apply(h, at::TensorList(per_block[i]), tape,
+                                      static_cast<int64_t>(i));
+    }
+    return h;
+  }
+  auto plan = c10::make_intrusive<SequencePlan>();
+  plan->blocks = blocks;
+  plan->inverse = options.inverse;
+  TensorVector flat;
+  plan->offsets.push_back(0);
+  for (const auto& p : per_block) {
+    flat.insert(flat.end(), p.begin(), p.end());
+    plan->offsets.push_back(flat.size());
+  }
+  return CheckpointFunction::apply(x, at::TensorList(flat), plan);
+}
+
+InverseStats last_inverse_stats() {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  return g_last_stats;
+}
+
+}  // namespace revup

@@ -1,0 +1,181 @@
+#include "core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "core/memory_tracker.h"
+
+namespace revup {
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+
+torch::optim::SGDOptions sgd_options(const TrainerOptions& o, double lr) {
+  return torch::optim::SGDOptions(lr).momentum(o.momentum).weight_decay(o.weight_decay);
+}
+}  // namespace
+
+Trainer::Trainer(TrainableModel model, LossFunction loss, TrainerOptions options)
+    : model_(std::move(model)), loss_(std::move(loss)), options_(std::move(options)) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model_.weights, std::make_unique<torch::optim::SGDOptions>(
+                                          sgd_options(options_, options_.lr)));
+  if (!model_.scalars.empty()) {
+    groups.emplace_back(model_.scalars, std::make_unique<torch::optim::SGDOptions>(sgd_options(
+                                            options_, options_.lr * options_.scalar_lr_factor)));
+  }
+  optimizer_ =
+      std::make_unique<torch::optim::SGD>(std::move(groups), sgd_options(options_, options_.lr));
+}
+
+double Trainer::lr_for_epoch(int epoch) const {
+  switch (options_.schedule) {
+    case LrSchedule::kConstant:
+      return options_.lr;
+    case LrSchedule::kStep: {
+      double lr = options_.lr;
+      for (int m : options_.milestones) {
+        if (epoch >= m) lr *= options_.gamma;
+      }
+      return lr;
+    }
+    case LrSchedule::kCosine:
+      return 0.5 * options_.lr * (1.0 + std::cos(kPi * epoch / std::max(1, options_.epochs)));
+  }
+  return options_.lr;
+}
+
+void Trainer::set_lr(double lr) {
+  auto& groups = optimizer_->param_groups();
+  static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(lr);
+  if (groups.size() > 1) {
+    static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(lr * options_.scalar_lr_factor);
+  }
+}
+
+std::vector<size_t> Trainer::epoch_order(size_t n) const {
+  // The order depends only on (seed, epoch): a resumed run sees the same batches.
+  auto gen = at::detail::createCPUGenerator(options_.seed * 1000003ULL + epoch_);
+  const auto perm = torch::randperm(static_cast<int64_t>(n), gen, torch::kLong);
+  std::vector<size_t> order(n);
+  const auto* p = perm.data_ptr<int64_t>();
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<size_t>(p[i]);
+  return order;
+}
+
+bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
+  using clock = std::chrono::steady_clock;
+  if (train.size() == 0) throw std::runtime_error("the training set is empty");
+  const auto epoch_start = clock::now();
+  const double lr = lr_for_epoch(epoch_);
+  set_lr(lr);
+  model_.module->train();
+  torch::manual_seed(options_.seed + 7919ULL * epoch_);  // dropout-free, but augmentations may draw
+
+  const auto order = epoch_order(train.size());
+  const auto batch = static_cast<size_t>(std::max<int64_t>(1, options_.batch_size));
+  int64_t steps = static_cast<int64_t>((order.size() + batch - 1) / batch);
+  if (options_.steps_per_epoch > 0) steps = std::min(steps, options_.steps_per_epoch);
+
+  report = EpochReport{};
+  report.epoch = epoch_ + 1;
+  double loss_sum = 0;
+  for (int64_t s = 0; s < steps; ++s) {
+    for (auto* o : observers_) {
+      if (o->cancel_requested()) return false;
+    }
+    const auto step_start = clock::now();
+    const size_t begin = static_cast<size_t>(s) * batch;
+    const std::vector<size_t> idx(order.begin() + begin,
+                                  order.begin() + std::min(order.size(), begin + batch));
+    auto example = collate(train, idx);
+    const auto input = example.input.to(options_.device);
+    const auto target = example.target.to(options_.device);
+
+    MemoryTracker::reset_peak(options_.device);
+    double loss_value = 0;
+    {
+      std::unique_ptr<MemoryRecording> recording;
+      if (options_.record_memory) {
+        recording =
+            std::make_unique<MemoryRecording>(options_.device, [this](const MemoryEvent& e) {
+              for (auto* o : observers_) o->on_memory(e);
+            });
+      }
+      optimizer_->zero_grad();
+      auto loss = loss_(model_.forward(input), target);
+      loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        throw std::runtime_error("the loss became " + std::to_string(loss_value) + " at epoch " +
+                                 std::to_string(epoch_ + 1) + ", step " + std::to_string(s + 1) +
+                                 " (lower the learning rate, or check the data for NaN/Inf)");
+      }
+      loss.backward();
+      optimizer_->step();
+    }
+    StepReport step;
+    step.epoch = epoch_ + 1;
+    step.step = s + 1;
+    step.steps_in_epoch = steps;
+    step.loss = loss_value;
+    step.lr = lr;
+    step.seconds = std::chrono::duration<double>(clock::now() - step_start).count();
+    step.peak_bytes = MemoryTracker::peak_bytes(options_.device);
+    report.peak_bytes = std::max(report.peak_bytes, step.peak_bytes);
+    loss_sum += loss_value;
+    for (auto* o : observers_) o->on_step(step);
+  }
+  report.train_loss = loss_sum / static_cast<double>(steps);
+  ++epoch_;
+  if (evaluation_) {
+    model_.module->eval();
+    torch::NoGradGuard no_grad;
+    report.metrics = evaluation_();
+  }
+  report.seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
+  for (auto* o : observers_) o->on_epoch(report);
+  return true;
+}
+
+bool Trainer::fit(const Dataset& train) {
+  while (epoch_ < options_.epochs) {
+    EpochReport report;
+    if (!train_epoch(train, report)) return false;
+  }
+  return true;
+}
+
+void Trainer::save_checkpoint(const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive, optimizer_archive;
+  model_.module->save(model_archive);
+  optimizer_->save(optimizer_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("epoch", torch::tensor(static_cast<int64_t>(epoch_)));
+  archive.write("seed", torch::tensor(static_cast<int64_t>(options_.seed)));
+  save_archive_atomically(archive, path);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": checkpoint not found");
+  try {
+    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+    archive.load_from(path);
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    torch::Tensor epoch;
+    archive.read("epoch", epoch);
+    model_.module->load(model_archive);
+    optimizer_->load(optimizer_archive);
+    epoch_ = static_cast<int>(epoch.item<int64_t>());
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable RevUp checkpoint (" +
+                             std::string(e.what_without_backtrace()) + ")");
+  }
+}
+
+}  // namespace revup

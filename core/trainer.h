@@ -1,0 +1,112 @@
+#pragma once
+// A generic training loop: any module, any Dataset, any loss. SGD with momentum
+// and weight decay; Fixup's scalars in their own parameter group at lr/10; step
+// or cosine schedule; seeded and reproducible; exact resume at epoch boundaries.
+// Progress, metrics and memory leave through TrainObserver, so the CLI and the
+// GUI show the same training without the core knowing either.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dataset.h"
+#include "core/memory_timeline.h"
+
+namespace revup {
+
+enum class LrSchedule { kConstant, kStep, kCosine };
+
+struct TrainerOptions {
+  int epochs = 1;
+  int64_t batch_size = 128;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  double scalar_lr_factor = 0.1;  // Fixup: biases and scales at lr/10
+  LrSchedule schedule = LrSchedule::kStep;
+  std::vector<int> milestones;  // epochs where kStep multiplies lr by gamma
+  double gamma = 0.1;
+  uint64_t seed = 0;
+  int64_t steps_per_epoch = 0;  // 0: the whole dataset each epoch
+  bool record_memory = false;   // per-block timeline of every step, to observers
+  c10::Device device = torch::kCPU;
+};
+
+struct StepReport {
+  int epoch = 0;
+  int64_t step = 0;  // within the epoch, 1-based
+  int64_t steps_in_epoch = 0;
+  double loss = 0.0;
+  double lr = 0.0;
+  double seconds = 0.0;         // this step
+  std::int64_t peak_bytes = 0;  // allocator peak during this step
+};
+
+struct EpochReport {
+  int epoch = 0;  // 1-based
+  double train_loss = 0.0;
+  double seconds = 0.0;
+  std::int64_t peak_bytes = 0;
+  std::map<std::string, double> metrics;  // from the evaluation callback
+};
+
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void on_step(const StepReport&) {}
+  virtual void on_epoch(const EpochReport&) {}
+  virtual void on_memory(const MemoryEvent&) {}
+  // Polled between steps: true stops training after the current step.
+  virtual bool cancel_requested() { return false; }
+};
+
+// What the trainer needs from a model.
+struct TrainableModel {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  std::vector<torch::Tensor> weights;  // full learning rate
+  std::vector<torch::Tensor> scalars;  // scalar_lr_factor x learning rate
+};
+
+using LossFunction = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+using Evaluation = std::function<std::map<std::string, double>()>;
+
+class Trainer {
+ public:
+  Trainer(TrainableModel model, LossFunction loss, TrainerOptions options);
+
+  void add_observer(TrainObserver* observer) { observers_.push_back(observer); }
+  void set_evaluation(Evaluation evaluation) { evaluation_ = std::move(evaluation); }
+
+  // Trains from the current epoch to options.epochs. Returns false if cancelled.
+  bool fit(const Dataset& train);
+  // One epoch; false if cancelled part-way.
+  bool train_epoch(const Dataset& train, EpochReport& report);
+
+  int completed_epochs() const { return epoch_; }
+  double lr_for_epoch(int epoch) const;  // epoch is 0-based
+
+  // Model, optimizer state and progress: resuming reproduces the run exactly.
+  void save_checkpoint(const std::string& path);
+  void load_checkpoint(const std::string& path);
+
+  const TrainerOptions& options() const { return options_; }
+
+ private:
+  void set_lr(double lr);
+  std::vector<size_t> epoch_order(size_t n) const;
+
+  TrainableModel model_;
+  LossFunction loss_;
+  TrainerOptions options_;
+  std::unique_ptr<torch::optim::SGD> optimizer_;
+  Evaluation evaluation_;
+  std::vector<TrainObserver*> observers_;
+  int epoch_ = 0;
+};
+
+}  // namespace revup

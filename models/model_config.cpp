@@ -1,0 +1,119 @@
+#include "models/model_config.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace revup {
+namespace {
+bool is_imagenet_depth(int d) { return d == 18 || d == 34 || d == 50 || d == 101; }
+}  // namespace
+
+std::string ModelConfig::resolved_style() const {
+  if (style == "cifar" || style == "imagenet") return style;
+  if (style != "auto")
+    throw std::invalid_argument("unknown style '" + style + "' (cifar, imagenet)");
+  return is_imagenet_depth(depth) ? "imagenet" : "cifar";
+}
+
+std::vector<int> ModelConfig::blocks_per_stage() const {
+  if (resolved_style() == "cifar") {
+    if (depth < 8 || (depth - 2) % 6 != 0) {
+      throw std::invalid_argument("CIFAR-style depth must be 6n+2 (20, 32, 56, 110), got " +
+                                  std::to_string(depth));
+    }
+    const int n = (depth - 2) / 6;
+    return {n, n, n};
+  }
+  switch (depth) {
+    case 18:
+      return {2, 2, 2, 2};
+    case 34:
+      return {3, 4, 6, 3};
+    case 50:
+      return {3, 4, 6, 3};
+    case 101:
+      return {3, 4, 23, 3};
+    default:
+      throw std::invalid_argument("ImageNet-style depth must be 18, 34, 50 or 101, got " +
+                                  std::to_string(depth));
+  }
+}
+
+bool ModelConfig::bottleneck() const { return resolved_style() == "imagenet" && depth >= 50; }
+
+std::vector<int64_t> ModelConfig::resolved_widths() const {
+  const auto stages = blocks_per_stage().size();
+  std::vector<int64_t> w = widths;
+  if (w.empty()) {
+    w = resolved_style() == "cifar" ? std::vector<int64_t>{16, 32, 64}
+                                    : std::vector<int64_t>{64, 128, 256, 512};
+  }
+  if (w.size() != stages) {
+    throw std::invalid_argument("widths needs " + std::to_string(stages) + " entries");
+  }
+  if (bottleneck()) {
+    for (auto& x : w) x *= 4;  // bottleneck stages output 4x their inner width
+  }
+  return w;
+}
+
+void ModelConfig::validate() const {
+  const auto& names = architecture_names();
+  if (std::find(names.begin(), names.end(), arch) == names.end()) {
+    throw std::invalid_argument(
+        "unknown architecture '" + arch +
+        "' (resnet, resnet-fixup, resnet-fixup-ckpt, revup, revup-memsave)");
+  }
+  resolved_widths();
+  if (in_channels < 1 || num_classes < 1)
+    throw std::invalid_argument("channels and classes must be >= 1");
+  if (injective_stem && (!is_revup() || resolved_style() != "cifar")) {
+    throw std::invalid_argument("the injective stem is for CIFAR-style RevUp networks");
+  }
+  if (sn.coeff <= 0 || sn.coeff >= 1) throw std::invalid_argument("c must lie in (0, 1)");
+  if (sn.power_iterations < 0 || inverse.iterations < 0)
+    throw std::invalid_argument("iterations must be >= 0");
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  return {{"arch", arch},
+          {"depth", depth},
+          {"style", resolved_style()},
+          {"in_channels", in_channels},
+          {"num_classes", num_classes},
+          {"widths", widths},
+          {"injective_stem", injective_stem},
+          {"spectral_norm",
+           {{"coeff", sn.coeff}, {"power_iterations", sn.power_iterations}, {"grid", sn.grid}}},
+          {"fixed_point",
+           {{"iterations", inverse.iterations},
+            {"tolerance", inverse.tolerance},
+            {"max_iterations", inverse.max_iterations}}}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  c.arch = j.value("arch", c.arch);
+  c.depth = j.value("depth", c.depth);
+  c.style = j.value("style", c.style);
+  c.in_channels = j.value("in_channels", c.in_channels);
+  c.num_classes = j.value("num_classes", c.num_classes);
+  c.widths = j.value("widths", c.widths);
+  c.injective_stem = j.value("injective_stem", c.injective_stem);
+  if (j.contains("spectral_norm")) {
+    const auto& s = j["spectral_norm"];
+    c.sn.coeff = s.value("coeff", c.sn.coeff);
+    c.sn.power_iterations = s.value("power_iterations", c.sn.power_iterations);
+    c.sn.grid = s.value("grid", c.sn.grid);
+  }
+  if (j.contains("fixed_point")) {
+    const auto& f = j["fixed_point"];
+    c.inverse.iterations = f.value("iterations", c.inverse.iterations);
+    c.inverse.tolerance = f.value("tolerance", c.inverse.tolerance);
+    c.inverse.max_iterations = f.value("max_iterations", c.inverse.max_iterations);
+  }
+  c.validate();
+  return c;
+}
+
+}  // namespace revup

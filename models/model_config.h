@@ -1,0 +1,45 @@
+#pragma once
+// A network described by a small JSON config, so a model can be rebuilt (and
+// exported) from its own description.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/fixed_point.h"
+#include "core/spectral_norm.h"
+
+namespace revup {
+
+// The five architectures compared throughout the paper.
+inline const std::vector<std::string>& architecture_names() {
+  static const std::vector<std::string> names = {"resnet", "resnet-fixup", "resnet-fixup-ckpt",
+                                                 "revup", "revup-memsave"};
+  return names;
+}
+
+struct ModelConfig {
+  std::string arch = "revup-memsave";
+  int depth = 20;
+  std::string style = "auto";  // "cifar" (6n+2, 3 stages) or "imagenet" (18/34/50/101)
+  int64_t in_channels = 3;
+  int64_t num_classes = 10;
+  std::vector<int64_t> widths;  // per stage; empty = the paper's (16/32/64 or 64..512)
+  bool injective_stem = false;  // paper 3.1: zero-pad 3 -> width instead of the first conv
+  SpectralNormOptions sn;
+  FixedPointOptions inverse;
+
+  // Resolved views (throw std::invalid_argument on a bad config).
+  std::string resolved_style() const;
+  std::vector<int> blocks_per_stage() const;
+  bool bottleneck() const;
+  std::vector<int64_t> resolved_widths() const;  // output channels per stage
+  bool is_revup() const { return arch.rfind("revup", 0) == 0; }
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static ModelConfig from_json(const nlohmann::json& j);
+};
+
+}  // namespace revup

@@ -1,0 +1,109 @@
+#include "models/network.h"
+
+#include <string>
+
+#include "models/stem.h"
+
+namespace revup {
+
+NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const bool revup = config_.is_revup();
+  const bool batch_norm = config_.arch == "resnet";
+  const auto kind = config_.bottleneck() ? BlockKind::kBottleneck : BlockKind::kBasic;
+  const auto counts = config_.blocks_per_stage();
+  const auto widths = config_.resolved_widths();
+  const bool cifar = config_.resolved_style() == "cifar";
+  int total_blocks = 0;
+  for (int n : counts) total_blocks += n;
+
+  const int64_t stem_width = cifar ? widths[0] : 64;
+  const auto stem_kind = config_.injective_stem ? StemKind::kInjective
+                                                : (cifar ? StemKind::kCifar : StemKind::kImageNet);
+  auto stem = register_module(
+      "stem", StemBlock(stem_kind, batch_norm ? StemNorm::kBatchNorm : StemNorm::kFixupBias,
+                        config_.in_channels, stem_width));
+  stages_.push_back({{stem, {0, 0}}});
+
+  int64_t channels = stem_width;
+  for (size_t s = 0; s < counts.size(); ++s) {
+    std::vector<LabeledBlock> stage;
+    for (int b = 0; b < counts[s]; ++b) {
+      BranchShape shape{kind, channels, widths[s] / (kind == BlockKind::kBottleneck ? 4 : 1),
+                        widths[s], (b == 0 && s > 0) ? 2 : 1};
+      if (shape.kind == BlockKind::kBasic) shape.mid = shape.out;
+      const std::string name = "stage" + std::to_string(s + 1) + "_block" + std::to_string(b);
+      const BlockLabel label{static_cast<int>(s) + 1, b};
+      const bool shape_changes = shape.stride != 1 || shape.in != shape.out;
+      if (revup && !shape_changes) {
+        auto block = register_module(name, RevUpBlock(kind, channels, total_blocks, config_.sn));
+        invertible_.push_back(RevUpBlock(block));
+        stage.push_back({block, label});
+      } else if (batch_norm) {
+        stage.push_back({register_module(name, BatchNormBlock(shape)), label});
+      } else {
+        stage.push_back(
+            {register_module(name, FixupBlock(shape, total_blocks, /*pre_activation=*/revup)),
+             label});
+      }
+      channels = shape.out;
+    }
+    stages_.push_back(std::move(stage));
+  }
+  fc_ = register_module("fc", torch::nn::Linear(channels, config_.num_classes));
+  if (!batch_norm) {
+    torch::NoGradGuard no_grad;
+    fc_->weight.zero_();
+    fc_->bias.zero_();
+  }
+}
+
+SequenceMode NetworkImpl::sequence_mode() const {
+  if (config_.arch == "revup-memsave") return SequenceMode::kMemSave;
+  if (config_.arch == "resnet-fixup-ckpt") return SequenceMode::kCheckpoint;
+  return SequenceMode::kPlain;
+}
+
+torch::Tensor NetworkImpl::features(const torch::Tensor& x) {
+  SequenceOptions options{sequence_mode(), config_.inverse};
+  if (options.mode == SequenceMode::kCheckpoint) {
+    // Per-stage checkpointing: each stage keeps only its input.
+    torch::Tensor h = x;
+    for (const auto& stage : stages_) h = run_sequence(stage, h, options);
+    return h;
+  }
+  std::vector<LabeledBlock> all;
+  for (const auto& stage : stages_) all.insert(all.end(), stage.begin(), stage.end());
+  return run_sequence(all, x, options);
+}
+
+torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
+  const auto f = features(x);
+  return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
+}
+
+std::vector<RevUpBlock> NetworkImpl::invertible_blocks() const { return invertible_; }
+
+int NetworkImpl::residual_block_count() const {
+  int n = 0;
+  for (size_t s = 1; s < stages_.size(); ++s) n += static_cast<int>(stages_[s].size());
+  return n;
+}
+
+std::vector<torch::Tensor> NetworkImpl::scalar_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : parameters()) {
+    if (p.dim() == 0) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> NetworkImpl::weight_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : parameters()) {
+    if (p.dim() != 0) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace revup

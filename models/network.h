@@ -1,0 +1,42 @@
+#pragma once
+// A residual classifier built from a ModelConfig: stem, residual stages, head.
+// The same class builds RevUp (with or without MemSave) and the baselines, so
+// every comparison changes exactly one thing.
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/sequence.h"
+#include "models/model_config.h"
+#include "models/revup_block.h"
+
+namespace revup {
+
+struct NetworkImpl : torch::nn::Module {
+  explicit NetworkImpl(ModelConfig config);
+
+  torch::Tensor forward(const torch::Tensor& x);
+  // The last stage's feature map (before pooling).
+  torch::Tensor features(const torch::Tensor& x);
+
+  // Stage 0 is the stem; stages 1.. hold the residual blocks.
+  const std::vector<std::vector<LabeledBlock>>& stages() const { return stages_; }
+  std::vector<RevUpBlock> invertible_blocks() const;
+  int residual_block_count() const;
+
+  // Fixup trains its scalar biases and scales at lr/10: split them out.
+  std::vector<torch::Tensor> scalar_parameters() const;
+  std::vector<torch::Tensor> weight_parameters() const;
+
+  SequenceMode sequence_mode() const;
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  ModelConfig config_;
+  std::vector<std::vector<LabeledBlock>> stages_;
+  std::vector<RevUpBlock> invertible_;
+  torch::nn::Linear fc_{nullptr};
+};
+TORCH_MODULE(Network);
+
+}  // namespace revup

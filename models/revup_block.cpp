@@ -1,0 +1,152 @@
+#include "models/revup_block.h"
+
+#include <string>
+
+#include "core/torch_compat.h"
+
+namespace revup {
+
+// ---- RevUpBlock ------------------------------------------------------------
+
+RevUpBlockImpl::RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_blocks,
+                               SpectralNormOptions sn) {
+  shape.kind = kind;
+  shape.in = shape.out = channels;
+  shape.mid = kind == BlockKind::kBasic ? channels : channels / 4;
+  const auto ch = shape.channels();
+  const auto k = shape.kernels();
+  TensorVector raw;
+  for (int j = 0; j < shape.convs(); ++j) {
+    convs.push_back(register_module("conv" + std::to_string(j + 1),
+                                    SpectralNormConv2d(ch[j], ch[j + 1], k[j], sn)));
+    raw.push_back(convs.back()->weight);
+  }
+  scalars = register_fixup_scalars(*this, shape.convs());
+  fixup_init(raw, total_blocks);
+  for (auto& c : convs) c->power_iterate(sn.warmup_iterations);
+}
+
+// Parameters: raw weights w_1..w_m, Fixup scalars, then the probes u_1..u_m.
+// Each use normalizes w_j / divisor(w_j, u_j) afresh, so nothing weight-sized
+// per block outlives the block's own computation.
+TensorVector RevUpBlockImpl::step_parameters() {
+  TensorVector p;
+  for (auto& c : convs) {
+    c->step();
+    p.push_back(c->weight);
+  }
+  p.insert(p.end(), scalars.begin(), scalars.end());
+  for (auto& c : convs) p.push_back(c->probe);
+  return p;
+}
+
+torch::Tensor RevUpBlockImpl::branch(const torch::Tensor& x, const TensorVector& p) const {
+  const size_t m = convs.size();
+  TensorVector q(p.begin(), p.end() - static_cast<std::ptrdiff_t>(m));
+  const auto& scale = q.back();
+  for (size_t j = 0; j < m; ++j) {
+    // Fixup's scale multiplies the last conv: normalize the two jointly.
+    const auto gain = j + 1 == m ? scale : torch::Tensor();
+    q[j] = p[j] / convs[j]->divisor(p[j], p[q.size() + j], gain);
+  }
+  return fixup_branch(shape, torch::relu(x), q);
+}
+
+torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
+  return x + branch(x, p);
+}
+
+double RevUpBlockImpl::lipschitz_bound() {
+  torch::NoGradGuard no_grad;
+  const auto& scale = scalars.back();
+  double bound = std::abs(scale.item<double>());
+  for (size_t j = 0; j < convs.size(); ++j) {
+    const auto gain = j + 1 == convs.size() ? scale : torch::Tensor();
+    bound *= convs[j]->sigma_bound() /
+             convs[j]->divisor(convs[j]->weight, convs[j]->probe, gain).item<double>();
+  }
+  return bound;
+}
+
+// ---- FixupBlock ------------------------------------------------------------
+
+FixupBlockImpl::FixupBlockImpl(BranchShape s, int64_t total_blocks, bool pre_act)
+    : shape(s), pre_activation(pre_act), has_projection(s.stride != 1 || s.in != s.out) {
+  const auto ch = shape.channels();
+  const auto k = shape.kernels();
+  for (int j = 0; j < shape.convs(); ++j) {
+    weights.push_back(register_parameter("conv" + std::to_string(j + 1) + "_weight",
+                                         torch::empty({ch[j + 1], ch[j], k[j], k[j]})));
+  }
+  fixup_init(weights, total_blocks);
+  if (has_projection) {
+    auto w = register_parameter("shortcut_weight", torch::empty({shape.out, shape.in, 1, 1}));
+    torch::NoGradGuard no_grad;
+    compat::kaiming_normal_fan_out(w);  // Fixup leaves the shortcut unscaled
+    weights.push_back(w);
+  }
+  scalars = register_fixup_scalars(*this, shape.convs());
+}
+
+TensorVector FixupBlockImpl::step_parameters() {
+  TensorVector p(weights.begin(), weights.begin() + shape.convs());
+  p.insert(p.end(), scalars.begin(), scalars.end());
+  if (has_projection) p.push_back(weights.back());
+  return p;
+}
+
+torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
+  const auto identity = has_projection ? torch::conv2d(x, p.back(), {}, shape.stride) : x;
+  const auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p) + identity;
+  return pre_activation ? out : torch::relu(out);
+}
+
+// ---- BatchNormBlock --------------------------------------------------------
+
+BatchNormBlockImpl::BatchNormBlockImpl(BranchShape s)
+    : shape(s), has_projection(s.stride != 1 || s.in != s.out) {
+  const auto ch = shape.channels();
+  const auto k = shape.kernels();
+  const int n = shape.convs() + (has_projection ? 1 : 0);
+  for (int j = 0; j < n; ++j) {
+    const bool proj = j == shape.convs();
+    const int64_t in = proj ? shape.in : ch[j], out = proj ? shape.out : ch[j + 1];
+    const int64_t kernel = proj ? 1 : k[j], stride = proj ? shape.stride : shape.stride_of(j);
+    auto opts =
+        torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false);
+    convs.push_back(register_module("conv" + std::to_string(j + 1), torch::nn::Conv2d(opts)));
+    torch::NoGradGuard no_grad;
+    compat::kaiming_normal_fan_out(convs.back()->weight);
+    norms.push_back(register_module("bn" + std::to_string(j + 1), torch::nn::BatchNorm2d(out)));
+  }
+}
+
+TensorVector BatchNormBlockImpl::step_parameters() {
+  TensorVector p;
+  for (size_t j = 0; j < convs.size(); ++j) {
+    p.push_back(convs[j]->weight);
+    p.push_back(norms[j]->weight);
+    p.push_back(norms[j]->bias);
+  }
+  return p;
+}
+
+torch::Tensor BatchNormBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
+  auto conv_bn = [&](int j, const torch::Tensor& in) {
+    const bool proj = j == shape.convs();
+    const int64_t kernel = p[3 * j].size(-1);
+    auto h = torch::conv2d(in, p[3 * j], {}, proj ? shape.stride : shape.stride_of(j), kernel / 2);
+    const auto& bn = norms[j];
+    return torch::batch_norm(h, p[3 * j + 1], p[3 * j + 2], bn->running_mean, bn->running_var,
+                             is_training(), bn->options.momentum().value(), bn->options.eps(),
+                             /*cudnn_enabled=*/true);
+  };
+  torch::Tensor h = x;
+  for (int j = 0; j < shape.convs(); ++j) {
+    h = conv_bn(j, h);
+    if (j + 1 < shape.convs()) h = torch::relu(h);
+  }
+  return torch::relu(h + (has_projection ? conv_bn(shape.convs(), x) : x));
+}
+
+}  // namespace revup

@@ -1,0 +1,50 @@
+#include "models/stem.h"
+
+#include "core/torch_compat.h"
+
+namespace revup {
+
+StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_t w)
+    : kind(k), norm(n), width(w) {
+  if (kind == StemKind::kInjective) {
+    TORCH_CHECK(width >= in_channels, "injective stem needs width >= input channels");
+    return;
+  }
+  const int64_t kernel = kind == StemKind::kCifar ? 3 : 7;
+  weight = register_parameter("weight", torch::empty({width, in_channels, kernel, kernel}));
+  {
+    torch::NoGradGuard no_grad;
+    compat::kaiming_normal_fan_out(weight);
+  }
+  if (norm == StemNorm::kFixupBias) {
+    bias = register_parameter("bias", torch::zeros({}));
+  } else {
+    bn = register_module("bn", torch::nn::BatchNorm2d(width));
+  }
+}
+
+TensorVector StemBlockImpl::step_parameters() {
+  if (kind == StemKind::kInjective) return {};
+  if (norm == StemNorm::kFixupBias) return {weight, bias};
+  return {weight, bn->weight, bn->bias};
+}
+
+torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
+  if (kind == StemKind::kInjective) {
+    return torch::constant_pad_nd(x, {0, 0, 0, 0, 0, width - x.size(1)});
+  }
+  const int64_t kernel = p[0].size(-1);
+  const int64_t stride = kind == StemKind::kCifar ? 1 : 2;
+  auto h = torch::conv2d(x, p[0], {}, stride, kernel / 2);
+  if (norm == StemNorm::kFixupBias) {
+    h = torch::relu(h + p[1]);
+  } else {
+    h = torch::relu(torch::batch_norm(h, p[1], p[2], bn->running_mean, bn->running_var,
+                                      is_training(), bn->options.momentum().value(),
+                                      bn->options.eps(), true));
+  }
+  if (kind == StemKind::kImageNet) h = torch::max_pool2d(h, 3, 2, 1);
+  return h;
+}
+
+}  // namespace revup

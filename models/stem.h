@@ -1,0 +1,32 @@
+#pragma once
+// The layers before the first residual block, as a (non-invertible) sequence
+// block so that MemSave checkpoints only the image, not the stem's activations.
+#include <torch/torch.h>
+
+#include "core/sequence_block.h"
+
+namespace revup {
+
+enum class StemKind {
+  kCifar,      // 3x3 conv, ReLU
+  kImageNet,   // 7x7 stride-2 conv, ReLU, 3x3 stride-2 max pool
+  kInjective,  // zero-pad channels (3 -> width): injective, so the whole stage is invertible
+};
+enum class StemNorm { kFixupBias, kBatchNorm };
+
+struct StemBlockImpl : torch::nn::Module, SequenceBlock {
+  StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width);
+
+  bool invertible() const override { return false; }
+  TensorVector step_parameters() override;
+  torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
+
+  StemKind kind;
+  StemNorm norm;
+  int64_t width;
+  torch::Tensor weight, bias;  // conv weight; Fixup's scalar bias
+  torch::nn::BatchNorm2d bn{nullptr};
+};
+TORCH_MODULE(StemBlock);
+
+}  // namespace revup

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# RevUp Studio bootstrap: installs what is missing, configures, builds, runs.
+#   ./revup.sh test    build everything and run every test (what CI runs)
+#   ./revup.sh demo    build and run the demonstration on built-in data
+#   ./revup.sh build   only build
+#   ./revup.sh deps    only install the Debian packages
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+
+# Debian 12 packages and why each is needed.
+PACKAGES=(
+  cmake ninja-build g++ ccache  # the build (ccache only speeds up rebuilds)
+  libtorch-dev                  # LibTorch 1.13: the core, models, everything
+  libcli11-dev                  # revup-cli's argument parsing
+  nlohmann-json3-dev            # model configs and benchmark JSON
+  zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
+  libopencv-dev                 # PNG plots now; image readers next
+  libgtest-dev                  # the test suite
+  dataset-fashion-mnist         # real data for train-classifier and the demo
+)
+
+log() { printf '\033[1m[revup]\033[0m %s\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  log "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  install_missing
+  # ccache keys on paths and, with precompiled headers, needs these sloppiness settings.
+  export CCACHE_BASEDIR="$ROOT"
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  if [[ ! -f build/build.ninja ]]; then
+    log "configuring (preset release) into build/"
+    cmake --preset release >/dev/null
+  fi
+  log "building with Ninja"
+  cmake --build --preset release
+}
+
+run_tests() {
+  build
+  log "running the tests (ctest)"
+  ctest --preset release --timeout 1200
+}
+
+run_demo() {
+  build
+  local out="$ROOT/out/demo"
+  mkdir -p "$out"
+  log "1/2: activation memory of one training step versus depth (batch 32, 32x32 images)"
+  build/bin/revup-cli bench memory --archs resnet-fixup revup revup-memsave --depths 20 56 110 \
+    --input 32 3 32 32 --json "$out/memory.json"
+  log "2/2: a short RevUp-20 MemSave run on Fashion-MNIST (8000 images, 2 epochs)"
+  rm -rf "$out/fashion-mnist"
+  build/bin/revup-cli train-classifier --arch revup-memsave --depth 20 --epochs 2 \
+    --limit-train 8000 --limit-test 2000 --batch-size 64 --lr 0.05 --out "$out/fashion-mnist"
+  log "results in $out: memory.json, memory.csv, memory.png (memory per block), fashion-mnist/"
+}
+
+case "${1:-}" in
+  test) run_tests ;;
+  demo) run_demo ;;
+  build) build ;;
+  deps) install_missing ;;
+  *)
+    echo "usage: $0 test|demo|build|deps" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,77 @@
+#include "core/fixed_point.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "../test_util.h"
+#include "models/revup_block.h"
+
+namespace revup {
+namespace {
+
+RevUpBlock perturbed_block(int64_t channels) {
+  RevUpBlock block(BlockKind::kBasic, channels, /*total_blocks=*/3);
+  testing::perturb(*block, 0.5, 0.2);
+  for (auto& c : block->convs) c->power_iterate(300);
+  block->eval();
+  return block;
+}
+
+TEST(FixedPoint, ConvergesWithinTheBoundOfEquation4) {
+  torch::manual_seed(10);
+  torch::NoGradGuard no_grad;
+  auto block = perturbed_block(6);
+  const auto p = block->step_parameters();
+  const auto x = torch::randn({2, 6, 40, 40}, torch::kFloat64);
+  block->to(torch::kFloat64);
+  const auto p64 = block->step_parameters();
+  const auto y = block->apply(x, p64);
+  const auto g = [&](const torch::Tensor& v) { return block->branch(v, p64); };
+
+  const double lip = block->lipschitz_bound();
+  ASSERT_LT(lip, 1.0);
+  ASSERT_GT(lip, 0.3) << "perturbation too small to make the test meaningful";
+  const double first_step = g(y).norm().item<double>();  // ||x1 - x0|| = ||g(y)||
+  // Below this, float64 round-off (not the method) sets the error.
+  const double floor = 1e-12 * x.norm().item<double>();
+  double previous_error = 1e300;
+  fixed_point_trace(y, g, 60, [&](int n, const torch::Tensor& xn) {
+    const double error = (xn - x).norm().item<double>();
+    const double bound = std::pow(lip, n) / (1 - lip) * first_step;
+    EXPECT_LE(error, bound + floor) << "Eq. 4 violated at n = " << n;
+    // A contraction: each iteration shrinks the error by at least Lip.
+    if (previous_error > floor) EXPECT_LE(error, lip * previous_error + floor) << "n = " << n;
+    previous_error = error;
+  });
+  EXPECT_LT(previous_error / x.norm().item<double>(), 1e-6);
+}
+
+TEST(FixedPoint, ToleranceModeStopsEarlyAndReportsItsResidual) {
+  torch::manual_seed(11);
+  torch::NoGradGuard no_grad;
+  auto block = perturbed_block(4);
+  block->to(torch::kFloat64);
+  const auto p = block->step_parameters();
+  const auto x = torch::randn({1, 4, 24, 24}, torch::kFloat64);
+  const auto y = block->apply(x, p);
+  FixedPointOptions options;
+  options.tolerance = 1e-10;
+  options.max_iterations = 200;
+  const auto result = fixed_point_inverse(
+      y, [&](const torch::Tensor& v) { return block->branch(v, p); }, options);
+  EXPECT_LT(result.iterations, 200);
+  EXPECT_GT(result.iterations, 1);
+  EXPECT_LT(result.relative_change, 1e-10);
+  EXPECT_LT(testing::relative_error(result.x, x), 1e-8);
+
+  FixedPointOptions one;  // the paper's N = 1
+  const auto single = fixed_point_inverse(
+      y, [&](const torch::Tensor& v) { return block->branch(v, p); }, one);
+  EXPECT_EQ(single.iterations, 1);
+  EXPECT_GT(testing::relative_error(single.x, x), testing::relative_error(result.x, x));
+}
+
+}  // namespace
+}  // namespace revup

@@ -1,0 +1,109 @@
+#include "core/spectral_norm.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+namespace revup {
+namespace {
+
+// sup over frequencies of ||K(w)||_2 sampled on a fine grid by brute force: the
+// norm a circular convolution has on an M x M image, and (M large) the limit
+// that zero-padded convolutions approach on large images.
+double transfer_norm_on_grid(const torch::Tensor& w, int64_t m) {
+  const auto k = w.size(-1);
+  auto padded = torch::zeros({w.size(0), w.size(1), m, m}, w.options());
+  padded.narrow(2, 0, k).narrow(3, 0, k).copy_(w);
+  const auto spectrum = torch::fft::fft2(padded).permute({2, 3, 0, 1});  // [m, m, out, in]
+  return at::linalg_svdvals(spectrum).max().item<double>();
+}
+
+// ||conv||_2 of a zero-padded stride-1 convolution on an n x n image, by many
+// power iterations with the real layer (a lower estimate that converges).
+double zero_padded_conv_norm(const torch::Tensor& w, int64_t n, int iterations = 300) {
+  torch::NoGradGuard no_grad;
+  const auto p = w.size(-1) / 2;
+  auto u = torch::randn({1, w.size(1), n, n}, w.options());
+  double sigma = 0;
+  for (int i = 0; i < iterations; ++i) {
+    u = u / u.norm();
+    const auto v = torch::conv2d(u, w, {}, 1, p);
+    sigma = v.norm().item<double>();
+    u = torch::conv_transpose2d(v, w, {}, 1, p);
+  }
+  return sigma;
+}
+
+TEST(SpectralNorm, BoundHoldsOnImagesMuchLargerThanTheProbe) {
+  torch::manual_seed(1);
+  SpectralNormOptions options;  // 32 x 32 probe grid, c = 0.9
+  SpectralNormConv2d conv(12, 12, 3, options);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 1.0);  // sigma far above c: normalization is active
+  }
+  conv->power_iterate(300);
+  conv->eval();
+  const auto w = conv->normalized_weight().detach();
+  // 160 x 160 is 25 times the probe's area.
+  const double large = zero_padded_conv_norm(w, 160);
+  EXPECT_LE(large, options.coeff * (1 + 1e-6)) << "Lip of the normalized conv on 160x160";
+  // The bound is not wildly loose either: at least 85 % of c is used.
+  EXPECT_GE(large, 0.85 * options.coeff);
+}
+
+TEST(SpectralNorm, EstimateUpperBoundsTheTransferNormOnAFineGrid) {
+  torch::manual_seed(2);
+  for (int trial = 0; trial < 5; ++trial) {
+    SpectralNormConv2d conv(8, 6, 3);
+    {
+      torch::NoGradGuard no_grad;
+      conv->weight.normal_(0, 0.5);
+    }
+    conv->power_iterate(500);
+    const double fine = transfer_norm_on_grid(conv->weight.detach(), 256);
+    EXPECT_GE(conv->sigma_bound(), fine) << "trial " << trial;
+    EXPECT_LE(conv->sigma_bound(), fine * SpectralNormConv2dImpl::sampling_margin(3, 32) + 1e-9);
+  }
+}
+
+TEST(SpectralNorm, OneByOneKernelIsExact) {
+  torch::manual_seed(3);
+  SpectralNormConv2d conv(16, 4, 1);
+  conv->power_iterate(500);
+  const auto matrix = conv->weight.detach().flatten(1);
+  EXPECT_NEAR(conv->sigma_bound(), at::linalg_svdvals(matrix).max().item<double>(), 1e-5);
+}
+
+TEST(SpectralNorm, ZeroInitializedWeightRecoversWhenItGrows) {
+  torch::manual_seed(4);
+  SpectralNormConv2d conv(8, 8, 3);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.zero_();  // Fixup's last conv
+  }
+  conv->train();
+  for (int i = 0; i < 10; ++i) conv->divisor();  // training steps on W = 0
+  EXPECT_NEAR(conv->probe.norm().item<double>(), 1.0, 1e-6) << "probe collapsed to zero";
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 2.0);
+  }
+  for (int i = 0; i < 100; ++i) conv->divisor();
+  const double truth = transfer_norm_on_grid(conv->weight.detach(), 256);
+  EXPECT_GE(conv->sigma_bound(), truth);
+  EXPECT_GT(conv->divisor().item<double>(), 1.0) << "normalization switched off";
+}
+
+TEST(SpectralNorm, NormalizationIsDifferentiable) {
+  SpectralNormConv2d conv(4, 4, 3);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 3.0);
+  }
+  conv->normalized_weight().sum().backward();
+  ASSERT_TRUE(conv->weight.grad().defined());
+  EXPECT_GT(conv->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace revup

@@ -1,0 +1,127 @@
+// MemSave must give the gradients of plain autograd through the same blocks.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "../test_util.h"
+#include "core/sequence.h"
+#include "models/network.h"
+
+namespace revup {
+namespace {
+
+struct Gradients {
+  torch::Tensor input;
+  std::map<std::string, torch::Tensor> params;
+};
+
+Gradients gradients_of(Network& net, const torch::Tensor& x, const torch::Tensor& target) {
+  net->zero_grad();
+  auto input = x.clone().requires_grad_(true);
+  torch::nn::functional::cross_entropy(net->forward(input), target).backward();
+  Gradients g;
+  g.input = input.grad().clone();
+  for (const auto& p : net->named_parameters()) g.params[p.key()] = p.value().grad().clone();
+  return g;
+}
+
+torch::Tensor flat(const Gradients& g) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& [name, grad] : g.params) parts.push_back(grad.flatten());
+  return torch::cat(parts);
+}
+
+// Relative to the whole gradient: a parameter whose true gradient is ~0 (Fixup's
+// scale once normalization is active) would make a per-tensor ratio meaningless.
+void expect_same_gradients(const Gradients& a, const Gradients& b, double tolerance) {
+  EXPECT_LT(testing::relative_error(a.input, b.input), tolerance) << "input gradient";
+  ASSERT_EQ(a.params.size(), b.params.size());
+  const double total = flat(b).norm().item<double>();
+  ASSERT_GT(total, 0.0);
+  EXPECT_LT(testing::relative_error(flat(a), flat(b)), tolerance) << "all parameters";
+  for (const auto& [name, grad] : b.params) {
+    ASSERT_TRUE(a.params.count(name)) << name;
+    EXPECT_LT((a.params.at(name) - grad).norm().item<double>() / total, tolerance) << name;
+  }
+}
+
+class MemSaveGradients : public ::testing::TestWithParam<int> {};
+
+TEST_P(MemSaveGradients, EqualPlainAutogradOnPerturbedWeights) {
+  torch::manual_seed(20);
+  auto config = testing::small_cifar("revup", GetParam());
+  config.sn.power_iterations = 0;  // both networks must use identical weights
+  config.inverse.tolerance = 1e-13;
+  config.inverse.max_iterations = 500;
+  Network plain(config);
+  testing::perturb(*plain);
+  plain->to(torch::kFloat64);
+  config.arch = "revup-memsave";
+  Network memsave(config);
+  memsave->to(torch::kFloat64);
+  testing::copy_state(*plain, *memsave);
+
+  const auto x = torch::randn({3, 3, 16, 16}, torch::kFloat64);
+  const auto target = torch::tensor({0, 3, 1});
+  const auto expected = gradients_of(plain, x, target);
+  const auto actual = gradients_of(memsave, x, target);
+  // The inverse is tolerance-driven (1e-13), so MemSave's rebuilt activations
+  // equal the true ones to ~1e-12 and gradients to well below 1e-8.
+  expect_same_gradients(actual, expected, 1e-8);
+  // And the weights really moved away from init: gradients are not trivially zero.
+  EXPECT_GT(expected.params.at("stage1_block0.conv2.weight").abs().sum().item<double>(), 1e-6);
+  EXPECT_GT(last_inverse_stats().max_iterations, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Depths, MemSaveGradients, ::testing::Values(8, 20));
+
+TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
+  torch::manual_seed(21);
+  auto config = testing::small_cifar("revup", 14);
+  config.sn.power_iterations = 0;
+  Network plain(config);
+  testing::perturb(*plain);
+  config.arch = "revup-memsave";  // N = 1, as the paper trains
+  Network memsave(config);
+  testing::copy_state(*plain, *memsave);
+  const auto x = torch::randn({2, 3, 16, 16});
+  const auto target = torch::tensor({1, 2});
+  const auto expected = gradients_of(plain, x, target);
+  const auto actual = gradients_of(memsave, x, target);
+  const double error = testing::relative_error(actual.input, expected.input);
+  EXPECT_GT(error, 1e-6) << "N = 1 cannot be exact on perturbed weights";
+  EXPECT_LT(error, 0.5);
+}
+
+TEST(CheckpointGradients, EqualPlainAutograd) {
+  torch::manual_seed(22);
+  auto config = testing::small_cifar("resnet-fixup", 14);
+  Network plain(config);
+  testing::perturb(*plain);
+  plain->to(torch::kFloat64);
+  config.arch = "resnet-fixup-ckpt";
+  Network ckpt(config);
+  ckpt->to(torch::kFloat64);
+  testing::copy_state(*plain, *ckpt);
+  const auto x = torch::randn({2, 3, 16, 16}, torch::kFloat64);
+  const auto target = torch::tensor({4, 0});
+  expect_same_gradients(gradients_of(ckpt, x, target), gradients_of(plain, x, target), 1e-10);
+}
+
+TEST(MemSave, SecondBackwardThroughTheSameGraphIsAClearError) {
+  auto config = testing::small_cifar("revup-memsave", 8);
+  Network net(config);
+  const auto loss = net->forward(torch::randn({1, 3, 8, 8})).sum();
+  loss.backward({}, /*retain_graph=*/true);
+  EXPECT_THROW(loss.backward(), std::exception);
+}
+
+TEST(MemSave, InPlaceChangeOfTheOutputIsDetected) {
+  auto config = testing::small_cifar("revup-memsave", 8);
+  Network net(config);
+  auto features = net->features(torch::randn({1, 3, 8, 8}));
+  features.mul_(2);  // would silently corrupt the rebuilt activations
+  EXPECT_THROW(features.sum().backward(), std::exception);
+}
+
+}  // namespace
+}  // namespace revup
