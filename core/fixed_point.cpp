@@ -1,6 +1,19 @@
 #include "core/fixed_point.h"
 
 namespace revup {
+namespace {
+
+// y - g(x), written into g's own buffer when it has one: at 4K that saves a
+// full-size tensor per iteration.
+torch::Tensor y_minus(const torch::Tensor& y, torch::Tensor g, const torch::Tensor& x) {
+  const bool owns = !g.is_same(y) && !g.is_same(x) && !g.storage().is_alias_of(y.storage()) &&
+                    !g.storage().is_alias_of(x.storage()) && g.sizes() == y.sizes() &&
+                    g.dtype() == y.dtype() && g.is_contiguous();
+  if (!owns) return y - g;
+  return at::sub_out(g, y, g);
+}
+
+}  // namespace
 
 FixedPointResult fixed_point_inverse(const torch::Tensor& y, const Branch& g,
                                      const FixedPointOptions& options) {
@@ -10,7 +23,7 @@ FixedPointResult fixed_point_inverse(const torch::Tensor& y, const Branch& g,
   FixedPointResult result;
   result.x = y;
   for (int n = 1; n <= limit; ++n) {
-    auto next = y - g(result.x);
+    auto next = y_minus(y, g(result.x), result.x);
     // The relative change is a reduction over the whole tensor: only pay for it
     // when it decides when to stop, or on the last step where it is reported.
     if (by_tolerance || n == limit) {
@@ -30,7 +43,7 @@ void fixed_point_trace(const torch::Tensor& y, const Branch& g, int iterations,
   torch::NoGradGuard no_grad;
   torch::Tensor x = y;
   for (int n = 1; n <= iterations; ++n) {
-    x = y - g(x);
+    x = y_minus(y, g(x), x);
     each(n, x);
   }
 }

@@ -16,7 +16,11 @@ std::mutex g_stats_mutex;
 InverseStats g_last_stats;
 
 void mark_backward_when_grad_arrives(const torch::Tensor& input, BlockLabel label) {
-  if (!MemoryTimeline::recording() || !input.requires_grad()) return;
+  // Only inputs of a graph being built: a no-grad forward (inside a custom
+  // function) must not leave hooks on tensors it does not own.
+  if (!MemoryTimeline::recording() || !torch::GradMode::is_enabled() || !input.requires_grad()) {
+    return;
+  }
   // The gradient of a block's input exists once that block's backward is done.
   input.register_hook([label](const torch::Tensor&) {
     MemoryTimeline::mark(Phase::kBackward, label.stage, label.block);
@@ -28,7 +32,9 @@ torch::Tensor run_plain(const std::vector<LabeledBlock>& blocks,
                         const std::vector<TensorVector>& params, torch::Tensor x,
                         bool mark_forward) {
   for (size_t i = 0; i < blocks.size(); ++i) {
-    mark_backward_when_grad_arrives(x, blocks[i].label);
+    // A recompute's input is a leaf of autograd::grad, whose hooks LibTorch 1.13
+    // does not run: the caller marks that boundary itself.
+    if (mark_forward || i > 0) mark_backward_when_grad_arrives(x, blocks[i].label);
     x = blocks[i].block->apply(x, params[i]);
     if (mark_forward) {
       MemoryTimeline::mark(Phase::kForward, blocks[i].label.stage, blocks[i].label.block);
@@ -41,10 +47,13 @@ torch::Tensor run_plain(const std::vector<LabeledBlock>& blocks,
 struct SequencePlan : torch::CustomClassHolder {
   std::vector<LabeledBlock> blocks;
   std::vector<size_t> offsets;  // block i's parameters are flat[offsets[i], offsets[i + 1])
-  FixedPointOptions inverse;
 
-  TensorVector slice(const TensorVector& flat, size_t i) const {
-    return TensorVector(flat.begin() + offsets[i], flat.begin() + offsets[i + 1]);
+  std::vector<TensorVector> split(const TensorVector& flat) const {
+    std::vector<TensorVector> per_block;
+    for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+      per_block.emplace_back(flat.begin() + offsets[i], flat.begin() + offsets[i + 1]);
+    }
+    return per_block;
   }
 };
 
@@ -78,33 +87,15 @@ torch::Tensor take_saved(AutogradContext* ctx, const std::string& key) {
   return t;
 }
 
-// Recomputes y = F(x; p) with grad from a detached x and returns dL/dx, dL/dp.
-std::pair<torch::Tensor, TensorVector> block_gradients(const SequenceBlock& block,
-                                                       const torch::Tensor& x,
-                                                       const TensorVector& p,
-                                                       const torch::Tensor& grad_y,
-                                                       bool input_needs_grad) {
-  torch::AutoGradMode enable(true);
-  auto x_leaf = x.detach().requires_grad_(input_needs_grad);
-  TensorVector p_leaf;
-  TensorVector wrt;
-  if (input_needs_grad) wrt.push_back(x_leaf);
-  for (const auto& t : p) {
-    p_leaf.push_back(t.detach().requires_grad_(t.requires_grad()));
-    if (t.requires_grad()) wrt.push_back(p_leaf.back());
-  }
-  const auto y = block.apply(x_leaf, p_leaf);
-  TensorVector grads;
-  if (!wrt.empty()) {
-    grads = torch::autograd::grad({y}, wrt, {grad_y}, /*retain_graph=*/false,
-                                  /*create_graph=*/false, /*allow_unused=*/true);
-  }
-  torch::Tensor grad_x;
-  size_t next = 0;
-  if (input_needs_grad) grad_x = grads[next++];
-  TensorVector grad_p;
-  for (const auto& t : p) grad_p.push_back(t.requires_grad() ? grads[next++] : torch::Tensor());
-  return {grad_x, grad_p};
+// The gradients a custom function returns: input, parameters, then one
+// undefined entry per non-tensor argument.
+variable_list function_gradients(torch::Tensor grad_x, TensorVector grad_p, int non_tensor_args) {
+  variable_list result;
+  result.reserve(1 + grad_p.size() + non_tensor_args);
+  result.push_back(std::move(grad_x));
+  for (auto& g : grad_p) result.push_back(std::move(g));
+  result.resize(result.size() + static_cast<size_t>(non_tensor_args));
+  return result;
 }
 
 // One block of a MemSave sequence. One function per block (not one for the
@@ -164,8 +155,7 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
       x = take_saved(ctx, "input");
     }
     y = torch::Tensor();
-    auto [grad_x, grad_p] =
-        block_gradients(*block, x, p, grad_outputs[0], ctx->needs_input_grad(0));
+    auto [grad_x, grad_p] = block->gradients(x, p, grad_outputs[0], ctx->needs_input_grad(0));
     if (index > 0) {
       tape->activation = x;
       tape->activation_version = x._version();
@@ -177,13 +167,7 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
     x = torch::Tensor();
     MemoryTimeline::mark(Phase::kBackward, label.stage, label.block);
 
-    variable_list result;
-    result.reserve(2 + grad_p.size() + 2);
-    result.push_back(grad_x);
-    for (auto& g : grad_p) result.push_back(std::move(g));
-    result.emplace_back();  // tape
-    result.emplace_back();  // index
-    return result;
+    return function_gradients(std::move(grad_x), std::move(grad_p), /*tape, index*/ 2);
   }
 };
 
@@ -195,9 +179,7 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     to_save.push_back(x);
     ctx->save_for_backward(to_save);
     ctx->saved_data["plan"] = c10::IValue::make_capsule(plan);
-    std::vector<TensorVector> per_block;
-    for (size_t i = 0; i < plan->blocks.size(); ++i) per_block.push_back(plan->slice(params, i));
-    return run_plain(plan->blocks, per_block, x, /*mark_forward=*/true);
+    return run_plain(plan->blocks, plan->split(params), x, /*mark_forward=*/true);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -207,28 +189,14 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     const torch::Tensor x = saved.back();
     saved.pop_back();
 
-    torch::AutoGradMode enable(true);
-    const bool input_needs_grad = ctx->needs_input_grad(0);
-    auto x_leaf = x.detach().requires_grad_(input_needs_grad);
-    TensorVector leaves;
-    TensorVector wrt;
-    if (input_needs_grad) wrt.push_back(x_leaf);
-    for (const auto& t : saved) {
-      leaves.push_back(t.detach().requires_grad_(t.requires_grad()));
-      if (t.requires_grad()) wrt.push_back(leaves.back());
-    }
-    std::vector<TensorVector> per_block;
-    for (size_t i = 0; i < plan->blocks.size(); ++i) per_block.push_back(plan->slice(leaves, i));
-    const auto y = run_plain(plan->blocks, per_block, x_leaf, /*mark_forward=*/false);
-    const auto grads = torch::autograd::grad({y}, wrt, {grad_outputs[0]}, false, false, true);
-
-    variable_list result(1 + saved.size() + 1);
-    size_t next = 0;
-    if (input_needs_grad) result[0] = grads[next++];
-    for (size_t k = 0; k < saved.size(); ++k) {
-      if (saved[k].requires_grad()) result[1 + k] = grads[next++];
-    }
-    return result;
+    auto [grad_x, grad_p] = recompute_gradients(
+        [&](const torch::Tensor& xl, const TensorVector& leaves) {
+          return run_plain(plan->blocks, plan->split(leaves), xl, /*mark_forward=*/false);
+        },
+        x, saved, grad_outputs[0], ctx->needs_input_grad(0));
+    const auto& first = plan->blocks.front().label;
+    MemoryTimeline::mark(Phase::kBackward, first.stage, first.block);
+    return function_gradients(std::move(grad_x), std::move(grad_p), /*plan*/ 1);
   }
 };
 
@@ -257,7 +225,6 @@ torch::Tensor run_sequence(const std::vector<LabeledBlock>& blocks, const torch:
   }
   auto plan = c10::make_intrusive<SequencePlan>();
   plan->blocks = blocks;
-  plan->inverse = options.inverse;
   TensorVector flat;
   plan->offsets.push_back(0);
   for (const auto& p : per_block) {

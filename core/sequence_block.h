@@ -8,12 +8,15 @@
 // function sees p as ordinary inputs, so gradients flow the normal way.
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace revup {
 
 using TensorVector = std::vector<torch::Tensor>;
+using Gradients = std::pair<torch::Tensor, TensorVector>;  // dL/dx, dL/dp
 
 class SequenceBlock {
  public:
@@ -25,7 +28,27 @@ class SequenceBlock {
   virtual torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const = 0;
   // The residual branch g; only invertible blocks need it.
   virtual torch::Tensor branch(const torch::Tensor& x, const TensorVector& p) const;
+
+  // dL/dx and dL/dp of y = apply(x, p) for a given dL/dy (undefined where no
+  // gradient is needed). MemSave's backward calls it with the rebuilt input.
+  // The default recomputes apply() with autograd; a block may override it to
+  // hold fewer full-size tensors at once.
+  virtual Gradients gradients(const torch::Tensor& x, const TensorVector& p,
+                              const torch::Tensor& grad_y, bool input_needs_grad) const;
 };
+
+// Recomputes y = f(x, p) with grad from detached copies of x and p and
+// backpropagates grad_y: the generic way to get a block's (or a stage's) gradients.
+using Recompute = std::function<torch::Tensor(const torch::Tensor&, const TensorVector&)>;
+Gradients recompute_gradients(const Recompute& f, const torch::Tensor& x, const TensorVector& p,
+                              const torch::Tensor& grad_y, bool input_needs_grad);
+
+// Leaves for a recompute: detached copies of p that require grad where p does;
+// those that do are appended to `wrt`.
+TensorVector detached_leaves(const TensorVector& p, TensorVector& wrt);
+// Maps autograd::grad's results (for `wrt` = [x if needed] + leaves needing
+// grad) back to (dL/dx, one entry per p).
+Gradients unpack_gradients(const TensorVector& grads, const TensorVector& p, bool input_needs_grad);
 
 struct BlockLabel {
   int stage = 0;

@@ -43,6 +43,17 @@ inline void kaiming_normal_fan_out(torch::Tensor& w) {
   torch::nn::init::kaiming_normal_(w, 0.0, torch::kFanOut, torch::kReLU);
 }
 
+// Gradients of conv2d (input, weight, bias) for grad_output, without building a
+// graph. at::convolution_backward exists in 1.13 and 2.x with this signature.
+inline std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv2d_backward(
+    const torch::Tensor& grad_output, const torch::Tensor& input, const torch::Tensor& weight,
+    int64_t stride, int64_t padding) {
+  const std::vector<int64_t> bias_sizes = {weight.size(0)};
+  return at::convolution_backward(grad_output, input, weight, bias_sizes, {stride, stride},
+                                  {padding, padding}, {1, 1}, /*transposed=*/false, {0, 0},
+                                  /*groups=*/1, {true, true, true});
+}
+
 inline std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

@@ -1,6 +1,7 @@
 #include "models/branch.h"
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "core/torch_compat.h"
@@ -45,17 +46,34 @@ void fixup_init(const TensorVector& weights, int64_t total_blocks) {
   weights.back().zero_();
 }
 
-torch::Tensor fixup_branch(const BranchShape& shape, const torch::Tensor& x,
+torch::Tensor LastConv::run() const { return torch::conv2d(input, weight, bias, stride, padding); }
+
+LastConv fixup_branch_body(const BranchShape& shape, const torch::Tensor& x,
                            const TensorVector& p) {
   const int m = shape.convs();
   const auto kernels = shape.kernels();
-  auto bias = [&](int j, int ab) { return p[m + 2 * j + ab]; };
+  const auto channels = shape.channels();
+  const auto& scale = p[3 * m];
   torch::Tensor h = x;
   for (int j = 0; j < m; ++j) {
-    h = torch::conv2d(h + bias(j, 0), p[j], {}, shape.stride_of(j), kernels[j] / 2);
-    if (j + 1 < m) h = torch::relu(h + bias(j, 1));
+    const bool last = j + 1 == m;
+    const auto& pre = p[m + 2 * j];
+    const auto& post = p[m + 2 * j + 1];
+    const int64_t k = kernels[j];
+    const auto weight = last ? p[j] * scale : p[j];
+    auto bias = post.expand({channels[j + 1]});
+    const auto input = k == 1 ? h : h + pre;
+    if (k == 1) bias = bias + pre * weight.sum({1, 2, 3});
+    if (last) return {input, weight, bias, shape.stride_of(j), k / 2};
+    h = torch::conv2d(input, weight, bias, shape.stride_of(j), k / 2);
+    h.relu_();
   }
-  return h * p[3 * m] + bias(m - 1, 1);
+  throw std::logic_error("a branch has at least one convolution");
+}
+
+torch::Tensor fixup_branch(const BranchShape& shape, const torch::Tensor& x,
+                           const TensorVector& p) {
+  return fixup_branch_body(shape, x, p).run();
 }
 
 }  // namespace revup

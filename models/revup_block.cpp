@@ -40,7 +40,9 @@ TensorVector RevUpBlockImpl::step_parameters() {
   return p;
 }
 
-torch::Tensor RevUpBlockImpl::branch(const torch::Tensor& x, const TensorVector& p) const {
+// The normalized weights w_j / divisor(w_j, u_j) and the Fixup scalars, in
+// fixup_branch's parameter order.
+TensorVector RevUpBlockImpl::branch_parameters(const TensorVector& p) const {
   const size_t m = convs.size();
   TensorVector q(p.begin(), p.end() - static_cast<std::ptrdiff_t>(m));
   const auto& scale = q.back();
@@ -49,11 +51,39 @@ torch::Tensor RevUpBlockImpl::branch(const torch::Tensor& x, const TensorVector&
     const auto gain = j + 1 == m ? scale : torch::Tensor();
     q[j] = p[j] / convs[j]->divisor(p[j], p[q.size() + j], gain);
   }
-  return fixup_branch(shape, torch::relu(x), q);
+  return q;
+}
+
+torch::Tensor RevUpBlockImpl::branch(const torch::Tensor& x, const TensorVector& p) const {
+  return fixup_branch(shape, torch::relu(x), branch_parameters(p));
 }
 
 torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
-  return x + branch(x, p);
+  return branch(x, p).add_(x);  // the branch's output is a fresh tensor
+}
+
+Gradients RevUpBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
+                                    const torch::Tensor& grad_y, bool input_needs_grad) const {
+  // y = x + g(relu(x)): dL/dx = grad_y + relu'(x) * dL/dr. The branch is rebuilt
+  // with autograd up to its last conv's input; that conv is differentiated by
+  // hand, so its full-size output is never computed.
+  torch::AutoGradMode enable(true);
+  TensorVector wrt;
+  auto r = torch::relu(x.detach()).requires_grad_(input_needs_grad);
+  if (input_needs_grad) wrt.push_back(r);
+  const auto leaves = detached_leaves(p, wrt);
+  const auto last = fixup_branch_body(shape, r, branch_parameters(leaves));
+  auto [grad_input, grad_weight, grad_bias] =
+      compat::conv2d_backward(grad_y, last.input, last.weight, last.stride, last.padding);
+  const auto grads =
+      torch::autograd::grad({last.input, last.weight, last.bias}, wrt,
+                            {grad_input, grad_weight, grad_bias}, /*retain_graph=*/false,
+                            /*create_graph=*/false, /*allow_unused=*/true);
+  auto result = unpack_gradients(grads, p, input_needs_grad);
+  if (input_needs_grad) {
+    result.first.masked_fill_(x <= 0, 0).add_(grad_y);
+  }
+  return result;
 }
 
 double RevUpBlockImpl::lipschitz_bound() {
@@ -97,8 +127,8 @@ TensorVector FixupBlockImpl::step_parameters() {
 
 torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
   const auto identity = has_projection ? torch::conv2d(x, p.back(), {}, shape.stride) : x;
-  const auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p) + identity;
-  return pre_activation ? out : torch::relu(out);
+  auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p).add_(identity);
+  return pre_activation ? out : out.relu_();
 }
 
 // ---- BatchNormBlock --------------------------------------------------------

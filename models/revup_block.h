@@ -19,6 +19,13 @@ struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
   torch::Tensor branch(const torch::Tensor& x, const TensorVector& p) const override;
+  // Holds at most four full-size tensors at once (input, output gradient,
+  // relu(input), its gradient) instead of recomputing y with autograd.
+  Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
+                      bool input_needs_grad) const override;
+
+  // Normalized weights and Fixup scalars for fixup_branch, from step parameters.
+  TensorVector branch_parameters(const TensorVector& p) const;
 
   // Bound on Lip(g) from the current weights (no power iteration, no grad).
   double lipschitz_bound();

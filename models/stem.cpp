@@ -35,10 +35,14 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
   }
   const int64_t kernel = p[0].size(-1);
   const int64_t stride = kind == StemKind::kCifar ? 1 : 2;
-  auto h = torch::conv2d(x, p[0], {}, stride, kernel / 2);
+  torch::Tensor h;
   if (norm == StemNorm::kFixupBias) {
-    h = torch::relu(h + p[1]);
+    // The scalar bias rides in the conv, the ReLU runs in place: at 4K the
+    // stem's output alone is half a gigabyte.
+    h = torch::conv2d(x, p[0], p[1].expand({width}), stride, kernel / 2);
+    h.relu_();
   } else {
+    h = torch::conv2d(x, p[0], {}, stride, kernel / 2);
     h = torch::relu(torch::batch_norm(h, p[1], p[2], bn->running_mean, bn->running_var,
                                       is_training(), bn->options.momentum().value(),
                                       bn->options.eps(), true));

@@ -24,14 +24,8 @@ void add_bench_4k(CLI::App& bench) {
     const auto device = select_device(o->device);
     nlohmann::json report = bench_header(*o, device);
     auto run = [&](const std::string& arch, std::vector<int64_t> shape) {
-      torch::manual_seed(o->seed);
-      ModelConfig c;
-      c.arch = arch;
-      c.depth = *depth;
-      c.in_channels = shape[1];
-      Network net(c);
-      net->to(device);
-      const auto [x, y] = random_batch(shape, c.num_classes, device);
+      auto net = make_network(arch, *depth, shape[1], o->seed, device);
+      const auto [x, y] = random_batch(shape, net->config().num_classes, device);
       std::cerr << "one training step of " << arch << "-" << *depth << " on " << shape[2] << "x"
                 << shape[3] << " ...\n";
       return measure_training_step(net, x, y);

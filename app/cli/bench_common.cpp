@@ -34,6 +34,18 @@ std::string output_stem(const std::string& json_path) {
   return json_path.substr(0, dot);
 }
 
+Network make_network(const std::string& arch, int depth, int64_t in_channels, uint64_t seed,
+                     const c10::Device& device) {
+  torch::manual_seed(seed);
+  ModelConfig c;
+  c.arch = arch;
+  c.depth = depth;
+  c.in_channels = in_channels;
+  Network net(c);
+  net->to(device);
+  return net;
+}
+
 PlotSeries timeline_series(const std::string& name, const StepMeasurement& m) {
   PlotSeries s{name, {}};
   for (const auto& e : m.timeline) {

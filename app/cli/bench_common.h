@@ -23,6 +23,10 @@ void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string&
 nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device);
 std::string output_stem(const std::string& json_path);  // "out/x.json" -> "out/x"
 
+// A network of the paper's family, seeded, on `device`.
+Network make_network(const std::string& arch, int depth, int64_t in_channels, uint64_t seed,
+                     const c10::Device& device);
+
 PlotSeries timeline_series(const std::string& name, const StepMeasurement& m);
 // MemSave depth flatness and MemSave vs ResNet+Fixup at the deepest depth.
 nlohmann::json memory_ratios(const nlohmann::json& results);

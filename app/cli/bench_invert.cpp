@@ -7,17 +7,13 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/run_folder.h"
+#include "models/state_utils.h"
 
 namespace revup::cli {
 namespace {
 
 double relative(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).norm().item<double>() / std::max(1e-30, b.norm().item<double>());
-}
-
-void perturb(Network& net, double std) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : net->parameters()) p.add_(torch::randn_like(p) * (p.dim() == 0 ? std / 2 : std));
 }
 
 torch::Tensor flat_grads(Network& net, const torch::Tensor& x, const torch::Tensor& y) {
@@ -60,7 +56,7 @@ void add_bench_invert(CLI::App& bench) {
       c.depth = *depth;
       c.in_channels = o->input[1];
       net = Network(c);
-      perturb(net, *perturbation);
+      perturb_parameters(*net, *perturbation, *perturbation / 2);
     }
     net->to(device);
     if (net->config().in_channels != o->input[1]) {
@@ -115,14 +111,8 @@ void add_bench_invert(CLI::App& bench) {
     Network exact(exact_config), memsave(memsave_config);
     exact->to(device);
     memsave->to(device);
-    torch::NoGradGuard copy_guard;
-    auto src = net->named_parameters();
-    for (auto& p : exact->named_parameters()) p.value().copy_(src[p.key()]);
-    for (auto& p : memsave->named_parameters()) p.value().copy_(src[p.key()]);
-    auto srcb = net->named_buffers();
-    for (auto& b : exact->named_buffers()) b.value().copy_(srcb[b.key()]);
-    for (auto& b : memsave->named_buffers()) b.value().copy_(srcb[b.key()]);
-    torch::AutoGradMode grad_again(true);
+    copy_state(*net, *exact);
+    copy_state(*net, *memsave);
     const auto g_exact = flat_grads(exact, x, y);
     const auto g_memsave = flat_grads(memsave, x, y);
     const double grad_error = relative(g_memsave, g_exact);

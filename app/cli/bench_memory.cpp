@@ -31,14 +31,8 @@ void add_bench_memory(CLI::App& bench) {
     std::cout << "arch                depth   peak          activation peak\n";
     for (const auto& arch : *archs) {
       for (int depth : *depths) {
-        torch::manual_seed(o->seed);
-        ModelConfig c;
-        c.arch = arch;
-        c.depth = depth;
-        c.in_channels = o->input[1];
-        Network net(c);
-        net->to(device);
-        const auto [x, y] = random_batch(o->input, c.num_classes, device);
+        auto net = make_network(arch, depth, o->input[1], o->seed, device);
+        const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
         const auto m = measure_training_step(net, x, y);
         results.push_back({{"arch", arch},
                            {"depth", depth},

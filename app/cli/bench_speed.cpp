@@ -29,14 +29,8 @@ void add_bench_speed(CLI::App& bench) {
     int64_t done = 0;
     double reference = 0;
     for (const auto& arch : *archs) {
-      torch::manual_seed(o->seed);
-      ModelConfig c;
-      c.arch = arch;
-      c.depth = *depth;
-      c.in_channels = o->input[1];
-      Network net(c);
-      net->to(device);
-      const auto [x, y] = random_batch(o->input, c.num_classes, device);
+      auto net = make_network(arch, *depth, o->input[1], o->seed, device);
+      const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
       std::vector<double> times;
       for (int s = 0; s <= *steps; ++s) {
         const auto m = measure_training_step(net, x, y, /*record_timeline=*/false);

@@ -37,7 +37,7 @@ void ProgressBar::update(int64_t done, const std::string& status) {
   const double eta =
       done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0;
   const int decile = static_cast<int>(frac * 10);
-  if (!tty_ && decile == last_decile_ && done != total_) return;
+  if (!tty_ && decile == last_decile_) return;
   last_decile_ = decile;
   constexpr int kWidth = 28;
   const int filled = static_cast<int>(frac * kWidth);
@@ -56,7 +56,7 @@ void ProgressBar::update(int64_t done, const std::string& status) {
 }
 
 void ProgressBar::finish(const std::string& status) {
-  update(total_, status);
+  if (tty_ || last_decile_ != 10) update(total_, status);
   if (tty_) std::cerr << '\n';
 }
 

@@ -58,7 +58,7 @@ TEST_P(MemSaveGradients, EqualPlainAutogradOnPerturbedWeights) {
   config.arch = "revup-memsave";
   Network memsave(config);
   memsave->to(torch::kFloat64);
-  testing::copy_state(*plain, *memsave);
+  copy_state(*plain, *memsave);
 
   const auto x = torch::randn({3, 3, 16, 16}, torch::kFloat64);
   const auto target = torch::tensor({0, 3, 1});
@@ -82,7 +82,7 @@ TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
   testing::perturb(*plain);
   config.arch = "revup-memsave";  // N = 1, as the paper trains
   Network memsave(config);
-  testing::copy_state(*plain, *memsave);
+  copy_state(*plain, *memsave);
   const auto x = torch::randn({2, 3, 16, 16});
   const auto target = torch::tensor({1, 2});
   const auto expected = gradients_of(plain, x, target);
@@ -101,7 +101,7 @@ TEST(CheckpointGradients, EqualPlainAutograd) {
   config.arch = "resnet-fixup-ckpt";
   Network ckpt(config);
   ckpt->to(torch::kFloat64);
-  testing::copy_state(*plain, *ckpt);
+  copy_state(*plain, *ckpt);
   const auto x = torch::randn({2, 3, 16, 16}, torch::kFloat64);
   const auto target = torch::tensor({4, 0});
   expect_same_gradients(gradients_of(ckpt, x, target), gradients_of(plain, x, target), 1e-10);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# End-to-end: the benches write their JSON, CSV and PNG; train-classifier trains
+# on the real Fashion-MNIST files, refuses to overwrite a run, and resumes one.
+set -euo pipefail
+cli=$1
+data=${2:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$cli" info --json "$tmp/info.json"
+grep -q '"libtorch_version"' "$tmp/info.json"
+
+"$cli" bench memory --archs resnet-fixup revup-memsave --depths 8 14 --input 2 3 16 16 --json "$tmp/m.json"
+for key in arch depth input peak_bytes activation_peak_bytes timeline; do
+  grep -q "\"$key\"" "$tmp/m.json" || { echo "bench memory JSON lacks $key"; exit 1; }
+done
+test -s "$tmp/m.csv"
+if "$cli" info | grep -q "PNG plots       yes"; then test -s "$tmp/m.png"; fi
+
+"$cli" bench speed --archs resnet-fixup revup-memsave --depth 8 --input 2 3 16 16 --steps 2 --json "$tmp/s.json"
+grep -q '"ratio_to_resnet_fixup"' "$tmp/s.json"
+
+"$cli" bench invert --depth 8 --iterations 10 --input 1 3 16 16 --json "$tmp/i.json"
+grep -q '"gradient_relative_error_n1"' "$tmp/i.json"
+
+if [[ -f "$data/train-images-idx3-ubyte.gz" ]]; then
+  "$cli" train-classifier --data "$data" --arch revup-memsave --depth 8 --epochs 1 \
+    --limit-train 256 --limit-test 128 --batch-size 64 --out "$tmp/run"
+  test -s "$tmp/run/last.pt" && test -s "$tmp/run/config.json" && test -s "$tmp/run/metrics.csv"
+  if "$cli" train-classifier --data "$data" --depth 8 --epochs 1 --limit-train 64 --out "$tmp/run" 2>"$tmp/err"; then
+    echo "an existing run was overwritten without --resume"; exit 1
+  fi
+  grep -q "pass --resume" "$tmp/err"
+  "$cli" train-classifier --data "$data" --arch revup-memsave --depth 8 --epochs 2 \
+    --limit-train 256 --limit-test 128 --batch-size 64 --out "$tmp/run" --resume >"$tmp/resume.log"
+  grep -q "resuming" "$tmp/resume.log"
+  test "$(wc -l <"$tmp/run/metrics.csv")" -eq 3  # header + 2 epochs
+  # A trained run feeds the inversion bench.
+  "$cli" bench invert --model "$tmp/run" --iterations 5 --input 1 1 28 28 --json "$tmp/i2.json"
+else
+  echo "Fashion-MNIST not installed at $data (package dataset-fashion-mnist): training part NOT run" >&2
+  exit 1
+fi
+echo "cli smoke: all good"
