@@ -55,11 +55,7 @@ CountingCpuAllocator g_allocator;
 std::once_flag g_install_once;
 std::atomic<bool> g_installed{false};
 
-void require_cuda_stats() {
-  if (!compat::cuda_stats_available()) {
-    throw std::runtime_error("memory tracking on CUDA needs a CUDA build of RevUp Studio");
-  }
-}
+int cuda_index(const c10::Device& device) { return device.has_index() ? device.index() : 0; }
 
 }  // namespace
 
@@ -75,33 +71,20 @@ bool MemoryTracker::cpu_tracking_installed() { return g_installed; }
 
 std::int64_t MemoryTracker::live_bytes(const c10::Device& device) {
   if (device.is_cpu()) return g_live.load(std::memory_order_relaxed);
-  require_cuda_stats();
-#if defined(REVUP_HAVE_CUDA)
-  return compat::cuda_allocated_current(device.has_index() ? device.index() : 0);
-#else
-  return 0;
-#endif
+  return compat::cuda_allocated_current(cuda_index(device));
 }
 
 std::int64_t MemoryTracker::peak_bytes(const c10::Device& device) {
   if (device.is_cpu()) return g_peak.load(std::memory_order_relaxed);
-  require_cuda_stats();
-#if defined(REVUP_HAVE_CUDA)
-  return compat::cuda_allocated_peak(device.has_index() ? device.index() : 0);
-#else
-  return 0;
-#endif
+  return compat::cuda_allocated_peak(cuda_index(device));
 }
 
 void MemoryTracker::reset_peak(const c10::Device& device) {
   if (device.is_cpu()) {
     g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    return;
+  } else {
+    compat::cuda_reset_peak(cuda_index(device));
   }
-  require_cuda_stats();
-#if defined(REVUP_HAVE_CUDA)
-  compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
-#endif
 }
 
 }  // namespace revup

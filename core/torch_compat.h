@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <stdexcept>
 
 #if defined(REVUP_HAVE_CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -34,6 +35,13 @@ inline std::int64_t cuda_allocated_peak(int device) {
 inline void cuda_reset_peak(int device) {
   c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device));
 }
+#else
+[[noreturn]] inline void no_cuda_stats() {
+  throw std::runtime_error("memory tracking on CUDA needs a CUDA build of RevUp Studio");
+}
+inline std::int64_t cuda_allocated_current(int) { no_cuda_stats(); }
+inline std::int64_t cuda_allocated_peak(int) { no_cuda_stats(); }
+inline void cuda_reset_peak(int) { no_cuda_stats(); }
 #endif
 
 // 2.x moved torch::nn::init's FanModeType/NonlinearityType to std::variant-based

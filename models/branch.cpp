@@ -46,34 +46,61 @@ void fixup_init(const TensorVector& weights, int64_t total_blocks) {
   weights.back().zero_();
 }
 
-torch::Tensor LastConv::run() const { return torch::conv2d(input, weight, bias, stride, padding); }
+torch::Tensor BranchConv::run(const torch::Tensor& input) const {
+  return torch::conv2d(input, weight, bias, stride, padding);
+}
 
-LastConv fixup_branch_body(const BranchShape& shape, const torch::Tensor& x,
-                           const TensorVector& p) {
+BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
   const int m = shape.convs();
-  const auto kernels = shape.kernels();
-  const auto channels = shape.channels();
-  const auto& scale = p[3 * m];
-  torch::Tensor h = x;
-  for (int j = 0; j < m; ++j) {
-    const bool last = j + 1 == m;
-    const auto& pre = p[m + 2 * j];
-    const auto& post = p[m + 2 * j + 1];
-    const int64_t k = kernels[j];
-    const auto weight = last ? p[j] * scale : p[j];
-    auto bias = post.expand({channels[j + 1]});
-    const auto input = k == 1 ? h : h + pre;
-    if (k == 1) bias = bias + pre * weight.sum({1, 2, 3});
-    if (last) return {input, weight, bias, shape.stride_of(j), k / 2};
-    h = torch::conv2d(input, weight, bias, shape.stride_of(j), k / 2);
+  const int64_t k = shape.kernels()[static_cast<size_t>(j)];
+  BranchConv c;
+  c.weight = j + 1 == m ? p[j] * p[3 * m] : p[j];
+  c.pre = p[m + 2 * j];
+  c.bias = p[m + 2 * j + 1].expand({shape.channels()[static_cast<size_t>(j) + 1]});
+  c.pre_in_bias = k == 1;
+  if (c.pre_in_bias) c.bias = c.bias + c.pre * c.weight.sum({1, 2, 3});
+  c.stride = shape.stride_of(j);
+  c.padding = k / 2;
+  return c;
+}
+
+LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
+                           int first) {
+  const int m = shape.convs();
+  for (int j = first; j < m; ++j) {
+    auto conv = branch_conv(shape, p, j);
+    auto input = conv.input_from(h);
+    if (j + 1 == m) return {std::move(input), std::move(conv)};
+    h = conv.run(input);  // releases the previous activation
     h.relu_();
   }
   throw std::logic_error("a branch has at least one convolution");
 }
 
-torch::Tensor fixup_branch(const BranchShape& shape, const torch::Tensor& x,
-                           const TensorVector& p) {
-  return fixup_branch_body(shape, x, p).run();
+torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p) {
+  return fixup_branch_body(shape, std::move(x), p).run();
+}
+
+torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight) {
+  const int64_t n = grad_out.size(0), o = weight.size(0), i = weight.size(1);
+  const int64_t hw = grad_out.size(2) * grad_out.size(3);
+  const auto wt = weight.reshape({o, i}).t();
+  auto grad_in = torch::empty({n, i, grad_out.size(2), grad_out.size(3)}, grad_out.options());
+  for (int64_t b = 0; b < n; ++b) {
+    auto out = grad_in[b].view({i, hw});
+    torch::mm_out(out, wt, grad_out[b].reshape({o, hw}));
+  }
+  return grad_in;
+}
+
+torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input) {
+  const int64_t n = grad_out.size(0), o = grad_out.size(1), i = input.size(1);
+  const int64_t hw = grad_out.size(2) * grad_out.size(3);
+  auto grad_w = torch::zeros({o, i}, grad_out.options());
+  for (int64_t b = 0; b < n; ++b) {
+    grad_w.addmm_(grad_out[b].reshape({o, hw}), input[b].reshape({i, hw}).t());
+  }
+  return grad_w.view({o, i, 1, 1});
 }
 
 }  // namespace revup

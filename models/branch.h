@@ -39,17 +39,37 @@ TensorVector register_fixup_scalars(torch::nn::Module& module, int convs);
 // which is zero. `weights` are the raw parameters in branch order.
 void fixup_init(const TensorVector& weights, int64_t total_blocks);
 
-// The branch's last convolution, not yet run: an invertible block's backward
-// runs it by hand so that its full-size output never exists.
-struct LastConv {
-  torch::Tensor input;   // what the conv reads (a 3x3 conv's pre-bias already added)
-  torch::Tensor weight;  // Fixup's scale folded in
-  torch::Tensor bias;    // [out]
+// Convolution j of a branch with Fixup's scalars folded in: `weight` carries
+// the scale (last conv), `bias` the post-bias and, for a 1x1 kernel, the
+// pre-bias; otherwise `pre` must be added to the input first.
+struct BranchConv {
+  torch::Tensor weight, bias, pre;
+  bool pre_in_bias = false;
   int64_t stride = 1, padding = 0;
-  torch::Tensor run() const;
+
+  torch::Tensor input_from(const torch::Tensor& h) const { return pre_in_bias ? h : h + pre; }
+  torch::Tensor run(const torch::Tensor& input) const;
+};
+BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j);
+
+// The branch's last convolution, not yet run: an invertible block's backward
+// differentiates it by hand so that its full-size output never exists.
+struct LastConv {
+  torch::Tensor input;  // what the last conv reads (pre-bias added where needed)
+  BranchConv conv;
+  torch::Tensor run() const { return conv.run(input); }
 };
 
-LastConv fixup_branch_body(const BranchShape& shape, const torch::Tensor& x, const TensorVector& p);
-torch::Tensor fixup_branch(const BranchShape& shape, const torch::Tensor& x, const TensorVector& p);
+// Runs convolutions first..m-1 on h (h is the input of conv `first`; for
+// first > 0, the ReLU output that conv reads). Takes h by value so the caller's
+// full-size input is released after the first convolution.
+LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
+                           int first = 0);
+torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
+
+// A stride-1 1x1 convolution's gradients as plain matrix products per image:
+// no layout conversions or scratch buffers the size of the tensors involved.
+torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight);
+torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input);
 
 }  // namespace revup

@@ -74,6 +74,31 @@ TEST_P(MemSaveGradients, EqualPlainAutogradOnPerturbedWeights) {
 
 INSTANTIATE_TEST_SUITE_P(Depths, MemSaveGradients, ::testing::Values(8, 20));
 
+// ImageNet-style bottlenecks take MemSave's hand-written 1x1 path.
+TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
+  torch::manual_seed(23);
+  ModelConfig config;
+  config.arch = "revup";
+  config.depth = 50;
+  config.widths = {4, 4, 8, 8};
+  config.num_classes = 3;
+  config.sn.power_iterations = 0;
+  config.inverse.tolerance = 1e-13;
+  config.inverse.max_iterations = 500;
+  Network plain(config);
+  testing::perturb(*plain);
+  plain->to(torch::kFloat64);
+  config.arch = "revup-memsave";
+  Network memsave(config);
+  memsave->to(torch::kFloat64);
+  copy_state(*plain, *memsave);
+  const auto x = torch::randn({2, 3, 40, 40}, torch::kFloat64);
+  const auto target = torch::tensor({2, 0});
+  const auto expected = gradients_of(plain, x, target);
+  expect_same_gradients(gradients_of(memsave, x, target), expected, 1e-8);
+  EXPECT_GT(expected.params.at("stage1_block1.conv3.weight").abs().sum().item<double>(), 1e-8);
+}
+
 TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
   torch::manual_seed(21);
   auto config = testing::small_cifar("revup", 14);
