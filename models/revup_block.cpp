@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/torch_compat.h"
+#include "models/lean_gradients.h"
 
 namespace revup {
 
@@ -62,96 +63,12 @@ torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
   return branch(x, p).add_(x);  // the branch's output is a fresh tensor
 }
 
-namespace {
-
-// Adds autograd::grad results b into a (both aligned with the same `wrt`).
-void accumulate(TensorVector& a, const TensorVector& b) {
-  for (size_t k = 0; k < a.size(); ++k) {
-    if (!b[k].defined()) continue;
-    a[k] = a[k].defined() ? a[k] + b[k] : b[k];
-  }
-}
-
-}  // namespace
-
 Gradients RevUpBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
                                     const torch::Tensor& grad_y, bool input_needs_grad) const {
-  // y = x + g(r), r = relu(x): dL/dx = grad_y + relu'(x) * dL/dr. At 4K every
-  // tensor the size of x is hundreds of megabytes, so only the middle of the
-  // branch goes through autograd. The last conv is differentiated by hand (its
-  // output is never built); for bottlenecks the first (1x1) conv too, so r
-  // exists only while its weight gradient is taken. At most three tensors the
-  // size of x are alive at once: x, grad_y and r or dL/dr.
-  torch::AutoGradMode enable(true);
-  TensorVector wrt;
-  const auto leaves = detached_leaves(p, wrt);
-  if (wrt.empty() && !input_needs_grad) return {torch::Tensor(), TensorVector(p.size())};
-  const auto q = branch_parameters(leaves);
-  const bool bottleneck = shape.kind == BlockKind::kBottleneck;
-
-  torch::Tensor z1;  // the first conv's output, a leaf when that conv is done by hand
-  BranchConv first;
-  torch::Tensor r;
-  if (bottleneck) {
-    first = branch_conv(shape, q, 0);
-    {
-      torch::NoGradGuard no_grad;
-      z1 = first.run(torch::relu(x));
-    }
-    z1.requires_grad_(true);
-  } else {
-    r = torch::relu(x.detach()).requires_grad_(input_needs_grad);
-  }
-  TensorVector middle_wrt = wrt;
-  torch::Tensor middle_input = bottleneck ? z1 : r;
-  const bool middle_input_needs_grad = bottleneck || input_needs_grad;
-  if (middle_input_needs_grad) middle_wrt.insert(middle_wrt.begin(), middle_input);
-
-  auto last = bottleneck ? fixup_branch_body(shape, torch::relu(z1), q, /*first=*/1)
-                         : fixup_branch_body(shape, r, q);
-  torch::Tensor grad_in, grad_w, grad_b;
-  if (shape.kernels().back() == 1) {
-    grad_in = conv1x1_input_grad(grad_y, last.conv.weight.detach());
-    grad_w = conv1x1_weight_grad(grad_y, last.input.detach());
-    grad_b = grad_y.sum({0, 2, 3});
-  } else {
-    std::tie(grad_in, grad_w, grad_b) = compat::conv2d_backward(
-        grad_y, last.input, last.conv.weight, last.conv.stride, last.conv.padding);
-  }
-  auto grads = torch::autograd::grad({last.input, last.conv.weight, last.conv.bias}, middle_wrt,
-                                     {grad_in, grad_w, grad_b}, /*retain_graph=*/false,
-                                     /*create_graph=*/false, /*allow_unused=*/true);
-  last = LastConv{};
-  torch::Tensor grad_middle_input;
-  if (middle_input_needs_grad) {
-    grad_middle_input = grads.front();
-    grads.erase(grads.begin());
-  }
-
-  torch::Tensor grad_r;
-  if (bottleneck) {
-    torch::Tensor grad_w1;
-    {
-      torch::NoGradGuard no_grad;
-      grad_w1 = conv1x1_weight_grad(grad_middle_input, torch::relu(x));  // r lives only here
-      if (input_needs_grad) grad_r = conv1x1_input_grad(grad_middle_input, first.weight.detach());
-    }
-    if (!wrt.empty()) {
-      accumulate(grads, torch::autograd::grad({first.weight, first.bias}, wrt,
-                                              {grad_w1, grad_middle_input.sum({0, 2, 3})},
-                                              /*retain_graph=*/false, /*create_graph=*/false,
-                                              /*allow_unused=*/true));
-    }
-  } else {
-    grad_r = grad_middle_input;
-  }
-
-  Gradients result = unpack_gradients(grads, p, /*input_needs_grad=*/false);
-  if (input_needs_grad) {
-    torch::NoGradGuard no_grad;
-    result.first = grad_r.masked_fill_(x <= 0, 0).add_(grad_y);
-  }
-  return result;
+  return preactivation_gradients(
+      shape, x, p, grad_y, input_needs_grad,
+      [this](const TensorVector& leaves) { return branch_parameters(leaves); },
+      /*projection=*/-1);
 }
 
 double RevUpBlockImpl::lipschitz_bound() {
@@ -197,6 +114,18 @@ torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
   const auto identity = has_projection ? torch::conv2d(x, p.back(), {}, shape.stride) : x;
   auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p).add_(identity);
   return pre_activation ? out : out.relu_();
+}
+
+Gradients FixupBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
+                                   const torch::Tensor& grad_y, bool input_needs_grad) const {
+  if (!pre_activation) return SequenceBlock::gradients(x, p, grad_y, input_needs_grad);
+  const auto branch_size = static_cast<std::ptrdiff_t>(3 * shape.convs() + 1);
+  return preactivation_gradients(
+      shape, x, p, grad_y, input_needs_grad,
+      [branch_size](const TensorVector& leaves) {
+        return TensorVector(leaves.begin(), leaves.begin() + branch_size);
+      },
+      has_projection ? static_cast<int>(p.size()) - 1 : -1);
 }
 
 // ---- BatchNormBlock --------------------------------------------------------

@@ -46,6 +46,9 @@ struct FixupBlockImpl : torch::nn::Module, SequenceBlock {
   bool invertible() const override { return false; }
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
+  // RevUp's (pre-activation) downsampling blocks use the lean hand-written path.
+  Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
+                      bool input_needs_grad) const override;
 
   BranchShape shape;
   bool pre_activation;

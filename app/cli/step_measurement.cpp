@@ -47,6 +47,7 @@ nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_
                    {"stage", e.stage},
                    {"block", e.block},
                    {"bytes", e.live_bytes - baseline},
+                   {"peak_bytes", e.peak_bytes - baseline},
                    {"seconds", e.seconds}});
   }
   return out;

@@ -1,0 +1,31 @@
+#pragma once
+// Gradients of a pre-activation Fixup block, y = shortcut(x) + g(relu(x)),
+// computed with as few tensors the size of x alive as possible. Used by
+// MemSave's backward for RevUp's invertible blocks (identity shortcut) and its
+// downsampling blocks (1x1 projection shortcut).
+//
+// At 4K every tensor the size of x is hundreds of megabytes, so only the
+// middle of the branch goes through autograd. The last convolution is
+// differentiated by hand (its output is never built); when the first one is a
+// 1x1 convolution it is too, so relu(x) exists only while that conv's weight
+// gradient is taken; the projection shortcut likewise. The results equal
+// autograd's (a float64 test holds them to 1e-8).
+#include <torch/torch.h>
+
+#include <functional>
+
+#include "core/sequence_block.h"
+#include "models/branch.h"
+
+namespace revup {
+
+// `branch_parameters` maps (detached, grad-requiring) step parameters to
+// fixup_branch's parameters (e.g. spectrally normalized weights). `projection`
+// is the index in p of a 1x1 shortcut weight, or -1 for the identity.
+Gradients preactivation_gradients(const BranchShape& shape, const torch::Tensor& x,
+                                  const TensorVector& p, const torch::Tensor& grad_y,
+                                  bool input_needs_grad,
+                                  const std::function<TensorVector(const TensorVector&)>& branch_parameters,
+                                  int projection);
+
+}  // namespace revup
