@@ -69,6 +69,11 @@ IdxClassificationDataset::IdxClassificationDataset(const std::string& images_pat
   labels_ = labels.to(torch::kLong).contiguous();
 }
 
+void IdxClassificationDataset::normalize(double mean, double std) {
+  if (!(std > 0)) throw std::invalid_argument("normalization std must be > 0");
+  images_.sub_(mean).div_(std);
+}
+
 Example IdxClassificationDataset::get(size_t i) const {
   const auto k = static_cast<int64_t>(i);
   return {images_[k], labels_[k]};

@@ -21,6 +21,9 @@ class IdxClassificationDataset : public Dataset {
   size_t size() const override { return static_cast<size_t>(labels_.size(0)); }
   Example get(size_t i) const override;
   const torch::Tensor& images() const { return images_; }
+  // Standardizes the images in place: (x - mean) / std. Without BatchNorm
+  // (Fixup, RevUp) the network sees the raw input scale, so this matters.
+  void normalize(double mean, double std);
   const torch::Tensor& labels() const { return labels_; }
 
  private:

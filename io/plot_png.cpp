@@ -39,10 +39,10 @@ void write_line_plot_png(const PlotSpec& spec, const std::string& path) {
     cv::putText(img, label, {10, py(v) + 5}, font, 0.45, {60, 60, 60}, 1, cv::LINE_AA);
   }
   cv::rectangle(img, {left, top}, {left + pw, top + ph}, {0, 0, 0}, 1);
-  cv::putText(img, spec.title, {left, 32}, font, 0.7, {0, 0, 0}, 1, cv::LINE_AA);
+  cv::putText(img, spec.title, {left, 24}, font, 0.7, {0, 0, 0}, 1, cv::LINE_AA);
   cv::putText(img, spec.x_label, {left + pw / 2 - 120, height - 25}, font, 0.5, {0, 0, 0}, 1,
               cv::LINE_AA);
-  cv::putText(img, spec.y_label, {10, top - 12}, font, 0.5, {0, 0, 0}, 1, cv::LINE_AA);
+  cv::putText(img, spec.y_label, {10, top - 6}, font, 0.5, {0, 0, 0}, 1, cv::LINE_AA);
   for (size_t k = 0; k < spec.series.size(); ++k) {
     const auto& s = spec.series[k];
     const auto color = kColors[k % kColors.size()];

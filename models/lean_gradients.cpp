@@ -29,11 +29,10 @@ torch::Tensor subsample(const torch::Tensor& x, int64_t s) {
 
 }  // namespace
 
-Gradients preactivation_gradients(const BranchShape& shape, const torch::Tensor& x,
-                                  const TensorVector& p, const torch::Tensor& grad_y,
-                                  bool input_needs_grad,
-                                  const std::function<TensorVector(const TensorVector&)>& branch_parameters,
-                                  int projection) {
+Gradients preactivation_gradients(
+    const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
+    const torch::Tensor& grad_y, bool input_needs_grad,
+    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection) {
   torch::AutoGradMode enable(true);
   TensorVector wrt;
   const auto leaves = detached_leaves(p, wrt);
@@ -69,8 +68,9 @@ Gradients preactivation_gradients(const BranchShape& shape, const torch::Tensor&
     grad_w = conv1x1_weight_grad(grad_y, last.input.detach());
     grad_b = grad_y.sum({0, 2, 3});
   } else {
-    std::tie(grad_in, grad_w, grad_b) = compat::conv2d_backward(
-        grad_y, last.input.detach(), last.conv.weight.detach(), last.conv.stride, last.conv.padding);
+    std::tie(grad_in, grad_w, grad_b) =
+        compat::conv2d_backward(grad_y, last.input.detach(), last.conv.weight.detach(),
+                                last.conv.stride, last.conv.padding);
   }
   auto grads = torch::autograd::grad({last.input, last.conv.weight, last.conv.bias}, middle_wrt,
                                      {grad_in, grad_w, grad_b}, /*retain_graph=*/false,
@@ -104,7 +104,8 @@ Gradients preactivation_gradients(const BranchShape& shape, const torch::Tensor&
   if (projection >= 0) {
     const auto& w = p[static_cast<size_t>(projection)];
     const auto x_read = subsample(x, shape.stride);
-    if (w.requires_grad()) result.second[static_cast<size_t>(projection)] = conv1x1_weight_grad(grad_y, x_read);
+    if (w.requires_grad())
+      result.second[static_cast<size_t>(projection)] = conv1x1_weight_grad(grad_y, x_read);
     if (input_needs_grad) {
       grad_r.masked_fill_(x <= 0, 0);
       subsample(grad_r, shape.stride).add_(conv1x1_input_grad(grad_y, w.detach()));

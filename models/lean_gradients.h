@@ -22,10 +22,9 @@ namespace revup {
 // `branch_parameters` maps (detached, grad-requiring) step parameters to
 // fixup_branch's parameters (e.g. spectrally normalized weights). `projection`
 // is the index in p of a 1x1 shortcut weight, or -1 for the identity.
-Gradients preactivation_gradients(const BranchShape& shape, const torch::Tensor& x,
-                                  const TensorVector& p, const torch::Tensor& grad_y,
-                                  bool input_needs_grad,
-                                  const std::function<TensorVector(const TensorVector&)>& branch_parameters,
-                                  int projection);
+Gradients preactivation_gradients(
+    const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
+    const torch::Tensor& grad_y, bool input_needs_grad,
+    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection);
 
 }  // namespace revup

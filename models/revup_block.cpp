@@ -117,7 +117,7 @@ torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
 }
 
 Gradients FixupBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
-                                   const torch::Tensor& grad_y, bool input_needs_grad) const {
+                                    const torch::Tensor& grad_y, bool input_needs_grad) const {
   if (!pre_activation) return SequenceBlock::gradients(x, p, grad_y, input_needs_grad);
   const auto branch_size = static_cast<std::ptrdiff_t>(3 * shape.convs() + 1);
   return preactivation_gradients(

@@ -104,6 +104,11 @@ void run(const Options& o) {
                                  path("train-labels-idx1-ubyte.gz"), o.limit_train);
   IdxClassificationDataset test(path("t10k-images-idx3-ubyte.gz"),
                                 path("t10k-labels-idx1-ubyte.gz"), o.limit_test);
+  // Statistics of the training images, stored with the run and applied to both sets.
+  const double mean = train.images().mean().item<double>();
+  const double std = train.images().std().item<double>();
+  train.normalize(mean, std);
+  test.normalize(mean, std);
   fs::create_directories(o.out);
   const auto ckpt = (fs::path(o.out) / "last.pt").string();
   const auto csv = (fs::path(o.out) / "metrics.csv").string();
@@ -138,7 +143,8 @@ void run(const Options& o) {
                 {"schedule", "cosine"},
                 {"seed", o.seed},
                 {"scalar_lr_factor", t.scalar_lr_factor}}},
-              {"data", {{"path", o.data}, {"train", train.size()}, {"test", test.size()}}}});
+              {"data", {{"path", o.data}, {"train", train.size()}, {"test", test.size()}}},
+              {"normalization", {{"mean", {mean}}, {"std", {std}}}}});
 
   Trainer* trainer_ptr = nullptr;
   Trainer trainer(
