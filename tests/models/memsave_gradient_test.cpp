@@ -44,28 +44,39 @@ void expect_same_gradients(const Gradients& a, const Gradients& b, double tolera
   }
 }
 
+// The network `config` describes (perturbed away from init) and a twin of
+// architecture `other` with the very same weights, both in `dtype`.
+std::pair<Network, Network> twins(ModelConfig config, const std::string& other,
+                                  torch::Dtype dtype = torch::kFloat64) {
+  config.sn.power_iterations = 0;  // both networks must use identical weights
+  Network reference(config);
+  testing::perturb(*reference);
+  reference->to(dtype);
+  config.arch = other;
+  Network twin(config);
+  twin->to(dtype);
+  copy_state(*reference, *twin);
+  return {reference, twin};
+}
+
+// A tolerance-driven inverse (1e-13): MemSave's rebuilt activations equal the
+// true ones to ~1e-12 and its gradients autograd's to well below 1e-8.
+ModelConfig exact_inverse(ModelConfig config) {
+  config.inverse.tolerance = 1e-13;
+  config.inverse.max_iterations = 500;
+  return config;
+}
+
 class MemSaveGradients : public ::testing::TestWithParam<int> {};
 
 TEST_P(MemSaveGradients, EqualPlainAutogradOnPerturbedWeights) {
   torch::manual_seed(20);
-  auto config = testing::small_cifar("revup", GetParam());
-  config.sn.power_iterations = 0;  // both networks must use identical weights
-  config.inverse.tolerance = 1e-13;
-  config.inverse.max_iterations = 500;
-  Network plain(config);
-  testing::perturb(*plain);
-  plain->to(torch::kFloat64);
-  config.arch = "revup-memsave";
-  Network memsave(config);
-  memsave->to(torch::kFloat64);
-  copy_state(*plain, *memsave);
-
+  auto [plain, memsave] =
+      twins(exact_inverse(testing::small_cifar("revup", GetParam())), "revup-memsave");
   const auto x = torch::randn({3, 3, 16, 16}, torch::kFloat64);
   const auto target = torch::tensor({0, 3, 1});
   const auto expected = gradients_of(plain, x, target);
   const auto actual = gradients_of(memsave, x, target);
-  // The inverse is tolerance-driven (1e-13), so MemSave's rebuilt activations
-  // equal the true ones to ~1e-12 and gradients to well below 1e-8.
   expect_same_gradients(actual, expected, 1e-8);
   // And the weights really moved away from init: gradients are not trivially zero.
   EXPECT_GT(expected.params.at("stage1_block0.conv2.weight").abs().sum().item<double>(), 1e-6);
@@ -82,16 +93,7 @@ TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
   config.depth = 50;
   config.widths = {4, 4, 8, 8};
   config.num_classes = 3;
-  config.sn.power_iterations = 0;
-  config.inverse.tolerance = 1e-13;
-  config.inverse.max_iterations = 500;
-  Network plain(config);
-  testing::perturb(*plain);
-  plain->to(torch::kFloat64);
-  config.arch = "revup-memsave";
-  Network memsave(config);
-  memsave->to(torch::kFloat64);
-  copy_state(*plain, *memsave);
+  auto [plain, memsave] = twins(exact_inverse(config), "revup-memsave");
   const auto x = torch::randn({2, 3, 40, 40}, torch::kFloat64);
   const auto target = torch::tensor({2, 0});
   const auto expected = gradients_of(plain, x, target);
@@ -101,13 +103,9 @@ TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
 
 TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
   torch::manual_seed(21);
-  auto config = testing::small_cifar("revup", 14);
-  config.sn.power_iterations = 0;
-  Network plain(config);
-  testing::perturb(*plain);
-  config.arch = "revup-memsave";  // N = 1, as the paper trains
-  Network memsave(config);
-  copy_state(*plain, *memsave);
+  // N = 1, as the paper trains.
+  auto [plain, memsave] =
+      twins(testing::small_cifar("revup", 14), "revup-memsave", torch::kFloat32);
   const auto x = torch::randn({2, 3, 16, 16});
   const auto target = torch::tensor({1, 2});
   const auto expected = gradients_of(plain, x, target);
@@ -119,14 +117,7 @@ TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
 
 TEST(CheckpointGradients, EqualPlainAutograd) {
   torch::manual_seed(22);
-  auto config = testing::small_cifar("resnet-fixup", 14);
-  Network plain(config);
-  testing::perturb(*plain);
-  plain->to(torch::kFloat64);
-  config.arch = "resnet-fixup-ckpt";
-  Network ckpt(config);
-  ckpt->to(torch::kFloat64);
-  copy_state(*plain, *ckpt);
+  auto [plain, ckpt] = twins(testing::small_cifar("resnet-fixup", 14), "resnet-fixup-ckpt");
   const auto x = torch::randn({2, 3, 16, 16}, torch::kFloat64);
   const auto target = torch::tensor({4, 0});
   expect_same_gradients(gradients_of(ckpt, x, target), gradients_of(plain, x, target), 1e-10);
