@@ -6,7 +6,7 @@ namespace {
 // y - g(x), written into g's own buffer when it has one: at 4K that saves a
 // full-size tensor per iteration.
 torch::Tensor y_minus(const torch::Tensor& y, torch::Tensor g, const torch::Tensor& x) {
-  const bool owns = !g.is_same(y) && !g.is_same(x) && !g.storage().is_alias_of(y.storage()) &&
+  const bool owns = !g.storage().is_alias_of(y.storage()) &&
                     !g.storage().is_alias_of(x.storage()) && g.sizes() == y.sizes() &&
                     g.dtype() == y.dtype() && g.is_contiguous();
   if (!owns) return y - g;

@@ -53,7 +53,6 @@ struct CountingCpuAllocator final : c10::Allocator {
 
 CountingCpuAllocator g_allocator;
 std::once_flag g_install_once;
-std::atomic<bool> g_installed{false};
 
 int cuda_index(const c10::Device& device) { return device.has_index() ? device.index() : 0; }
 
@@ -63,11 +62,8 @@ void MemoryTracker::install_cpu_tracking() {
   std::call_once(g_install_once, [] {
     // Priority above the default (0) so LibTorch's own registration cannot win.
     c10::SetCPUAllocator(&g_allocator, /*priority=*/100);
-    g_installed = true;
   });
 }
-
-bool MemoryTracker::cpu_tracking_installed() { return g_installed; }
 
 std::int64_t MemoryTracker::live_bytes(const c10::Device& device) {
   if (device.is_cpu()) return g_live.load(std::memory_order_relaxed);

@@ -16,7 +16,6 @@ class MemoryTracker {
   // Installs the counting CPU allocator (idempotent, thread-safe). Tensors made
   // before this call are not counted while alive, nor when freed.
   static void install_cpu_tracking();
-  static bool cpu_tracking_installed();
 
   // Bytes currently allocated on `device` through LibTorch.
   static std::int64_t live_bytes(const c10::Device& device);
