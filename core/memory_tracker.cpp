@@ -3,8 +3,13 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -51,6 +56,18 @@ struct CountingCpuAllocator final : c10::Allocator {
   c10::DeleterFnPtr raw_deleter() const override { return &counting_free; }
 };
 
+// A training step frees and reallocates the same activations every step. By
+// default glibc maps each block above 128 KiB fresh from the kernel and unmaps
+// it on free, so every step pays a page fault per 4 KiB of every activation:
+// a third of a small network's step time. Serve blocks up to glibc's cap
+// (32 MiB) from the heap and keep the heap's top instead of trimming it.
+void keep_freed_blocks_in_heap() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
+}
+
 CountingCpuAllocator g_allocator;
 std::once_flag g_install_once;
 
@@ -60,6 +77,7 @@ int cuda_index(const c10::Device& device) { return device.has_index() ? device.i
 
 void MemoryTracker::install_cpu_tracking() {
   std::call_once(g_install_once, [] {
+    keep_freed_blocks_in_heap();
     // Priority above the default (0) so LibTorch's own registration cannot win.
     c10::SetCPUAllocator(&g_allocator, /*priority=*/100);
   });

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/torch_compat.h"
+
 namespace revup {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
@@ -33,13 +35,16 @@ double SpectralNormConv2dImpl::sampling_margin(int64_t k, int grid) {
   return keep > 0 ? 1.0 / std::sqrt(keep) : -1.0;
 }
 
+torch::Tensor SpectralNormConv2dImpl::circular_pad(const torch::Tensor& x) const {
+  const int64_t p = kernel_size / 2;
+  if (p == 0) return x;
+  namespace F = torch::nn::functional;
+  return F::pad(x, F::PadFuncOptions({p, p, p, p}).mode(torch::kCircular));
+}
+
 torch::Tensor SpectralNormConv2dImpl::circular_conv(const torch::Tensor& x,
                                                     const torch::Tensor& w) const {
-  const int64_t p = kernel_size / 2;
-  if (p == 0) return torch::conv2d(x, w);
-  namespace F = torch::nn::functional;
-  const auto padded = F::pad(x, F::PadFuncOptions({p, p, p, p}).mode(torch::kCircular));
-  return torch::conv2d(padded, w);
+  return torch::conv2d(circular_pad(x), w);
 }
 
 torch::Tensor SpectralNormConv2dImpl::circular_conv_adjoint(const torch::Tensor& y,
@@ -51,56 +56,68 @@ torch::Tensor SpectralNormConv2dImpl::circular_conv_adjoint(const torch::Tensor&
 
 void SpectralNormConv2dImpl::reseed_probe() { probe.copy_(unit(torch::randn_like(probe))); }
 
-void SpectralNormConv2dImpl::power_iterate(int n) {
+torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w,
+                                                         torch::Tensor* v_unit) const {
   torch::NoGradGuard no_grad;
-  const auto w = weight.detach();
+  const auto padded = circular_pad(probe);
+  const auto v = torch::conv2d(padded, w);
+  const double norm = v.norm().item<double>();
+  // Fixup zero-initializes the last conv. W u = 0 gives a zero direction (sigma
+  // at u is 0, which is right) and no new vector: normalizing it would collapse
+  // u to zero for good and switch normalization off once W grows.
+  if (norm < kDegenerate) return torch::zeros_like(w);
+  *v_unit = v / norm;
+  // d<v, W u>/dW is the convolution's weight gradient for grad_output v.
+  return std::get<1>(compat::conv2d_backward(*v_unit, padded, w, /*stride=*/1, /*padding=*/0,
+                                             {false, true, false}));
+}
+
+torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w) {
+  torch::NoGradGuard no_grad;
   if (probe.norm().item<double>() < kDegenerate) reseed_probe();
-  for (int i = 0; i < n; ++i) {
-    const auto v = circular_conv(probe, w);
-    // Fixup zero-initializes the last conv: W u = 0 would collapse the vector
-    // to zero for good and switch normalization off once W grows. Keep u then.
-    if (v.norm().item<double>() < kDegenerate) return;
-    const auto u = circular_conv_adjoint(unit(v), w);
-    if (u.norm().item<double>() < kDegenerate) return;
-    probe.copy_(unit(u));
+  torch::Tensor v_unit;
+  auto direction = direction_at_probe(w, &v_unit);
+  if (v_unit.defined()) {
+    const auto u = circular_conv_adjoint(v_unit, w);
+    if (u.norm().item<double>() >= kDegenerate) probe.copy_(unit(u));
   }
+  return direction;
 }
 
-torch::Tensor SpectralNormConv2dImpl::sigma_grid(const torch::Tensor& w,
-                                                 const torch::Tensor& u) const {
-  // sigma = <v, W u> with u, v held fixed (as torch's spectral_norm does) is
-  // linear in W: sigma = sum(W * G), G = d<v, W u>/dW. Written that way the
-  // graph holds G, not the probe convolution's activations.
-  torch::Tensor direction;
-  {
-    torch::AutoGradMode enable(true);
-    auto leaf = w.detach().requires_grad_(true);
-    const auto v = circular_conv(u, leaf);
-    const auto projection = (v.detach() / v.detach().norm().clamp_min(kDegenerate) * v).sum();
-    direction = torch::autograd::grad({projection}, {leaf})[0];
-  }
-  return (w * direction).sum();
+void SpectralNormConv2dImpl::power_iterate(int n) {
+  const auto w = weight.detach();
+  for (int i = 0; i < n; ++i) iterate(w);
 }
 
-double SpectralNormConv2dImpl::sigma_bound() {
+torch::Tensor SpectralNormConv2dImpl::direction() const {
+  torch::Tensor unused;
+  return direction_at_probe(weight.detach(), &unused);
+}
+
+double SpectralNormConv2dImpl::sigma_bound() const {
   torch::NoGradGuard no_grad;
-  return sigma_grid(weight, probe).item<double>() * sampling_margin(kernel_size, options.grid);
+  return (weight * direction()).sum().item<double>() * sampling_margin(kernel_size, options.grid);
 }
 
-void SpectralNormConv2dImpl::step() {
-  if (is_training()) power_iterate(options.power_iterations);
+torch::Tensor SpectralNormConv2dImpl::step() {
+  if (!is_training() || options.power_iterations < 1) return direction();
+  power_iterate(options.power_iterations - 1);
+  // The last iteration's direction is taken at the vector it starts from: one
+  // convolution fewer per step. Power iteration approaches sigma from below
+  // either way, and c < 1 covers that lag.
+  return iterate(weight.detach());
 }
 
-torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& w, const torch::Tensor& u,
+torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& w,
+                                              const torch::Tensor& direction,
                                               const torch::Tensor& gain) const {
-  auto sigma = sigma_grid(w, u) * sampling_margin(kernel_size, options.grid);
+  auto sigma = (w * direction).sum() * sampling_margin(kernel_size, options.grid);
   if (gain.defined()) sigma = sigma * gain.abs();
   return torch::clamp_min(sigma / options.coeff, 1.0);
 }
 
 torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& gain) {
-  step();
-  return divisor(weight, probe, gain);
+  return divisor(weight, step(), gain);
 }
 
 torch::Tensor SpectralNormConv2dImpl::normalized_weight(const torch::Tensor& gain) {

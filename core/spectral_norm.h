@@ -30,25 +30,29 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   SpectralNormConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
                          SpectralNormOptions options = {});
 
-  // Once per training step (a no-op in eval mode): P power iterations on the
-  // persistent probe vector.
-  void step();
+  // Once per step: P power iterations on the persistent probe (training mode
+  // only), then the direction G = d sigma / dW at the probe's vectors (no
+  // grad, shaped like the weight). sigma = sum(W * G) is linear in W, so G is
+  // all a normalization needs for the rest of the step: forward, inverse and
+  // backward then cost an elementwise product each, not a probe convolution.
+  torch::Tensor step();
 
-  // max(1, gain * sigma_bound(w, probe) / c), differentiable in w and gain.
-  // A pure function of its inputs, so MemSave can recompute it in backward from
-  // the same probe instead of keeping anything weight-sized per layer alive.
+  // max(1, |gain| * margin * sum(w * direction) / c), differentiable in w and
+  // gain; a pure function of its inputs, so MemSave can recompute it anywhere.
   // `gain` folds a multiplier that follows the conv (Fixup's scale) into the bound.
-  torch::Tensor divisor(const torch::Tensor& w, const torch::Tensor& probe,
+  torch::Tensor divisor(const torch::Tensor& w, const torch::Tensor& direction,
                         const torch::Tensor& gain = {}) const;
 
-  // step(), then weight / divisor(weight, probe, gain): for use outside MemSave.
+  // step(), then weight / divisor(weight, direction, gain): for use outside MemSave.
   torch::Tensor normalized_weight(const torch::Tensor& gain = {});
   torch::Tensor divisor(const torch::Tensor& gain = {});
 
   // Runs n power iterations without touching the weight (for warm-up and tests).
   void power_iterate(int n);
+  // G at the current probe, without iterating.
+  torch::Tensor direction() const;
   // The current bound on ||conv||_2 at any input size (no grad).
-  double sigma_bound();
+  double sigma_bound() const;
   // Factor from the grid maximum to the supremum over all frequencies.
   static double sampling_margin(int64_t kernel_size, int grid);
 
@@ -58,9 +62,14 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   SpectralNormOptions options;
 
  private:
+  torch::Tensor circular_pad(const torch::Tensor& x) const;
   torch::Tensor circular_conv(const torch::Tensor& x, const torch::Tensor& w) const;
   torch::Tensor circular_conv_adjoint(const torch::Tensor& y, const torch::Tensor& w) const;
-  torch::Tensor sigma_grid(const torch::Tensor& w, const torch::Tensor& u) const;
+  // G = d<v, W u>/dW with v = unit(W u) at the probe u (sigma = <v, W u>);
+  // also returns v (undefined when W u = 0).
+  torch::Tensor direction_at_probe(const torch::Tensor& w, torch::Tensor* v_unit) const;
+  // One power iteration: the direction at u, then u = unit(W^T v).
+  torch::Tensor iterate(const torch::Tensor& w);
   void reseed_probe();
 };
 TORCH_MODULE(SpectralNormConv2d);

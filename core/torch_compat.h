@@ -3,6 +3,7 @@
 // a current LibTorch 2.x. Everything else calls these helpers.
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 
@@ -55,11 +56,11 @@ inline void kaiming_normal_fan_out(torch::Tensor& w) {
 // graph. at::convolution_backward exists in 1.13 and 2.x with this signature.
 inline std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv2d_backward(
     const torch::Tensor& grad_output, const torch::Tensor& input, const torch::Tensor& weight,
-    int64_t stride, int64_t padding) {
+    int64_t stride, int64_t padding, std::array<bool, 3> wanted = {true, true, true}) {
   const std::vector<int64_t> bias_sizes = {weight.size(0)};
   return at::convolution_backward(grad_output, input, weight, bias_sizes, {stride, stride},
                                   {padding, padding}, {1, 1}, /*transposed=*/false, {0, 0},
-                                  /*groups=*/1, {true, true, true});
+                                  /*groups=*/1, wanted);
 }
 
 inline std::string torch_version() {

@@ -83,24 +83,16 @@ torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const Tens
 
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight) {
   const int64_t n = grad_out.size(0), o = weight.size(0), i = weight.size(1);
-  const int64_t hw = grad_out.size(2) * grad_out.size(3);
-  const auto wt = weight.reshape({o, i}).t();
-  auto grad_in = torch::empty({n, i, grad_out.size(2), grad_out.size(3)}, grad_out.options());
-  for (int64_t b = 0; b < n; ++b) {
-    auto out = grad_in[b].view({i, hw});
-    torch::mm_out(out, wt, grad_out[b].reshape({o, hw}));
-  }
-  return grad_in;
+  const auto wt = weight.reshape({o, i}).t().expand({n, i, o});
+  return torch::bmm(wt, grad_out.reshape({n, o, -1}))
+      .view({n, i, grad_out.size(2), grad_out.size(3)});
 }
 
 torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input) {
   const int64_t n = grad_out.size(0), o = grad_out.size(1), i = input.size(1);
-  const int64_t hw = grad_out.size(2) * grad_out.size(3);
-  auto grad_w = torch::zeros({o, i}, grad_out.options());
-  for (int64_t b = 0; b < n; ++b) {
-    grad_w.addmm_(grad_out[b].reshape({o, hw}), input[b].reshape({i, hw}).t());
-  }
-  return grad_w.view({o, i, 1, 1});
+  const auto per_image =
+      torch::bmm(grad_out.reshape({n, o, -1}), input.reshape({n, i, -1}).transpose(1, 2));
+  return (n == 1 ? per_image[0] : per_image.sum(0)).view({o, i, 1, 1});
 }
 
 }  // namespace revup

@@ -67,8 +67,8 @@ LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const Tens
                            int first = 0);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
 
-// A stride-1 1x1 convolution's gradients as plain matrix products per image:
-// no layout conversions or scratch buffers the size of the tensors involved.
+// A stride-1 1x1 convolution's gradients as batched matrix products: no layout
+// conversions or scratch buffers the size of the tensors involved.
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight);
 torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input);
 

@@ -27,6 +27,11 @@ torch::Tensor subsample(const torch::Tensor& x, int64_t s) {
                   Slice(torch::indexing::None, torch::indexing::None, s)});
 }
 
+// grad *= (x > 0), in place: one fused pass, no mask tensor.
+torch::Tensor& relu_backward_(torch::Tensor& grad, const torch::Tensor& x) {
+  return at::threshold_backward_out(grad, grad, x, 0);
+}
+
 }  // namespace
 
 Gradients preactivation_gradients(
@@ -107,12 +112,12 @@ Gradients preactivation_gradients(
     if (w.requires_grad())
       result.second[static_cast<size_t>(projection)] = conv1x1_weight_grad(grad_y, x_read);
     if (input_needs_grad) {
-      grad_r.masked_fill_(x <= 0, 0);
+      relu_backward_(grad_r, x);
       subsample(grad_r, shape.stride).add_(conv1x1_input_grad(grad_y, w.detach()));
       result.first = grad_r;
     }
   } else if (input_needs_grad) {
-    result.first = grad_r.masked_fill_(x <= 0, 0).add_(grad_y);
+    result.first = relu_backward_(grad_r, x).add_(grad_y);
   }
   return result;
 }

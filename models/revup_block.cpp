@@ -27,21 +27,23 @@ RevUpBlockImpl::RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_b
   for (auto& c : convs) c->power_iterate(sn.warmup_iterations);
 }
 
-// Parameters: raw weights w_1..w_m, Fixup scalars, then the probes u_1..u_m.
-// Each use normalizes w_j / divisor(w_j, u_j) afresh, so nothing weight-sized
-// per block outlives the block's own computation.
+// Parameters: raw weights w_1..w_m, Fixup scalars, then the directions
+// G_1..G_m of this step's spectral norms (sigma_j = sum(w_j * G_j)). Each use
+// normalizes w_j / divisor(w_j, G_j) afresh, which costs an elementwise product,
+// so nothing but the raw parameters and G has to outlive a block's computation.
 TensorVector RevUpBlockImpl::step_parameters() {
   TensorVector p;
+  TensorVector directions;
   for (auto& c : convs) {
-    c->step();
+    directions.push_back(c->step());
     p.push_back(c->weight);
   }
   p.insert(p.end(), scalars.begin(), scalars.end());
-  for (auto& c : convs) p.push_back(c->probe);
+  p.insert(p.end(), directions.begin(), directions.end());
   return p;
 }
 
-// The normalized weights w_j / divisor(w_j, u_j) and the Fixup scalars, in
+// The normalized weights w_j / divisor(w_j, G_j) and the Fixup scalars, in
 // fixup_branch's parameter order.
 TensorVector RevUpBlockImpl::branch_parameters(const TensorVector& p) const {
   const size_t m = convs.size();
@@ -78,7 +80,7 @@ double RevUpBlockImpl::lipschitz_bound() {
   for (size_t j = 0; j < convs.size(); ++j) {
     const auto gain = j + 1 == convs.size() ? scale : torch::Tensor();
     bound *= convs[j]->sigma_bound() /
-             convs[j]->divisor(convs[j]->weight, convs[j]->probe, gain).item<double>();
+             convs[j]->divisor(convs[j]->weight, convs[j]->direction(), gain).item<double>();
   }
   return bound;
 }

@@ -19,7 +19,9 @@ void add_bench_memory(CLI::App& bench) {
   add_common_bench_options(cmd, *o, "bench-memory.json");
   auto archs = std::make_shared<std::vector<std::string>>(architecture_names());
   auto depths = std::make_shared<std::vector<int>>(std::vector<int>{20, 32, 56, 110});
-  cmd->add_option("--archs", *archs, "Architectures")->capture_default_str();
+  cmd->add_option("--archs", *archs, "Architectures (space or comma separated)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--depths", *depths, "Depths")->capture_default_str();
   cmd->callback([o, archs, depths] {
     const auto device = select_device(o->device);

@@ -17,32 +17,48 @@ void add_bench_speed(CLI::App& bench) {
   auto archs = std::make_shared<std::vector<std::string>>(architecture_names());
   auto depth = std::make_shared<int>(20);
   auto steps = std::make_shared<int>(5);
-  cmd->add_option("--archs", *archs, "Architectures")->capture_default_str();
+  cmd->add_option("--archs", *archs, "Architectures (space or comma separated)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--depth", *depth, "Depth")->capture_default_str();
   cmd->add_option("--steps", *steps, "Timed steps per architecture (after one warm-up)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->callback([o, archs, depth, steps] {
     const auto device = select_device(o->device);
-    nlohmann::json results = nlohmann::json::array();
-    ProgressBar bar("bench speed", static_cast<int64_t>(archs->size()) * (*steps + 1));
-    int64_t done = 0;
-    double reference = 0;
+    struct Candidate {
+      Network net;
+      torch::Tensor x, y;
+      std::vector<double> times;
+    };
+    std::vector<Candidate> candidates;
     for (const auto& arch : *archs) {
       auto net = make_network(arch, *depth, o->input[1], o->seed, device);
-      const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
-      std::vector<double> times;
-      for (int s = 0; s <= *steps; ++s) {
-        const auto m = measure_training_step(net, x, y, /*record_timeline=*/false);
-        if (s > 0) times.push_back(m.seconds);  // the first step warms caches up
-        bar.update(++done, arch);
+      auto [x, y] = random_batch(o->input, net->config().num_classes, device);
+      candidates.push_back({net, x, y, {}});
+    }
+    ProgressBar bar("bench speed", static_cast<int64_t>(archs->size()) * (*steps + 1));
+    int64_t done = 0;
+    // Round robin, one step of each architecture in turn: a shared machine's
+    // load drifts over seconds, and interleaving spreads that drift over all
+    // candidates instead of biasing whichever ran during a busy spell.
+    for (int s = 0; s <= *steps; ++s) {
+      for (size_t a = 0; a < candidates.size(); ++a) {
+        auto& c = candidates[a];
+        const auto m = measure_training_step(c.net, c.x, c.y, /*record_timeline=*/false);
+        if (s > 0) c.times.push_back(m.seconds);  // the first step warms caches up
+        bar.update(++done, (*archs)[a]);
       }
-      const double med = median(times);
-      if (arch == "resnet-fixup") reference = med;
-      results.push_back({{"arch", arch},
+    }
+    nlohmann::json results = nlohmann::json::array();
+    double reference = 0;
+    for (size_t a = 0; a < candidates.size(); ++a) {
+      const double med = median(candidates[a].times);
+      if ((*archs)[a] == "resnet-fixup") reference = med;
+      results.push_back({{"arch", (*archs)[a]},
                          {"depth", *depth},
                          {"median_step_seconds", med},
-                         {"step_seconds", times}});
+                         {"step_seconds", candidates[a].times}});
     }
     bar.finish();
     for (auto& r : results) {

@@ -50,7 +50,7 @@ TEST(Network, EveryRevUpBlockIsContractiveIncludingFixupScale) {
     for (size_t j = 0; j < m; ++j) {
       auto& conv = block->convs[j];
       const auto divisor =
-          conv->divisor(conv->weight, conv->probe, j + 1 == m ? scale : torch::Tensor());
+          conv->divisor(conv->weight, conv->direction(), j + 1 == m ? scale : torch::Tensor());
       lip *= conv->sigma_bound() / divisor.item<double>();
     }
     EXPECT_LE(lip, c.sn.coeff * (1 + 1e-6));
