@@ -12,6 +12,9 @@ ROOT=$PWD
 PACKAGES=(
   cmake ninja-build g++ ccache  # the build (ccache only speeds up rebuilds)
   libtorch-dev                  # LibTorch 1.13: the core, models, everything
+  libopenblas0-openmp           # LibTorch's recommended BLAS; the reference BLAS makes
+                                #   matrix products several times slower (OpenMP build:
+                                #   shares LibTorch's threads instead of adding its own)
   libcli11-dev                  # revup-cli's argument parsing
   nlohmann-json3-dev            # model configs and benchmark JSON
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
