@@ -48,4 +48,17 @@ void MemoryTimeline::mark(Phase phase, int stage, int block) {
 
 bool MemoryTimeline::recording() { return g_active.load() != nullptr; }
 
+nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_t baseline) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : events) {
+    out.push_back({{"phase", phase_name(e.phase)},
+                   {"stage", e.stage},
+                   {"block", e.block},
+                   {"bytes", e.live_bytes - baseline},
+                   {"peak_bytes", e.peak_bytes - baseline},
+                   {"seconds", e.seconds}});
+  }
+  return out;
+}
+
 }  // namespace revup

@@ -6,6 +6,8 @@
 // can mark unconditionally.
 #include <c10/core/Device.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -53,6 +55,10 @@ class MemoryRecording {
   std::vector<MemoryEvent> events_;
   MemoryRecording* previous_ = nullptr;
 };
+
+// Events as JSON: phase, stage, block, and bytes / peak_bytes above `baseline`
+// (what was live before the step), seconds since the recording began.
+nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_t baseline);
 
 class MemoryTimeline {
  public:

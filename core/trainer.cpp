@@ -96,6 +96,7 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     const auto target = example.target.to(options_.device);
 
     MemoryTracker::reset_peak(options_.device);
+    const auto live_before = MemoryTracker::live_bytes(options_.device);
     double loss_value = 0;
     {
       std::unique_ptr<MemoryRecording> recording;
@@ -114,6 +115,9 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
                                  " (lower the learning rate, or check the data for NaN/Inf)");
       }
       loss.backward();
+      if (options_.clip_grad_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(model_.module->parameters(), options_.clip_grad_norm);
+      }
       optimizer_->step();
     }
     StepReport step;
@@ -124,6 +128,7 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     step.lr = lr;
     step.seconds = std::chrono::duration<double>(clock::now() - step_start).count();
     step.peak_bytes = MemoryTracker::peak_bytes(options_.device);
+    step.live_before_bytes = live_before;
     report.peak_bytes = std::max(report.peak_bytes, step.peak_bytes);
     loss_sum += loss_value;
     for (auto* o : observers_) o->on_step(step);

@@ -16,6 +16,12 @@ std::string ModelConfig::resolved_style() const {
 }
 
 std::vector<int> ModelConfig::blocks_per_stage() const {
+  if (!blocks.empty()) {
+    for (int b : blocks) {
+      if (b < 1) throw std::invalid_argument("every stage needs at least one block");
+    }
+    return blocks;
+  }
   if (resolved_style() == "cifar") {
     if (depth < 8 || (depth - 2) % 6 != 0) {
       throw std::invalid_argument("CIFAR-style depth must be 6n+2 (20, 32, 56, 110), got " +
@@ -39,7 +45,24 @@ std::vector<int> ModelConfig::blocks_per_stage() const {
   }
 }
 
-bool ModelConfig::bottleneck() const { return resolved_style() == "imagenet" && depth >= 50; }
+bool ModelConfig::bottleneck() const {
+  if (block == "basic" || block == "bottleneck") return block == "bottleneck";
+  if (block != "auto")
+    throw std::invalid_argument("unknown block '" + block + "' (basic, bottleneck)");
+  return blocks.empty() && resolved_style() == "imagenet" && depth >= 50;
+}
+
+int64_t ModelConfig::resolved_stem_width() const {
+  if (stem_width > 0) return stem_width;
+  if (stem_width < 0) throw std::invalid_argument("stem_width must be >= 0");
+  return resolved_style() == "cifar" ? resolved_widths()[0] : 64;
+}
+
+int ModelConfig::layer_count() const {
+  int convs = 0;
+  for (int b : blocks_per_stage()) convs += b * (bottleneck() ? 3 : 2);
+  return convs + 2;  // stem and head
+}
 
 std::vector<int64_t> ModelConfig::resolved_widths() const {
   const auto stages = blocks_per_stage().size();
@@ -47,6 +70,7 @@ std::vector<int64_t> ModelConfig::resolved_widths() const {
   if (w.empty()) {
     w = resolved_style() == "cifar" ? std::vector<int64_t>{16, 32, 64}
                                     : std::vector<int64_t>{64, 128, 256, 512};
+    w.resize(stages, w.back() * 2);
   }
   if (w.size() != stages) {
     throw std::invalid_argument("widths needs " + std::to_string(stages) + " entries");
@@ -64,7 +88,10 @@ void ModelConfig::validate() const {
         "unknown architecture '" + arch +
         "' (resnet, resnet-fixup, resnet-fixup-ckpt, revup, revup-memsave)");
   }
-  resolved_widths();
+  for (const auto w : resolved_widths()) {
+    if (w < 1) throw std::invalid_argument("stage widths must be >= 1");
+  }
+  resolved_stem_width();
   if (in_channels < 1 || num_classes < 1)
     throw std::invalid_argument("channels and classes must be >= 1");
   if (injective_stem && (!is_revup() || resolved_style() != "cifar")) {
@@ -82,6 +109,10 @@ nlohmann::json ModelConfig::to_json() const {
           {"in_channels", in_channels},
           {"num_classes", num_classes},
           {"widths", widths},
+          {"blocks", blocks},
+          {"block", block},
+          {"stem_width", stem_width},
+          {"classifier", classifier},
           {"injective_stem", injective_stem},
           {"spectral_norm",
            {{"coeff", sn.coeff}, {"power_iterations", sn.power_iterations}, {"grid", sn.grid}}},
@@ -99,6 +130,10 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.in_channels = j.value("in_channels", c.in_channels);
   c.num_classes = j.value("num_classes", c.num_classes);
   c.widths = j.value("widths", c.widths);
+  c.blocks = j.value("blocks", c.blocks);
+  c.block = j.value("block", c.block);
+  c.stem_width = j.value("stem_width", c.stem_width);
+  c.classifier = j.value("classifier", c.classifier);
   c.injective_stem = j.value("injective_stem", c.injective_stem);
   if (j.contains("spectral_norm")) {
     const auto& s = j["spectral_norm"];

@@ -26,6 +26,12 @@ struct ModelConfig {
   int64_t in_channels = 3;
   int64_t num_classes = 10;
   std::vector<int64_t> widths;  // per stage; empty = the paper's (16/32/64 or 64..512)
+  // A custom backbone (segmentation presets): blocks per stage instead of a
+  // named depth, and the block type. Empty / "auto" = from `depth`.
+  std::vector<int> blocks;
+  std::string block = "auto";  // "basic", "bottleneck" or "auto"
+  int64_t stem_width = 0;      // 0: widths[0] (CIFAR) or 64 (ImageNet)
+  bool classifier = true;      // global pooling + linear head (off for a backbone)
   bool injective_stem = false;  // paper 3.1: zero-pad 3 -> width instead of the first conv
   SpectralNormOptions sn;
   FixedPointOptions inverse;
@@ -35,6 +41,10 @@ struct ModelConfig {
   std::vector<int> blocks_per_stage() const;
   bool bottleneck() const;
   std::vector<int64_t> resolved_widths() const;  // output channels per stage
+  int64_t resolved_stem_width() const;
+  int stem_stride() const { return resolved_style() == "cifar" ? 1 : 4; }
+  // Weighted layers on the longest path (the "depth" in a name like RevUp-50).
+  int layer_count() const;
   bool is_revup() const { return arch.rfind("revup", 0) == 0; }
 
   void validate() const;

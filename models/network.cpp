@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "models/state_utils.h"
 #include "models/stem.h"
 
 namespace revup {
@@ -17,7 +18,7 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
   int total_blocks = 0;
   for (int n : counts) total_blocks += n;
 
-  const int64_t stem_width = cifar ? widths[0] : 64;
+  const int64_t stem_width = config_.resolved_stem_width();
   const auto stem_kind = config_.injective_stem ? StemKind::kInjective
                                                 : (cifar ? StemKind::kCifar : StemKind::kImageNet);
   auto stem = register_module(
@@ -50,6 +51,7 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
     }
     stages_.push_back(std::move(stage));
   }
+  if (!config_.classifier) return;
   fc_ = register_module("fc", torch::nn::Linear(channels, config_.num_classes));
   if (!batch_norm) {
     torch::NoGradGuard no_grad;
@@ -77,7 +79,24 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x) {
   return run_sequence(all, x, options);
 }
 
+std::vector<torch::Tensor> NetworkImpl::stage_features(const torch::Tensor& x) {
+  SequenceOptions options{sequence_mode(), config_.inverse};
+  std::vector<torch::Tensor> outputs;
+  // One sequence per stage, its output kept for the decoder; the stem rides
+  // with stage 1 (its output is not needed, and MemSave keeps only the image).
+  std::vector<LabeledBlock> stage = stages_[0];
+  torch::Tensor h = x;
+  for (size_t s = 1; s < stages_.size(); ++s) {
+    stage.insert(stage.end(), stages_[s].begin(), stages_[s].end());
+    h = run_sequence(stage, h, options);
+    outputs.push_back(h);
+    stage.clear();
+  }
+  return outputs;
+}
+
 torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(!fc_.is_empty(), "this network was built without a classifier head (use stage_features)");
   const auto f = features(x);
   return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
 }
@@ -91,19 +110,11 @@ int NetworkImpl::residual_block_count() const {
 }
 
 std::vector<torch::Tensor> NetworkImpl::scalar_parameters() const {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : parameters()) {
-    if (p.dim() == 0) out.push_back(p);
-  }
-  return out;
+  return revup::scalar_parameters(*this);
 }
 
 std::vector<torch::Tensor> NetworkImpl::weight_parameters() const {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : parameters()) {
-    if (p.dim() != 0) out.push_back(p);
-  }
-  return out;
+  return revup::weight_parameters(*this);
 }
 
 }  // namespace revup

@@ -18,6 +18,9 @@ struct NetworkImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // The last stage's feature map (before pooling).
   torch::Tensor features(const torch::Tensor& x);
+  // Every residual stage's output (strides stem_stride() * 2^s), each stage
+  // run as its own memory-saving sequence: what a segmentation decoder fuses.
+  std::vector<torch::Tensor> stage_features(const torch::Tensor& x);
 
   // Stage 0 is the stem; stages 1.. hold the residual blocks.
   const std::vector<std::vector<LabeledBlock>>& stages() const { return stages_; }

@@ -27,4 +27,20 @@ void perturb_parameters(torch::nn::Module& module, double weight_std, double sca
   }
 }
 
+std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : module.parameters()) {
+    if (p.dim() == 0) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> weight_parameters(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : module.parameters()) {
+    if (p.dim() != 0) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace revup

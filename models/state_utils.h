@@ -3,10 +3,17 @@
 // from Fixup's init (where g == 0, so inverse and gradient checks prove nothing).
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace revup {
 
 // Copies every parameter and buffer of `from` into the same-named one of `to`.
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to);
+
+// Fixup trains its scalar biases and scales at lr/10: a module's 0-d
+// parameters, and everything else.
+std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module);
+std::vector<torch::Tensor> weight_parameters(const torch::nn::Module& module);
 
 // Adds N(0, weight_std) to tensors and N(0, scalar_std) to scalars (Fixup's biases, scales).
 void perturb_parameters(torch::nn::Module& module, double weight_std, double scalar_std);

@@ -40,19 +40,6 @@ std::pair<torch::Tensor, torch::Tensor> random_batch(const std::vector<int64_t>&
   return {x, y};
 }
 
-nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_t baseline) {
-  auto out = nlohmann::json::array();
-  for (const auto& e : events) {
-    out.push_back({{"phase", phase_name(e.phase)},
-                   {"stage", e.stage},
-                   {"block", e.block},
-                   {"bytes", e.live_bytes - baseline},
-                   {"peak_bytes", e.peak_bytes - baseline},
-                   {"seconds", e.seconds}});
-  }
-  return out;
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

@@ -30,7 +30,6 @@ StepMeasurement measure_training_step(Network& net, const torch::Tensor& input,
 std::pair<torch::Tensor, torch::Tensor> random_batch(const std::vector<int64_t>& shape,
                                                      int64_t classes, c10::Device device);
 
-nlohmann::json timeline_json(const std::vector<MemoryEvent>& events, std::int64_t baseline);
 double median(std::vector<double> values);
 
 }  // namespace revup::cli

@@ -1,0 +1,80 @@
+#include "core/confusion_matrix.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace revup {
+
+ConfusionMatrix::ConfusionMatrix(int64_t classes, int64_t ignore_index)
+    : classes_(classes),
+      ignore_index_(ignore_index),
+      counts_(torch::zeros({classes, classes}, torch::kLong)) {
+  if (classes < 1) throw std::invalid_argument("a confusion matrix needs at least one class");
+}
+
+void ConfusionMatrix::add(const torch::Tensor& prediction, const torch::Tensor& target) {
+  if (prediction.sizes() != target.sizes()) {
+    throw std::invalid_argument("prediction and target sizes differ");
+  }
+  const auto t = target.reshape(-1).to(torch::kCPU, torch::kLong);
+  const auto p = prediction.reshape(-1).to(torch::kCPU, torch::kLong);
+  const auto keep = t.ne(ignore_index_);
+  const auto tk = t.masked_select(keep);
+  const auto pk = p.masked_select(keep);
+  if (tk.numel() == 0) return;
+  if (tk.min().item<int64_t>() < 0 || tk.max().item<int64_t>() >= classes_) {
+    throw std::invalid_argument("a target holds a class id outside 0.." +
+                                std::to_string(classes_ - 1) + " that is not the ignore value " +
+                                std::to_string(ignore_index_));
+  }
+  counts_ += torch::bincount(tk * classes_ + pk.clamp(0, classes_ - 1), {}, classes_ * classes_)
+                 .view({classes_, classes_});
+}
+
+std::vector<double> ConfusionMatrix::class_iou() const {
+  const auto diag = counts_.diagonal();
+  const auto union_ = counts_.sum(0) + counts_.sum(1) - diag;
+  std::vector<double> iou(static_cast<size_t>(classes_));
+  for (int64_t c = 0; c < classes_; ++c) {
+    const auto u = union_[c].item<int64_t>();
+    iou[static_cast<size_t>(c)] = u == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                         : static_cast<double>(diag[c].item<int64_t>()) /
+                                               static_cast<double>(u);
+  }
+  return iou;
+}
+
+double ConfusionMatrix::mean_iou() const {
+  double sum = 0;
+  int n = 0;
+  for (double v : class_iou()) {
+    if (!std::isnan(v)) {
+      sum += v;
+      ++n;
+    }
+  }
+  return n == 0 ? 0.0 : sum / n;
+}
+
+int64_t ConfusionMatrix::labelled_pixels() const { return counts_.sum().item<int64_t>(); }
+
+double ConfusionMatrix::pixel_accuracy() const {
+  const auto total = labelled_pixels();
+  return total == 0 ? 0.0
+                    : static_cast<double>(counts_.diagonal().sum().item<int64_t>()) /
+                          static_cast<double>(total);
+}
+
+std::map<std::string, double> ConfusionMatrix::metrics(
+    const std::vector<std::string>& class_names) const {
+  std::map<std::string, double> m{{"miou", mean_iou()}, {"pixel_accuracy", pixel_accuracy()}};
+  const auto iou = class_iou();
+  for (size_t c = 0; c < iou.size(); ++c) {
+    const auto name = c < class_names.size() ? class_names[c] : std::to_string(c);
+    m["iou/" + name] = iou[c];
+  }
+  return m;
+}
+
+}  // namespace revup

@@ -1,0 +1,37 @@
+#pragma once
+// Segmentation metrics from a confusion matrix accumulated over images:
+// per-class IoU, mean IoU and pixel accuracy, ignoring an "unlabelled" value.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace revup {
+
+class ConfusionMatrix {
+ public:
+  ConfusionMatrix(int64_t classes, int64_t ignore_index);
+
+  // prediction, target: same shape, int64 class ids (target may hold ignore_index).
+  void add(const torch::Tensor& prediction, const torch::Tensor& target);
+
+  // IoU per class; NaN for a class absent from both targets and predictions.
+  std::vector<double> class_iou() const;
+  // Mean over classes with a defined IoU.
+  double mean_iou() const;
+  double pixel_accuracy() const;
+  int64_t labelled_pixels() const;
+  const torch::Tensor& counts() const { return counts_; }  // [target, prediction]
+
+  // {"miou", "pixel_accuracy", "iou/<class>"...}: what trainers and evaluate report.
+  std::map<std::string, double> metrics(const std::vector<std::string>& class_names = {}) const;
+
+ private:
+  int64_t classes_;
+  int64_t ignore_index_;
+  torch::Tensor counts_;  // int64 [classes, classes]
+};
+
+}  // namespace revup

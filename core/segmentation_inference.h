@@ -1,0 +1,33 @@
+#pragma once
+// Inference for segmentation, written against a plain forward function so the
+// same code serves the CLI, the GUI and any model family.
+#include <torch/torch.h>
+
+#include <functional>
+
+#include "core/confusion_matrix.h"
+#include "core/dataset.h"
+
+namespace revup {
+
+using LogitsFunction = std::function<torch::Tensor(const torch::Tensor&)>;  // [1,C,H,W] -> [1,K,H,W]
+
+struct TileOptions {
+  int64_t tile = 0;      // 0: the whole image in one pass
+  int64_t overlap = 64;  // pixels shared by neighbouring tiles
+};
+
+// Class scores for one image [C, H, W] -> [K, H, W], without a graph. With
+// tiles, overlapping windows are blended with weights that fall linearly to the
+// tile edges, so seams do not show; only one tile's activations live at once.
+torch::Tensor predict_logits(const LogitsFunction& forward, const torch::Tensor& image,
+                             const TileOptions& tiles = {});
+
+// Runs the model over every example of `data` (targets [H, W]) and accumulates
+// the confusion matrix. `progress(i, n)` is called after each image.
+ConfusionMatrix evaluate_segmentation(const LogitsFunction& forward, const Dataset& data,
+                                      int64_t classes, int64_t ignore_index,
+                                      const TileOptions& tiles = {},
+                                      const std::function<void(size_t, size_t)>& progress = {});
+
+}  // namespace revup

@@ -1,0 +1,25 @@
+#pragma once
+// The built-in demo: a deterministic aerial-style scene with its ground truth,
+// generated on the fly (no download, nothing committed). Water, vegetation,
+// roads and buildings on bare ground, with texture, noise and uneven lighting,
+// so a model has to learn colour and context rather than a lookup table.
+#include <torch/torch.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace revup {
+
+struct DemoScene {
+  torch::Tensor image;  // [3, H, W] uint8, RGB
+  torch::Tensor mask;   // [H, W] int64 class ids
+  std::vector<std::string> class_names;
+  std::vector<std::array<uint8_t, 3>> class_colors;
+};
+
+// The same (height, width, seed) gives the same scene on every machine.
+DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed);
+
+}  // namespace revup

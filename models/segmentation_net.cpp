@@ -1,0 +1,79 @@
+#include "models/segmentation_net.h"
+
+#include <stdexcept>
+
+#include "models/state_utils.h"
+
+namespace revup {
+
+void SegmentationConfig::validate() const {
+  if (num_classes < 2) throw std::invalid_argument("segmentation needs at least 2 classes");
+  if (decoder_width < 1) throw std::invalid_argument("decoder_width must be >= 1");
+  if (backbone.classifier)
+    throw std::invalid_argument("a segmentation backbone has no classifier head");
+  backbone.validate();
+}
+
+nlohmann::json SegmentationConfig::to_json() const {
+  return {{"task", "segmentation"},
+          {"backbone", backbone.to_json()},
+          {"num_classes", num_classes},
+          {"decoder_width", decoder_width},
+          {"preset", preset}};
+}
+
+SegmentationConfig SegmentationConfig::from_json(const nlohmann::json& j) {
+  SegmentationConfig c;
+  c.backbone = ModelConfig::from_json(j.at("backbone"));
+  c.num_classes = j.value("num_classes", c.num_classes);
+  c.decoder_width = j.value("decoder_width", c.decoder_width);
+  c.preset = j.value("preset", c.preset);
+  c.validate();
+  return c;
+}
+
+SegmentationNetImpl::SegmentationNetImpl(SegmentationConfig config) : config_(std::move(config)) {
+  config_.backbone.classifier = false;
+  config_.backbone.num_classes = config_.num_classes;
+  config_.validate();
+  backbone = register_module("backbone", Network(config_.backbone));
+  laterals_ = register_module("laterals", torch::nn::ModuleList());
+  for (const auto width : config_.backbone.resolved_widths()) {
+    laterals_->push_back(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(width, config_.decoder_width, 1)));
+  }
+  classifier_ = register_module(
+      "classifier",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(config_.decoder_width, config_.num_classes, 1)));
+}
+
+torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  const auto stages = backbone->stage_features(x);
+  const auto size = std::vector<int64_t>{stages[0].size(2), stages[0].size(3)};
+  torch::Tensor fused;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    auto h = laterals_[s]->as<torch::nn::Conv2d>()->forward(stages[s]);
+    if (s > 0) {
+      h = F::interpolate(
+          h, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
+    }
+    fused = fused.defined() ? fused + h : h;
+  }
+  auto logits = classifier_->forward(torch::relu(fused));
+  fused = torch::Tensor();
+  return F::interpolate(logits, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false));
+}
+
+std::vector<torch::Tensor> SegmentationNetImpl::scalar_parameters() const {
+  return revup::scalar_parameters(*this);
+}
+
+std::vector<torch::Tensor> SegmentationNetImpl::weight_parameters() const {
+  return revup::weight_parameters(*this);
+}
+
+}  // namespace revup

@@ -1,0 +1,50 @@
+#pragma once
+// A RevUp segmentation network: the memory-saving backbone and a light decoder
+// that fuses every stage's output at the first stage's resolution and predicts
+// a score per class for every pixel of the full-resolution input.
+//
+// The decoder is deliberately small: at 4K the backbone's memory is flat in
+// depth, so what remains is the decoder's own activations at stride 4 and the
+// logits at full size; both grow with the image, not with the depth.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/network.h"
+
+namespace revup {
+
+struct SegmentationConfig {
+  ModelConfig backbone;        // classifier head off; its arch picks RevUp or a baseline
+  int64_t num_classes = 2;
+  int64_t decoder_width = 32;  // channels of the fused stride-4 feature map
+  std::string preset;          // the preset it came from ("" when custom)
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static SegmentationConfig from_json(const nlohmann::json& j);
+};
+
+struct SegmentationNetImpl : torch::nn::Module {
+  explicit SegmentationNetImpl(SegmentationConfig config);
+
+  // [N, C, H, W] -> logits [N, num_classes, H, W] (any H, W).
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // Fixup trains scalar biases and scales at lr/10.
+  std::vector<torch::Tensor> scalar_parameters() const;
+  std::vector<torch::Tensor> weight_parameters() const;
+  const SegmentationConfig& config() const { return config_; }
+
+  Network backbone{nullptr};
+
+ private:
+  SegmentationConfig config_;
+  torch::nn::ModuleList laterals_;  // one 1x1 conv per stage -> decoder_width
+  torch::nn::Conv2d classifier_{nullptr};
+};
+TORCH_MODULE(SegmentationNet);
+
+}  // namespace revup

@@ -1,0 +1,23 @@
+#pragma once
+// Named segmentation models sized for the machine they train on, at batch
+// size 1 on whole images.
+#include <string>
+#include <vector>
+
+#include "models/segmentation_net.h"
+
+namespace revup {
+
+struct SegmentationPreset {
+  std::string name;
+  std::string description;
+  SegmentationConfig config;
+};
+
+const std::vector<SegmentationPreset>& segmentation_presets();
+// The named preset for an input with `in_channels` bands and `num_classes`
+// classes; throws std::invalid_argument listing the names for an unknown one.
+SegmentationConfig segmentation_preset(const std::string& name, int64_t in_channels,
+                                       int64_t num_classes);
+
+}  // namespace revup
