@@ -38,9 +38,9 @@ std::vector<double> ConfusionMatrix::class_iou() const {
   std::vector<double> iou(static_cast<size_t>(classes_));
   for (int64_t c = 0; c < classes_; ++c) {
     const auto u = union_[c].item<int64_t>();
-    iou[static_cast<size_t>(c)] = u == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                         : static_cast<double>(diag[c].item<int64_t>()) /
-                                               static_cast<double>(u);
+    iou[static_cast<size_t>(c)] =
+        u == 0 ? std::numeric_limits<double>::quiet_NaN()
+               : static_cast<double>(diag[c].item<int64_t>()) / static_cast<double>(u);
   }
   return iou;
 }

@@ -19,6 +19,19 @@ class Dataset {
   virtual Example get(size_t index) const = 0;
 };
 
+// A view of some examples of another dataset (a train or validation split).
+class SubsetDataset : public Dataset {
+ public:
+  SubsetDataset(const Dataset& base, std::vector<size_t> indices)
+      : base_(base), indices_(std::move(indices)) {}
+  size_t size() const override { return indices_.size(); }
+  Example get(size_t i) const override { return base_.get(indices_.at(i)); }
+
+ private:
+  const Dataset& base_;
+  std::vector<size_t> indices_;
+};
+
 // Stacks the examples at `indices` into one batch.
 Example collate(const Dataset& data, const std::vector<size_t>& indices);
 

@@ -10,7 +10,8 @@
 
 namespace revup {
 
-using LogitsFunction = std::function<torch::Tensor(const torch::Tensor&)>;  // [1,C,H,W] -> [1,K,H,W]
+using LogitsFunction =
+    std::function<torch::Tensor(const torch::Tensor&)>;  // [1,C,H,W] -> [1,K,H,W]
 
 struct TileOptions {
   int64_t tile = 0;      // 0: the whole image in one pass

@@ -47,7 +47,7 @@ struct StepReport {
   int64_t steps_in_epoch = 0;
   double loss = 0.0;
   double lr = 0.0;
-  double seconds = 0.0;         // this step
+  double seconds = 0.0;                // this step
   std::int64_t peak_bytes = 0;         // allocator peak during this step
   std::int64_t live_before_bytes = 0;  // allocator bytes live when the step began
 };

@@ -44,8 +44,7 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
     load_metrics();
   } else {
     if (fs::exists(last)) {
-      throw std::runtime_error(last +
-                               " exists: resume it, or choose another run folder");
+      throw std::runtime_error(last + " exists: resume it, or choose another run folder");
     }
     fs::create_directories(options_.dir);
     write_config();
@@ -143,19 +142,19 @@ void TrainingRun::on_epoch(const EpochReport& epoch) {
   trainer_.save_checkpoint(path("last.pt"));
   write_text_atomically(path("metrics.csv"), csv_);
   const auto score = epoch.metrics.find(options_.best_metric);
-  if (!options_.best_metric.empty() && score != epoch.metrics.end() &&
-      !std::isnan(score->second) && score->second > best_) {
+  if (!options_.best_metric.empty() && score != epoch.metrics.end() && !std::isnan(score->second) &&
+      score->second > best_) {
     best_ = score->second;
     trainer_.save_checkpoint(path("best.pt"));
   }
   if (!last_step_events_.empty()) {
-    write_text_atomically(path("memory_timeline.json"),
-                          nlohmann::json{{"epoch", epoch.epoch},
-                                         {"baseline_bytes", last_step_baseline_},
-                                         {"events", timeline_json(last_step_events_,
-                                                                  last_step_baseline_)}}
-                                  .dump(1) +
-                              "\n");
+    write_text_atomically(
+        path("memory_timeline.json"),
+        nlohmann::json{{"epoch", epoch.epoch},
+                       {"baseline_bytes", last_step_baseline_},
+                       {"events", timeline_json(last_step_events_, last_step_baseline_)}}
+                .dump(1) +
+            "\n");
   }
   for (auto* o : observers_) o->on_epoch(epoch);
 }

@@ -21,7 +21,7 @@ struct TrainingRunOptions {
   std::string dir;
   bool resume = false;
   TrainerOptions trainer;
-  nlohmann::json description;   // model, classes, normalization, data: stored in config.json
+  nlohmann::json description;        // model, classes, normalization, data: stored in config.json
   std::string best_metric = "miou";  // higher is better; "" = no best.pt
 };
 

@@ -98,11 +98,8 @@ DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed) {
   mask.masked_fill_(road, kRoad);
 
   // Appearance: a base colour per class, class-specific texture, lighting.
-  const std::array<std::array<float, 3>, kClassCount> base = {{{150, 128, 96},
-                                                               {40, 70, 120},
-                                                               {60, 120, 50},
-                                                               {105, 105, 110},
-                                                               {185, 90, 70}}};
+  const std::array<std::array<float, 3>, kClassCount> base = {
+      {{150, 128, 96}, {40, 70, 120}, {60, 120, 50}, {105, 105, 110}, {185, 90, 70}}};
   auto palette = torch::empty({kClassCount, 3});
   for (int c = 0; c < kClassCount; ++c) {
     for (int k = 0; k < 3; ++k) palette[c][k] = base[c][k];
@@ -121,8 +118,8 @@ DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed) {
   scene.image = image.round_().clamp_(0, 255).to(torch::kUInt8);
   scene.mask = mask;
   scene.class_names = {"ground", "water", "vegetation", "road", "building"};
-  scene.class_colors = {{{150, 128, 96}, {30, 90, 200}, {40, 160, 40}, {200, 200, 200},
-                         {220, 60, 40}}};
+  scene.class_colors = {
+      {{150, 128, 96}, {30, 90, 200}, {40, 160, 40}, {200, 200, 200}, {220, 60, 40}}};
   return scene;
 }
 

@@ -96,7 +96,8 @@ std::vector<torch::Tensor> NetworkImpl::stage_features(const torch::Tensor& x) {
 }
 
 torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(!fc_.is_empty(), "this network was built without a classifier head (use stage_features)");
+  TORCH_CHECK(!fc_.is_empty(),
+              "this network was built without a classifier head (use stage_features)");
   const auto f = features(x);
   return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
 }

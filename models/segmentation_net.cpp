@@ -42,9 +42,8 @@ SegmentationNetImpl::SegmentationNetImpl(SegmentationConfig config) : config_(st
     laterals_->push_back(
         torch::nn::Conv2d(torch::nn::Conv2dOptions(width, config_.decoder_width, 1)));
   }
-  classifier_ = register_module(
-      "classifier",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(config_.decoder_width, config_.num_classes, 1)));
+  classifier_ = register_module("classifier", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                                  config_.decoder_width, config_.num_classes, 1)));
 }
 
 torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {

@@ -17,7 +17,7 @@
 namespace revup {
 
 struct SegmentationConfig {
-  ModelConfig backbone;        // classifier head off; its arch picks RevUp or a baseline
+  ModelConfig backbone;  // classifier head off; its arch picks RevUp or a baseline
   int64_t num_classes = 2;
   int64_t decoder_width = 32;  // channels of the fused stride-4 feature map
   std::string preset;          // the preset it came from ("" when custom)

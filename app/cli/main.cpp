@@ -21,6 +21,12 @@ int main(int argc, char** argv) {
   revup::cli::add_info_command(app);
   revup::cli::add_bench_commands(app);
   revup::cli::add_train_classifier_command(app);
+#if REVUP_HAVE_IO_BOOL
+  revup::cli::add_train_segmentation_command(app);
+  revup::cli::add_predict_command(app);
+  revup::cli::add_evaluate_command(app);
+  revup::cli::add_demo_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,13 @@ struct StepMeasurement {
   double seconds = 0.0;
   std::vector<MemoryEvent> timeline;
 };
+
+// One forward + backward of `loss()` (no optimizer step), gradients of
+// `module` allocated first (as after any earlier step), so the step's extra
+// memory is activations, their gradients and temporaries.
+StepMeasurement measure_step(torch::nn::Module& module, const c10::Device& device,
+                             const std::function<torch::Tensor()>& loss,
+                             bool record_timeline = true);
 
 // Gradients are allocated first (as after any earlier step), so the step's
 // extra memory is activations, their gradients and temporaries.

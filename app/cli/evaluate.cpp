@@ -1,0 +1,97 @@
+// revup-cli evaluate: mIoU, pixel accuracy and per-class IoU of a trained
+// segmentation model on a labelled dataset, as JSON.
+#include <torch/torch.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "app/cli/commands.h"
+#include "app/cli/progress_bar.h"
+#include "app/cli/segmentation_run.h"
+#include "io/segmentation_dataset.h"
+
+namespace revup::cli {
+namespace {
+
+struct EvaluateOptions {
+  std::string model, data, json, checkpoint = "best", device = "cpu", split = "all";
+  int64_t tile = 0, overlap = 64;
+};
+
+void run_evaluate(const EvaluateOptions& o) {
+  const auto device = select_device(o.device);
+  const auto run = read_segmentation_run(o.model);
+  DatasetOptions options;
+  options.stats = run.stats;  // the model's normalization, not the data's
+  options.slice_axis = run.slice_axis;
+  if (o.split == "val") options.val_fraction = run.config["data"].value("val_fraction", 0.2);
+  if (o.split == "val") options.seed = run.config["training"].value("seed", uint64_t{0});
+  const auto data = open_segmentation_dataset(o.data, options);
+  if (data->classes().size() != run.classes.size()) {
+    throw std::runtime_error(o.data + ": has " + std::to_string(data->classes().size()) +
+                             " classes; the model in " + o.model + " predicts " +
+                             std::to_string(run.classes.size()));
+  }
+  std::vector<size_t> indices;
+  if (o.split == "val") {
+    indices = data->split().val;
+  } else {
+    for (size_t i = 0; i < data->size(); ++i) indices.push_back(i);
+  }
+  const SubsetDataset subset(*data, indices);
+  auto net = load_segmentation_net(run, o.checkpoint, device);
+  ProgressBar bar("evaluate", static_cast<int64_t>(subset.size()));
+  const auto cm = evaluate_segmentation(
+      logits_function(net, device), subset, run.classes.size(), run.classes.ignore_index,
+      {o.tile, o.overlap}, [&](size_t done, size_t) { bar.update(static_cast<int64_t>(done)); });
+  bar.finish();
+
+  const auto iou = cm.class_iou();
+  nlohmann::json per_class = nlohmann::json::array();
+  std::printf("mIoU %.2f %%, pixel accuracy %.2f %% over %zu images (%lld labelled pixels)\n",
+              100 * cm.mean_iou(), 100 * cm.pixel_accuracy(), subset.size(),
+              static_cast<long long>(cm.labelled_pixels()));
+  for (size_t c = 0; c < iou.size(); ++c) {
+    const auto& name = run.classes.classes[c].name;
+    per_class.push_back(
+        {{"class", name}, {"iou", std::isnan(iou[c]) ? nlohmann::json() : nlohmann::json(iou[c])}});
+    if (!std::isnan(iou[c])) std::printf("  %-20s IoU %6.2f %%\n", name.c_str(), 100 * iou[c]);
+  }
+  if (!o.json.empty()) {
+    write_json(o.json, {{"model", o.model},
+                        {"checkpoint", run_checkpoint(run, o.checkpoint)},
+                        {"data", o.data},
+                        {"split", o.split},
+                        {"images", subset.size()},
+                        {"labelled_pixels", cm.labelled_pixels()},
+                        {"miou", cm.mean_iou()},
+                        {"pixel_accuracy", cm.pixel_accuracy()},
+                        {"per_class", per_class},
+                        {"keys",
+                         {{"miou", "mean over classes present in labels or predictions of IoU"},
+                          {"pixel_accuracy", "correct / labelled pixels (ignore value excluded)"},
+                          {"per_class", "IoU per class; null when absent from both"}}}});
+    std::printf("wrote %s\n", o.json.c_str());
+  }
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("evaluate", "mIoU and per-class IoU of a model on labelled data");
+  auto o = std::make_shared<EvaluateOptions>();
+  cmd->add_option("--model", o->model, "Run folder written by train")->required();
+  cmd->add_option("--data", o->data, "Labelled dataset (the layouts train reads)")->required();
+  cmd->add_option("--split", o->split, "all, or val (the run's own validation split)")
+      ->check(CLI::IsMember({"all", "val"}))
+      ->capture_default_str();
+  cmd->add_option("--json", o->json, "Write the metrics here");
+  cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
+  cmd->add_option("--tile", o->tile, "Evaluate in overlapping tiles of this size (0: whole)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--overlap", o->overlap, "Tile overlap in pixels")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->callback([o] { run_evaluate(*o); });
+}
+
+}  // namespace revup::cli

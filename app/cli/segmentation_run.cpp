@@ -1,0 +1,69 @@
+#include "app/cli/segmentation_run.h"
+
+#include <filesystem>
+
+#include "app/cli/commands.h"
+#include "app/cli/run_folder.h"
+
+namespace revup::cli {
+namespace fs = std::filesystem;
+
+nlohmann::json segmentation_description(const SegmentationConfig& model, const ClassTable& classes,
+                                        const ChannelStats& stats, const nlohmann::json& data) {
+  return {{"task", "segmentation"}, {"revup_version", REVUP_VERSION}, {"model", model.to_json()},
+          {"classes", classes},     {"normalization", stats},         {"data", data}};
+}
+
+SegmentationRunInfo read_segmentation_run(const std::string& dir) {
+  SegmentationRunInfo run;
+  run.dir = dir;
+  run.config = read_run_config(dir);
+  const auto config_path = (fs::path(dir) / "config.json").string();
+  if (run.config.value("task", "") != "segmentation") {
+    throw std::runtime_error(config_path + ": not a segmentation run (task '" +
+                             run.config.value("task", "classification") + "')");
+  }
+  try {
+    run.model = SegmentationConfig::from_json(run.config.at("model"));
+    run.classes = run.config.at("classes").get<ClassTable>();
+    run.stats = run.config.at("normalization").get<ChannelStats>();
+    if (run.config.contains("data")) run.slice_axis = run.config["data"].value("slice_axis", -1);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(config_path + ": bad segmentation run description (" + e.what() + ")");
+  }
+  if (run.classes.size() != run.model.num_classes) {
+    throw std::runtime_error(config_path + ": " + std::to_string(run.classes.size()) +
+                             " classes listed for a model with " +
+                             std::to_string(run.model.num_classes));
+  }
+  return run;
+}
+
+std::string run_checkpoint(const SegmentationRunInfo& run, const std::string& which) {
+  if (which != "best" && which != "last") {
+    throw std::invalid_argument("--checkpoint must be best or last, got '" + which + "'");
+  }
+  const auto best = (fs::path(run.dir) / "best.pt").string();
+  const auto last = (fs::path(run.dir) / "last.pt").string();
+  if (which == "best" && fs::exists(best)) return best;
+  if (!fs::exists(last))
+    throw std::runtime_error(last + ": missing (the run never finished an epoch)");
+  return last;
+}
+
+SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
+                                      const c10::Device& device) {
+  SegmentationNet net(run.model);
+  load_model_weights(*net, run_checkpoint(run, which));
+  net->to(device);
+  net->eval();
+  return net;
+}
+
+LogitsFunction logits_function(SegmentationNet net, const c10::Device& device) {
+  return [net, device](const torch::Tensor& x) mutable {
+    return net->forward(x.to(device)).to(torch::kCPU);
+  };
+}
+
+}  // namespace revup::cli

@@ -1,0 +1,195 @@
+// revup-cli train: a RevUp segmentation network at batch size 1 on whole,
+// full-resolution images; validation every epoch; a run folder that resumes.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "app/cli/commands.h"
+#include "app/cli/console_observer.h"
+#include "app/cli/segmentation_run.h"
+#include "core/augmentation.h"
+#include "core/training_run.h"
+#include "io/segmentation_dataset.h"
+#include "models/segmentation_loss.h"
+#include "models/segmentation_presets.h"
+
+namespace revup::cli {
+namespace {
+
+struct TrainOptions {
+  std::string data, out, preset = "cpu", device = "cpu";
+  int epochs = 20;
+  int64_t steps_per_epoch = 0;
+  double lr = 0.02, weight_decay = 1e-4, dice = 0.0, clip_grad = 0.0;
+  double val_fraction = 0.2;
+  int axis = -1;
+  bool augment = true, resume = false;
+  std::vector<double> scale_range = {1.0, 1.0};
+  uint64_t seed = 0;
+  std::string json;
+};
+
+std::string describe_size(const SegmentationDataset& data) {
+  int64_t h = 0, w = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const auto m = data.mask(i);
+    if (m.size(0) * m.size(1) > h * w) {
+      h = m.size(0);
+      w = m.size(1);
+    }
+  }
+  return std::to_string(w) + "x" + std::to_string(h);
+}
+
+void run_train(const TrainOptions& o) {
+  namespace fs = std::filesystem;
+  const auto device = select_device(o.device);
+  DatasetOptions data_options;
+  data_options.slice_axis = o.axis;
+  data_options.val_fraction = o.val_fraction;
+  data_options.seed = o.seed;
+  SegmentationConfig config;
+  if (o.resume) {
+    // The run's own description wins: same model, same normalization.
+    const auto run = read_segmentation_run(o.out);
+    config = run.model;
+    data_options.stats = run.stats;
+    if (run.slice_axis >= 0) data_options.slice_axis = run.slice_axis;
+  }
+  const auto data = open_segmentation_dataset(o.data, data_options);
+  if (data->size() == 0) throw std::runtime_error(o.data + ": no labelled images found");
+  const auto split = data->split();
+  const SubsetDataset train(*data, split.train), val(*data, split.val);
+  const auto& classes = data->classes();
+  const int64_t channels = data->get(0).input.size(0);
+  if (!o.resume) config = segmentation_preset(o.preset, channels, classes.size());
+  if (config.backbone.in_channels != channels || config.num_classes != classes.size()) {
+    throw std::runtime_error(o.out + ": the run's model takes " +
+                             std::to_string(config.backbone.in_channels) + " channels and " +
+                             std::to_string(config.num_classes) + " classes; " + o.data + " has " +
+                             std::to_string(channels) + " and " + std::to_string(classes.size()));
+  }
+
+  torch::manual_seed(o.seed);
+  SegmentationNet net(config);
+  net->to(device);
+
+  TrainingRunOptions run_options;
+  run_options.dir = o.out;
+  run_options.resume = o.resume;
+  auto& t = run_options.trainer;
+  t.epochs = o.epochs;
+  t.batch_size = 1;  // whole images, at full resolution
+  t.lr = o.lr;
+  t.weight_decay = o.weight_decay;
+  t.schedule = LrSchedule::kCosine;
+  t.clip_grad_norm = o.clip_grad;
+  t.seed = o.seed;
+  t.steps_per_epoch = o.steps_per_epoch;
+  t.record_memory = true;
+  t.device = device;
+  nlohmann::json data_json = {{"path", fs::absolute(o.data).string()},
+                              {"layout", data->layout()},
+                              {"images", data->size()},
+                              {"train", train.size()},
+                              {"val", val.size()},
+                              {"slice_axis", data->options().slice_axis},
+                              {"val_fraction", o.val_fraction}};
+  run_options.description = segmentation_description(config, classes, data->stats(), data_json);
+  run_options.best_metric = val.size() > 0 ? "miou" : "";
+
+  const auto forward = [net](const torch::Tensor& x) mutable { return net->forward(x); };
+  const SegmentationLossOptions loss_options{classes.ignore_index, o.dice};
+  TrainingRun run(
+      {net.ptr(), forward, net->weight_parameters(), net->scalar_parameters()},
+      [loss_options](const torch::Tensor& logits, const torch::Tensor& target) {
+        return segmentation_loss(logits, target, loss_options);
+      },
+      run_options);
+  std::vector<std::string> class_names;
+  for (const auto& c : classes.classes) class_names.push_back(c.name);
+  if (val.size() > 0) {
+    const auto logits = logits_function(net, device);
+    run.set_evaluation([&, logits] {
+      return evaluate_segmentation(logits, val, classes.size(), classes.ignore_index)
+          .metrics(class_names);
+    });
+  }
+  ConsoleTrainObserver console(o.epochs, {"miou", "pixel_accuracy"});
+  run.add_observer(&console);
+
+  AugmentationOptions augment;
+  augment.flips = augment.rotations = o.augment;
+  augment.intensity_jitter = o.augment ? 0.1 : 0.0;
+  augment.min_scale = o.scale_range[0];
+  augment.max_scale = o.scale_range[1];
+  augment.ignore_index = classes.ignore_index;
+  const AugmentedDataset augmented(train, augment);
+
+  std::printf(
+      "training %s (preset %s) on %zu images (%zu for validation) from %s, %s layout, "
+      "%lld classes, largest %s, batch size 1 at full resolution, %d threads\n",
+      config.backbone.arch.c_str(), config.preset.empty() ? "custom" : config.preset.c_str(),
+      train.size(), val.size(), o.data.c_str(), data->layout().c_str(),
+      static_cast<long long>(classes.size()), describe_size(*data).c_str(),
+      torch::get_num_threads());
+  if (o.resume) std::printf("resuming %s after epoch %d\n", o.out.c_str(), run.completed_epochs());
+  const bool finished = run.fit(augmented);
+  if (!finished) {
+    std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
+              << "; continue with --resume\n";
+    throw std::runtime_error("interrupted");
+  }
+  if (!o.json.empty()) {
+    nlohmann::json summary = {{"run", o.out}, {"epochs", run.completed_epochs()}};
+    for (const auto& [k, v] : run.last_metrics()) summary["metrics"][k] = v;
+    if (val.size() > 0) summary["best_miou"] = run.best_score();
+    write_json(o.json, summary);
+  }
+  std::cout << "done: " << o.out
+            << " (config.json, metrics.csv, last.pt, best.pt, memory_timeline.json)\n";
+}
+
+}  // namespace
+
+void add_train_segmentation_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "train", "Train a RevUp segmentation model on whole, full-resolution images");
+  auto o = std::make_shared<TrainOptions>();
+  cmd->add_option("--data", o->data,
+                  "Dataset: images/+masks/ folder, VOC/labelme export, or a JSON manifest")
+      ->required();
+  cmd->add_option("--out", o->out, "Run folder to create (or continue with --resume)")->required();
+  std::string presets;
+  for (const auto& p : segmentation_presets()) presets += "\n  " + p.name + ": " + p.description;
+  cmd->add_option("--preset", o->preset, "Model size:" + presets)->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "Epochs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--steps-per-epoch", o->steps_per_epoch, "Images per epoch (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", o->lr, "Learning rate (Fixup scalars get lr/10; cosine schedule)")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--dice", o->dice, "Weight of the soft Dice loss added to cross-entropy")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient norm to this (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--val-fraction", o->val_fraction, "Share of images held out for validation")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
+  cmd->add_option("--axis", o->axis, "Volumes: slice axis 0, 1 or 2 (default: the manifest's)")
+      ->check(CLI::Range(-1, 2));
+  cmd->add_flag("!--no-augment", o->augment, "Turn off flips, 90-degree turns and jitter");
+  cmd->add_option("--scale-range", o->scale_range, "Random rescale range, e.g. 0.75 1.25")
+      ->expected(2);
+  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last.pt");
+  cmd->add_option("--json", o->json, "Write the final metrics here");
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace revup::cli
