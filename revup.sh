@@ -21,7 +21,17 @@ PACKAGES=(
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
   dataset-fashion-mnist         # real data for train-classifier and the demo
+  libgdal-dev                   # plugins/gdal: GeoTIFF and other rasters, georeferenced masks
+  libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series
+  labelme-examples              # real photos with class masks in VOC layout (dataset tests)
+  mricron-data                  # real T1 MRI (ch2.nii.gz) with the AAL atlas on its grid
 )
+# Not installed but unpacked: r-cran-stars carries a real Landsat GeoTIFF
+# (L7_ETMs.tif, 6 bands, UTM) and installing it would pull in all of R.
+DOWNLOADED_FILES=(
+  "r-cran-stars:usr/lib/R/site-library/stars/tif/L7_ETMs.tif"
+)
+DATA_DIR="$ROOT/build/data"  # where the tests look for them
 
 log() { printf '\033[1m[revup]\033[0m %s\n' "$*" >&2; }
 
@@ -40,8 +50,26 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# apt-get download + dpkg-deb -x: the one file, no dependencies, no root.
+fetch_files() {
+  local entry pkg file tmp
+  for entry in "${DOWNLOADED_FILES[@]}"; do
+    pkg=${entry%%:*}
+    file=${entry#*:}
+    [[ -f "$DATA_DIR/$(basename "$file")" ]] && continue
+    log "fetching $(basename "$file") from the Debian package $pkg"
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"  # apt downloads as the _apt user where it can
+    (cd "$tmp" && apt-get download -q "$pkg" >/dev/null && dpkg-deb -x ./*.deb x)
+    mkdir -p "$DATA_DIR"
+    cp "$tmp/x/$file" "$DATA_DIR/"
+    rm -rf "$tmp"
+  done
+}
+
 build() {
   install_missing
+  fetch_files
   # ccache keys on paths and, with precompiled headers, needs these sloppiness settings.
   export CCACHE_BASEDIR="$ROOT"
   export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
@@ -77,7 +105,7 @@ case "${1:-}" in
   test) run_tests ;;
   demo) run_demo ;;
   build) build ;;
-  deps) install_missing ;;
+  deps) install_missing && fetch_files ;;
   *)
     echo "usage: $0 test|demo|build|deps" >&2
     exit 2

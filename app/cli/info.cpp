@@ -6,6 +6,9 @@
 #include "app/cli/commands.h"
 #include "core/memory_tracker.h"
 #include "core/torch_compat.h"
+#if REVUP_HAVE_IO_BOOL
+#include "io/plugin_loader.h"
+#endif
 
 namespace revup::cli {
 
@@ -22,10 +25,20 @@ void add_info_command(CLI::App& app) {
     j["cuda_available"] = torch::cuda::is_available();
     j["cuda_devices"] = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
     j["cuda_memory_stats_built_in"] = compat::cuda_stats_available();
+    auto plugins = nlohmann::json::array();
+#if REVUP_HAVE_IO_BOOL
+    for (const auto& p : revup::loaded_plugins()) {
+      plugins.push_back({{"path", p.path},
+                         {"loaded", p.loaded},
+                         {"description", p.description},
+                         {"formats", p.formats},
+                         {"reason", p.reason}});
+    }
+#endif
     j["built_in"] = {{"png_plots", REVUP_HAVE_PNG_PLOTS_BOOL},
                      {"fashion_mnist_reader", REVUP_HAVE_IO_BOOL},
                      {"gui", false},
-                     {"plugins", nlohmann::json::array()}};
+                     {"plugins", plugins}};
     std::cout << "RevUp Studio " << REVUP_VERSION << "\n"
               << "  LibTorch        " << j["libtorch_version"].get<std::string>() << "\n"
               << "  threads         " << j["threads"] << " of " << j["hardware_threads"] << "\n"
@@ -35,7 +48,14 @@ void add_info_command(CLI::App& app) {
               << (REVUP_HAVE_PNG_PLOTS_BOOL ? "yes" : "no (built without OpenCV)") << "\n"
               << "  Fashion-MNIST   " << (REVUP_HAVE_IO_BOOL ? "yes" : "no (built without zlib)")
               << "\n"
-              << "  GUI, plugins    not built yet\n";
+              << "  GUI             not built yet\n"
+              << "  plugins         " << (plugins.empty() ? "none found" : "") << "\n";
+    for (const auto& p : plugins) {
+      std::cout << "    " << p["path"].get<std::string>() << ": "
+                << (p["loaded"].get<bool>() ? "loaded, " + p["description"].get<std::string>()
+                                            : "refused, " + p["reason"].get<std::string>())
+                << "\n";
+    }
     if (!json_path.empty()) write_json(json_path, j);
   });
 }

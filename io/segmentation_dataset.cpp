@@ -1,0 +1,115 @@
+#include "io/segmentation_dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+#include "io/dataset_layouts.h"
+
+namespace revup {
+
+namespace fs = std::filesystem;
+
+Split split_indices(size_t n, double val_fraction, uint64_t seed) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  size_t val = static_cast<size_t>(std::llround(val_fraction * static_cast<double>(n)));
+  if (val_fraction > 0 && n >= 2) val = std::clamp<size_t>(val, 1, n - 1);
+  if (n < 2) val = 0;
+  Split s;
+  s.val.assign(order.begin(), order.begin() + static_cast<long>(val));
+  s.train.assign(order.begin() + static_cast<long>(val), order.end());
+  std::sort(s.train.begin(), s.train.end());
+  std::sort(s.val.begin(), s.val.end());
+  return s;
+}
+
+void SegmentationDataset::check_ids(const torch::Tensor& ids, const std::string& where) const {
+  const auto bad =
+      ids.lt(0).logical_or(ids.ge(classes_.size())).logical_and(ids.ne(classes_.ignore_index));
+  if (bad.any().item<bool>()) {
+    const auto first = ids.masked_select(bad)[0].item<int64_t>();
+    throw std::runtime_error(where + ": label " + std::to_string(first) +
+                             " is outside the class list (" + std::to_string(classes_.size()) +
+                             " classes, ignore value " + std::to_string(classes_.ignore_index) +
+                             "; " + std::to_string(bad.sum().item<int64_t>()) + " such pixels)");
+  }
+}
+
+Example SegmentationDataset::get(size_t index) const {
+  const Image img = image(index);
+  auto target = mask(index);
+  const auto spatial = img.pixels.sizes().slice(1);
+  if (spatial != target.sizes()) {
+    throw std::runtime_error(name(index) + ": mask of size " + c10::str(target.sizes()) +
+                             " does not match its image " + img.path + " of size " +
+                             c10::str(spatial));
+  }
+  if (torch::isFloatingType(img.pixels.scalar_type())) {
+    auto non_finite = img.pixels.isfinite().logical_not();
+    if (img.nodata && std::isnan(*img.nodata))
+      non_finite = non_finite.logical_and(img.pixels.isnan().logical_not());
+    if (non_finite.any().item<bool>()) {
+      throw std::runtime_error(img.path + ": has NaN or Inf pixels that are not its nodata value");
+    }
+  }
+  if (stats_.empty()) throw std::runtime_error(name(index) + ": no normalization statistics set");
+  Example e;
+  e.input = normalize(img, stats_);
+  e.target = target.masked_fill(valid_pixels(img).logical_not(), classes_.ignore_index);
+  return e;
+}
+
+ChannelStats SegmentationDataset::compute_stats(const std::vector<size_t>& indices) const {
+  ChannelStatsAccumulator acc;
+  for (size_t i : indices) acc.add(image(i));
+  return acc.finish();
+}
+
+void initialize_stats(SegmentationDataset& data, const DatasetOptions& options) {
+  if (options.stats) {
+    data.set_stats(*options.stats);
+    return;
+  }
+  auto train = data.split().train;
+  if (train.empty()) train = data.split().val;
+  if (!train.empty()) data.set_stats(data.compute_stats(train));
+}
+
+std::unique_ptr<SegmentationDataset> open_segmentation_dataset(const std::string& path,
+                                                               const DatasetOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw std::runtime_error(path + ": dataset not found");
+  if (fs::is_regular_file(path, ec)) {
+    std::ifstream in(path);
+    nlohmann::json manifest;
+    try {
+      manifest = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ": not a JSON dataset manifest (" + e.what() + ")");
+    }
+    if (manifest.contains("volume")) return open_volume_manifest(path, manifest, options);
+    if (manifest.contains("pairs")) return open_pair_manifest(path, manifest, options);
+    throw std::runtime_error(path + ": a manifest needs \"pairs\" (images with masks) or " +
+                             "\"volume\" and \"labels\"");
+  }
+  const fs::path root(path);
+  if (fs::is_directory(root / "images") && fs::is_directory(root / "masks")) {
+    return open_folder_pairs(path, options);
+  }
+  if (fs::is_directory(root / "JPEGImages")) return open_voc(path, options);
+  for (const char* manifest : {"dataset.json", "manifest.json"}) {
+    if (fs::is_regular_file(root / manifest)) {
+      return open_segmentation_dataset((root / manifest).string(), options);
+    }
+  }
+  throw std::runtime_error(path + ": no dataset layout recognized (expected images/ and masks/, " +
+                           "a VOC layout with JPEGImages/, or a JSON manifest)");
+}
+
+}  // namespace revup

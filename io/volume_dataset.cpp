@@ -1,0 +1,150 @@
+// Layout (d): a volume and its label volume, served as 2D slices along one
+// axis (a 3D model is a later step). Both volumes are held in memory.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "io/dataset_layouts.h"
+#include "io/format_registry.h"
+
+namespace revup {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Lines "index name [code]" (mricron's aal.nii.txt) or one name a line
+// (labelme). Class 0 is "background" unless the file names it.
+ClassTable read_label_names(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": label names file not found");
+  std::vector<std::string> names;
+  std::string line;
+  size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    std::istringstream ss(line);
+    std::string first, second;
+    if (!(ss >> first)) continue;
+    const bool indexed =
+        (ss >> second) && first.find_first_not_of("0123456789") == std::string::npos;
+    if (!indexed) {
+      names.push_back(line.substr(0, line.find_last_not_of(" \r") + 1));
+      continue;
+    }
+    const size_t index = std::stoul(first);
+    if (index >= 65536)
+      throw std::runtime_error(path + ":" + std::to_string(line_number) + ": index too large");
+    if (names.size() <= index) names.resize(index + 1);
+    names[index] = second;
+  }
+  if (names.empty()) throw std::runtime_error(path + ": names no label");
+  if (names[0].empty()) names[0] = "background";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) names[i] = "label_" + std::to_string(i);
+  }
+  return ClassTable::from_names(names);
+}
+
+class VolumeSliceDataset : public SegmentationDataset {
+ public:
+  VolumeSliceDataset(Image volume, torch::Tensor labels, std::string labels_path, int axis,
+                     ClassTable classes, DatasetOptions options)
+      : volume_(std::move(volume)),
+        labels_(std::move(labels)),
+        labels_path_(std::move(labels_path)),
+        axis_(axis) {
+    classes_ = std::move(classes);
+    options_ = std::move(options);
+    check_ids(labels_, labels_path_);
+    const auto labelled = labels_.gt(0).logical_and(labels_.ne(classes_.ignore_index));
+    std::vector<int64_t> other;
+    for (int64_t d = 0; d < 3; ++d) {
+      if (d != axis_) other.push_back(d);
+    }
+    const auto any = labelled.any(other[1]).any(other[0]);  // per slice along axis_
+    for (int64_t k = 0; k < labels_.size(axis_); ++k) {
+      if (options_.include_empty_slices || any[k].item<bool>()) slices_.push_back(k);
+    }
+    if (slices_.empty()) throw std::runtime_error(labels_path_ + ": no slice has a label");
+  }
+  size_t size() const override { return slices_.size(); }
+  std::string layout() const override { return "volume"; }
+  std::string name(size_t i) const override {
+    return fs::path(volume_.path).filename().string() + ":axis" + std::to_string(axis_) + ":" +
+           std::to_string(slices_.at(i));
+  }
+  // The slice as a 2D image; `voxels` stays the volume's geometry.
+  Image image(size_t i) const override {
+    Image slice = volume_;
+    slice.pixels = volume_.pixels.select(axis_ + 1, slices_.at(i)).contiguous();
+    return slice;
+  }
+  torch::Tensor mask(size_t i) const override {
+    return labels_.select(axis_, slices_.at(i)).clone(torch::MemoryFormat::Contiguous);
+  }
+  int64_t slice_index(size_t i) const { return slices_.at(i); }
+
+ private:
+  Image volume_;
+  torch::Tensor labels_;  // [D, H, W] int64
+  std::string labels_path_;
+  int axis_;
+  std::vector<int64_t> slices_;
+};
+
+}  // namespace
+
+std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& path,
+                                                          const nlohmann::json& manifest,
+                                                          const DatasetOptions& options) {
+  const fs::path base = fs::path(path).parent_path();
+  if (!manifest.contains("labels")) {
+    throw std::runtime_error(path + ": the volume has no label volume (\"labels\" is missing)");
+  }
+  auto resolve = [&](const std::string& key) {
+    const fs::path p(manifest.at(key).get<std::string>());
+    return (p.is_absolute() ? p : base / p).string();
+  };
+  const std::string volume_path = resolve("volume"), labels_path = resolve("labels");
+  int axis = options.slice_axis >= 0 ? options.slice_axis : manifest.value("axis", 0);
+  if (axis < 0 || axis > 2) throw std::runtime_error(path + ": axis must be 0, 1 or 2");
+  Image volume = read_image(volume_path);
+  const Image labels = read_image(labels_path);
+  if (!volume.is_volume() || !labels.is_volume()) {
+    throw std::runtime_error(path + ": volume and labels must both be 3D");
+  }
+  if (labels.channels() != 1)
+    throw std::runtime_error(labels_path + ": labels must have 1 channel");
+  if (volume.pixels.sizes().slice(1) != labels.pixels.sizes().slice(1)) {
+    throw std::runtime_error(labels_path + ": label volume of size " +
+                             c10::str(labels.pixels.sizes().slice(1)) + " does not match " +
+                             volume_path + " of size " + c10::str(volume.pixels.sizes().slice(1)));
+  }
+  auto ids = labels.pixels[0].to(torch::kInt64);
+  ClassTable classes;
+  if (manifest.contains("label_names")) {
+    classes = read_label_names(resolve("label_names"));
+  } else if (manifest.contains("classes")) {
+    classes = manifest.get<ClassTable>();
+  } else {
+    classes = ClassTable::numbered(ids.max().item<int64_t>() + 1);
+    classes.classes[0].name = "background";
+  }
+  if (manifest.contains("ignore_index"))
+    classes.ignore_index = manifest.at("ignore_index").get<int64_t>();
+  // 116 AAL labels fit under 255; larger label sets move the ignore value out of the way.
+  if (classes.size() > classes.ignore_index && !manifest.contains("ignore_index")) {
+    classes.ignore_index = -1;
+  }
+  DatasetOptions opts = options;
+  opts.include_empty_slices =
+      options.include_empty_slices || manifest.value("include_empty_slices", false);
+  auto data = std::make_unique<VolumeSliceDataset>(std::move(volume), std::move(ids), labels_path,
+                                                   axis, std::move(classes), opts);
+  initialize_stats(*data, opts);
+  return data;
+}
+
+}  // namespace revup
