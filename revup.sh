@@ -20,7 +20,7 @@ PACKAGES=(
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
-  dataset-fashion-mnist         # real data for train-classifier and the demo
+  dataset-fashion-mnist         # real data for train-classifier (the Table 2 comparison)
   libgdal-dev                   # plugins/gdal: GeoTIFF and other rasters, georeferenced masks
   libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series
   labelme-examples              # real photos with class masks in VOC layout (dataset tests)
@@ -89,21 +89,15 @@ run_tests() {
 
 run_demo() {
   build
-  local out="$ROOT/out/demo"
-  mkdir -p "$out"
-  log "1/2: activation memory of one training step versus depth (batch 32, 32x32 images)"
-  build/bin/revup-cli bench memory --archs resnet-fixup revup revup-memsave --depths 20 56 110 \
-    --input 32 3 32 32 --json "$out/memory.json"
-  log "2/2: a short RevUp-20 MemSave run on Fashion-MNIST (8000 images, 2 epochs)"
-  rm -rf "$out/fashion-mnist"
-  build/bin/revup-cli train-classifier --arch revup-memsave --depth 20 --epochs 2 \
-    --limit-train 8000 --limit-test 2000 --batch-size 64 --lr 0.05 --out "$out/fashion-mnist"
-  log "results in $out: memory.json, memory.csv, memory.png (memory per block), fashion-mnist/"
+  # The product's main job on built-in data: a generated 4K scene with ground
+  # truth, a few minutes of full-resolution training on the CPU, mIoU before and
+  # after, peak memory against ResNet+Fixup, an overlay and a memory plot.
+  build/bin/revup-cli demo --out "$ROOT/runs/demo" "$@"
 }
 
 case "${1:-}" in
   test) run_tests ;;
-  demo) run_demo ;;
+  demo) shift; run_demo "$@" ;;
   build) build ;;
   deps) install_missing && fetch_files ;;
   *)

@@ -44,7 +44,7 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
     load_metrics();
   } else {
     if (fs::exists(last)) {
-      throw std::runtime_error(last + " exists: resume it, or choose another run folder");
+      throw std::runtime_error(last + " exists: resume that run, or choose another run folder");
     }
     fs::create_directories(options_.dir);
     write_config();

@@ -3,16 +3,14 @@
 // Ctrl-C stops cleanly after the last completed epoch's checkpoint.
 #include <torch/torch.h>
 
-#include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "app/cli/commands.h"
-#include "app/cli/progress_bar.h"
+#include "app/cli/console_observer.h"
 #include "core/atomic_file.h"
-#include "core/trainer.h"
+#include "core/training_run.h"
 #include "models/network.h"
 #if REVUP_HAVE_IO_BOOL
 #include "io/idx_dataset.h"
@@ -20,9 +18,6 @@
 
 namespace revup::cli {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted = true; }
 
 struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist";
@@ -42,50 +37,6 @@ struct Options {
 };
 
 #if REVUP_HAVE_IO_BOOL
-class ConsoleObserver : public TrainObserver {
- public:
-  ConsoleObserver(int epochs, std::string csv_path, std::string ckpt_path, Trainer*& trainer)
-      : epochs_(epochs),
-        csv_path_(std::move(csv_path)),
-        ckpt_path_(std::move(ckpt_path)),
-        trainer_(trainer) {}
-  void on_step(const StepReport& s) override {
-    if (!bar_ || s.step == 1)
-      bar_ = std::make_unique<ProgressBar>(
-          "epoch " + std::to_string(s.epoch) + "/" + std::to_string(epochs_), s.steps_in_epoch);
-    loss_ = s.step == 1 ? s.loss : 0.9 * loss_ + 0.1 * s.loss;
-    char status[128];
-    std::snprintf(status, sizeof status, "loss %.4f  peak %s", loss_,
-                  format_bytes(static_cast<double>(s.peak_bytes)).c_str());
-    bar_->update(s.step, status);
-  }
-  void on_epoch(const EpochReport& r) override {
-    if (bar_) bar_->finish();
-    bar_.reset();
-    const double acc = r.metrics.count("test_accuracy") ? r.metrics.at("test_accuracy") : 0.0;
-    std::printf("epoch %d: train loss %.4f, test accuracy %.2f %%, %s, peak %s\n", r.epoch,
-                r.train_loss, 100 * acc, format_duration(r.seconds).c_str(),
-                format_bytes(static_cast<double>(r.peak_bytes)).c_str());
-    std::fflush(stdout);
-    csv_ += std::to_string(r.epoch) + "," + std::to_string(r.train_loss) + "," +
-            std::to_string(acc) + "," + std::to_string(r.seconds) + "," +
-            std::to_string(r.peak_bytes) + "\n";
-    write_text_atomically(csv_path_, csv_);
-    trainer_->save_checkpoint(ckpt_path_);
-    last_accuracy = acc;
-  }
-  bool cancel_requested() override { return g_interrupted.load(); }
-  void set_csv(std::string csv) { csv_ = std::move(csv); }
-  double last_accuracy = 0;
-
- private:
-  int epochs_;
-  std::string csv_path_, ckpt_path_, csv_;
-  Trainer*& trainer_;
-  double loss_ = 0;
-  std::unique_ptr<ProgressBar> bar_;
-};
-
 double accuracy(Network& net, const IdxClassificationDataset& test, c10::Device device) {
   int64_t correct = 0;
   const int64_t n = test.labels().size(0);
@@ -110,14 +61,6 @@ void run(const Options& o) {
   const double std = train.images().std().item<double>();
   train.normalize(mean, std);
   test.normalize(mean, std);
-  fs::create_directories(o.out);
-  const auto ckpt = (fs::path(o.out) / "last.pt").string();
-  const auto csv = (fs::path(o.out) / "metrics.csv").string();
-  if (!o.resume && fs::exists(ckpt)) {
-    throw std::runtime_error(ckpt +
-                             " exists: pass --resume to continue it, or choose another --out");
-  }
-
   torch::manual_seed(o.seed);
   ModelConfig c;
   c.arch = o.arch;
@@ -126,7 +69,11 @@ void run(const Options& o) {
   c.num_classes = 10;
   Network net(c);
   net->to(device);
-  TrainerOptions t;
+
+  TrainingRunOptions run_options;
+  run_options.dir = o.out;
+  run_options.resume = o.resume;
+  auto& t = run_options.trainer;
   t.epochs = o.epochs;
   t.batch_size = o.batch_size;
   t.lr = o.lr;
@@ -135,51 +82,32 @@ void run(const Options& o) {
   t.seed = o.seed;
   t.device = device;
   t.schedule = LrSchedule::kCosine;
-  write_json((fs::path(o.out) / "config.json").string(),
-             {{"model", c.to_json()},
-              {"training",
-               {{"epochs", o.epochs},
-                {"batch_size", o.batch_size},
-                {"lr", o.lr},
-                {"weight_decay", o.weight_decay},
-                {"clip_grad_norm", o.clip_grad_norm},
-                {"schedule", "cosine"},
-                {"seed", o.seed},
-                {"scalar_lr_factor", t.scalar_lr_factor}}},
-              {"data", {{"path", o.data}, {"train", train.size()}, {"test", test.size()}}},
-              {"normalization", {{"mean", {mean}}, {"std", {std}}}}});
-
-  Trainer* trainer_ptr = nullptr;
-  Trainer trainer(
+  run_options.description = {
+      {"task", "classification"},
+      {"model", c.to_json()},
+      {"data", {{"path", o.data}, {"train", train.size()}, {"test", test.size()}}},
+      {"normalization", {{"mean", {mean}}, {"std", {std}}}}};
+  run_options.best_metric = "test_accuracy";
+  TrainingRun run(
       {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
        net->weight_parameters(), net->scalar_parameters()},
       [](const torch::Tensor& out, const torch::Tensor& target) {
         return torch::nn::functional::cross_entropy(out, target);
       },
-      t);
-  trainer_ptr = &trainer;
-  ConsoleObserver console(o.epochs, csv, ckpt, trainer_ptr);
-  std::string csv_text = "epoch,train_loss,test_accuracy,seconds,peak_bytes\n";
-  if (o.resume && fs::exists(ckpt)) {
-    trainer.load_checkpoint(ckpt);
-    std::ifstream old(csv);
-    if (old) csv_text.assign(std::istreambuf_iterator<char>(old), {});
-    std::cout << "resuming " << ckpt << " after epoch " << trainer.completed_epochs() << "\n";
-  }
-  console.set_csv(csv_text);
-  trainer.add_observer(&console);
-  trainer.set_evaluation([&] {
+      run_options);
+  run.set_evaluation([&] {
     return std::map<std::string, double>{{"test_accuracy", accuracy(net, test, device)}};
   });
-
-  std::signal(SIGINT, on_sigint);
+  ConsoleTrainObserver console(o.epochs, {"test_accuracy"});
+  run.add_observer(&console);
+  if (o.resume)
+    std::cout << "resuming " << run.path("last.pt") << " after epoch " << run.completed_epochs()
+              << "\n";
   std::printf("training %s-%d on %zu Fashion-MNIST images (%zu test), %d epochs, %d threads\n",
               o.arch.c_str(), o.depth, train.size(), test.size(), o.epochs,
               torch::get_num_threads());
-  const bool finished = trainer.fit(train);
-  std::signal(SIGINT, SIG_DFL);
-  if (!finished) {
-    std::cout << "\nstopped: " << ckpt << " holds epoch " << trainer.completed_epochs()
+  if (!run.fit(train)) {
+    std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
               << "; continue with --resume\n";
     throw std::runtime_error("interrupted");
   }
@@ -187,10 +115,10 @@ void run(const Options& o) {
     write_json(o.json, {{"arch", o.arch},
                         {"depth", o.depth},
                         {"epochs", o.epochs},
-                        {"test_accuracy", console.last_accuracy},
+                        {"test_accuracy", run.last_metrics().at("test_accuracy")},
                         {"run", o.out}});
   }
-  std::cout << "done: " << o.out << " (config.json, metrics.csv, last.pt)\n";
+  std::cout << "done: " << o.out << " (config.json, metrics.csv, last.pt, best.pt)\n";
 }
 #endif
 

@@ -50,6 +50,7 @@ void run_train(const TrainOptions& o) {
   data_options.val_fraction = o.val_fraction;
   data_options.seed = o.seed;
   SegmentationConfig config;
+  if (!o.resume) segmentation_preset(o.preset, 3, 2);  // a bad name fails before data is read
   if (o.resume) {
     // The run's own description wins: same model, same normalization.
     const auto run = read_segmentation_run(o.out);
