@@ -106,6 +106,27 @@ TEST(ItkPlugin, VolumeDatasetServesLabelledSlices) {
                         dir + "/nolabels.json", "no label volume");
 }
 
+TEST(ItkPlugin, DicomSeriesFolder) {
+  require_itk();
+  // GDCM's example image (X-ray angiography), shipped with ITK's DICOM library.
+  const auto example = testing::require_file({"/usr/share/doc/libgdcm3.0/examples/00191113.dcm"},
+                                             "comes with libgdcm3.0 (a dependency of ITK)");
+  ASSERT_FALSE(example.empty());
+  const auto dir = testing::scratch_dir() + "/series";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(example, dir + "/IM0001.dcm");
+  const auto image = read_image(dir);  // a folder is a series
+  EXPECT_TRUE(image.is_volume());
+  EXPECT_GE(image.depth(), 1);
+  EXPECT_GT(image.height(), 16);
+  EXPECT_GT(image.width(), 16);
+  ASSERT_TRUE(image.voxels.has_value());
+  EXPECT_GT(image.pixels.to(torch::kFloat).std().item<double>(), 0.0);
+  const auto empty = testing::scratch_dir() + "/empty";
+  std::filesystem::create_directories(empty);
+  testing::expect_error([&] { read_image(empty); }, empty, "no DICOM series");
+}
+
 TEST(ItkPlugin, CorruptVolumeNamesTheFile) {
   require_itk();
   const auto bytes = testing::read_file(kTemplates + "/aal.nii.gz");
