@@ -3,10 +3,12 @@
 // and tiled, with the input's geotransform and CRS.
 #include <gdal_priv.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "io/plugin_api.h"
 
@@ -149,6 +151,20 @@ DatasetPtr create(const std::string& path, int width, int height, int bands, GDA
   return d;
 }
 
+// Reduced copies (2, 4, 8, ... down to ~256 px) inside the file, so a
+// viewer shows a huge raster without reading all of it.
+void add_overviews(GDALDataset& d, const char* resampling) {
+  std::vector<int> levels;
+  for (int f = 2; std::max(d.GetRasterXSize(), d.GetRasterYSize()) / f >= 256; f *= 2) {
+    levels.push_back(f);
+  }
+  if (levels.empty()) return;
+  if (d.BuildOverviews(resampling, static_cast<int>(levels.size()), levels.data(), 0, nullptr,
+                       nullptr, nullptr) != CE_None) {
+    throw std::runtime_error("building overviews failed" + last_error());
+  }
+}
+
 void finish(DatasetPtr d, const std::string& path) {
   CPLErrorReset();
   d->FlushCache();
@@ -194,6 +210,7 @@ void write_geotiff(const Image& image, const std::string& path) {
       d->GetRasterBand(b)->SetDescription(image.band_names[b - 1].c_str());
     }
   }
+  add_overviews(*d, "AVERAGE");
   finish(std::move(d), path);
 }
 
@@ -228,6 +245,7 @@ void write_geotiff_mask(const torch::Tensor& mask, const ClassTable& classes,
   for (const auto& c : classes.classes) names = CSLAddString(names, c.name.c_str());
   band->SetCategoryNames(names);
   CSLDestroy(names);
+  add_overviews(*d, "MODE");  // the most frequent class, never a blend of ids
   finish(std::move(d), path);
 }
 
@@ -244,7 +262,12 @@ REVUP_PLUGIN_EXPORT const char* revup_plugin_description() {
 
 REVUP_PLUGIN_EXPORT void revup_register_formats(revup::FormatRegistry& registry) {
   static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
+  std::call_once(once, [] {
+    GDALAllRegister();
+    // Errors reach the user as exceptions naming the file (last_error());
+    // GDAL printing them to stderr as well would only repeat them.
+    CPLSetErrorHandler(CPLQuietErrorHandler);
+  });
   revup::ImageFormat geotiff;
   geotiff.name = "gdal-geotiff";
   geotiff.extensions = {".tif", ".tiff", ".gtif"};

@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "io/plugin_api.h"
+#include "plugins/itk/nifti_check.h"
 
 namespace revup {
 namespace {
@@ -132,6 +133,7 @@ Image to_image(typename Volume<T>::Pointer volume, int file_dimensions) {
 
 Image read_itk_file(const std::string& path) {
   auto io = io_for(path);
+  if (std::string(io->GetNameOfClass()) == "NiftiImageIO") check_nifti_complete(path);
   if (!io->CanReadFile(path.c_str())) {
     throw std::runtime_error(path + ": unreadable or corrupt (" + io->GetNameOfClass() +
                              " cannot read it)");

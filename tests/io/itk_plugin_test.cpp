@@ -1,0 +1,139 @@
+// The ITK plugin on mricron's templates: the Colin 27 T1 MRI and the AAL atlas.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "io/format_registry.h"
+#include "io/segmentation_dataset.h"
+#include "tests/io/test_files.h"
+
+namespace revup {
+namespace {
+
+const std::string kTemplates = "/usr/share/mricron/templates";
+
+void require_itk() {
+  ASSERT_TRUE(REVUP_TEST_HAVE_ITK) << "built without ITK (install libinsighttoolkit5-dev)";
+  ASSERT_EQ(default_registry().format_for("x.nii.gz").name, "nifti")
+      << "the ITK plugin was not loaded";
+  ASSERT_FALSE(testing::require_file({kTemplates + "/ch2.nii.gz", kTemplates + "/aal.nii.gz"},
+                                     "install the Debian package mricron-data")
+                   .empty());
+}
+
+TEST(ItkPlugin, MriAndAtlasShareTheirGrid) {
+  require_itk();
+  const auto mri = read_image(kTemplates + "/ch2.nii.gz");
+  const auto aal = read_image(kTemplates + "/aal.nii.gz");
+  ASSERT_TRUE(mri.is_volume());
+  EXPECT_EQ(mri.pixels.sizes(), (std::vector<int64_t>{1, 181, 217, 181}));  // [C, z, y, x]
+  EXPECT_EQ(aal.pixels.sizes(), mri.pixels.sizes());
+  ASSERT_TRUE(mri.voxels && aal.voxels);
+  EXPECT_EQ(mri.voxels->spacing, (std::array<double, 3>{1, 1, 1}));
+  EXPECT_EQ(mri.voxels->origin, aal.voxels->origin);
+  EXPECT_EQ(mri.voxels->direction, aal.voxels->direction);
+  EXPECT_EQ(aal.pixels.max().item<int64_t>(), 116);
+}
+
+TEST(ItkPlugin, LabelVolumeKeepsSpacingOriginDirection) {
+  require_itk();
+  auto reference = read_image(kTemplates + "/aal.nii.gz");
+  // Make the geometry non-trivial so that a writer ignoring it is caught.
+  reference.voxels->spacing = {0.5, 1.25, 2};
+  reference.voxels->origin = {-90, 126.5, -72};
+  reference.voxels->direction = {0, 1, 0, -1, 0, 0, 0, 0, 1};
+  const auto labels = reference.pixels[0].to(torch::kInt64);
+  const auto dir = testing::scratch_dir();
+  for (const std::string ext : {".nii.gz", ".nii", ".mha", ".mhd", ".nrrd"}) {
+    SCOPED_TRACE(ext);
+    const auto out = dir + "/labels" + ext;
+    write_mask(labels, ClassTable::numbered(117), reference, out);
+    const auto back = read_image(out);
+    EXPECT_TRUE(back.pixels[0].to(torch::kInt64).equal(labels));
+    ASSERT_TRUE(back.voxels.has_value());
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_NEAR(back.voxels->spacing[i], reference.voxels->spacing[i], 1e-6);
+      EXPECT_NEAR(back.voxels->origin[i], reference.voxels->origin[i], 1e-4);
+    }
+    for (int i = 0; i < 9; ++i) {
+      EXPECT_NEAR(back.voxels->direction[i], reference.voxels->direction[i], 1e-6);
+    }
+  }
+  // .mhd's data file was moved next to it, and no temporary folder is left.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/labels.zraw") ||
+              std::filesystem::exists(dir + "/labels.raw"));
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().rfind(".revup-write", 0), std::string::npos);
+  }
+}
+
+TEST(ItkPlugin, FloatVolumesRoundTrip) {
+  require_itk();
+  Image v;
+  v.pixels = torch::randn({1, 4, 5, 6});
+  v.voxels = VoxelGeometry{{2, 2, 3}, {1, 2, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1}};
+  const auto out = testing::scratch_dir() + "/v.nrrd";
+  write_image(v, out);
+  const auto back = read_image(out);
+  EXPECT_TRUE(back.pixels.equal(v.pixels));
+  EXPECT_EQ(back.voxels->spacing, v.voxels->spacing);
+}
+
+TEST(ItkPlugin, VolumeDatasetServesLabelledSlices) {
+  require_itk();
+  const auto dir = testing::scratch_dir();
+  testing::write_file(dir + "/brain.json", R"({"volume": ")" + kTemplates +
+                                               R"(/ch2.nii.gz", "labels": ")" + kTemplates +
+                                               R"(/aal.nii.gz", "axis": 0, "label_names": ")" +
+                                               kTemplates + R"(/aal.nii.txt"})");
+  const auto data = open_segmentation_dataset(dir + "/brain.json");
+  EXPECT_EQ(data->layout(), "volume");
+  EXPECT_EQ(data->classes().size(), 117);  // background + 116 AAL regions
+  EXPECT_EQ(data->classes().classes[1].name, "Precentral_L");
+  EXPECT_GT(data->size(), 50u);
+  EXPECT_LT(data->size(), 181u);  // slices without labels skipped
+  const auto e = data->get(data->size() / 2);
+  EXPECT_EQ(e.input.sizes(), (std::vector<int64_t>{1, 217, 181}));
+  EXPECT_EQ(e.target.sizes(), (std::vector<int64_t>{217, 181}));
+  EXPECT_GT(e.target.gt(0).sum().item<int64_t>(), 0);
+  DatasetOptions all;
+  all.include_empty_slices = true;
+  all.slice_axis = 2;
+  all.stats = data->stats();
+  EXPECT_EQ(open_segmentation_dataset(dir + "/brain.json", all)->size(), 181u);
+  testing::write_file(dir + "/nolabels.json", R"({"volume": ")" + kTemplates + R"(/ch2.nii.gz"})");
+  testing::expect_error([&] { open_segmentation_dataset(dir + "/nolabels.json"); },
+                        dir + "/nolabels.json", "no label volume");
+}
+
+TEST(ItkPlugin, DicomSeriesFolder) {
+  require_itk();
+  // GDCM's example image (X-ray angiography), shipped with ITK's DICOM library.
+  const auto example = testing::require_file({"/usr/share/doc/libgdcm3.0/examples/00191113.dcm"},
+                                             "comes with libgdcm3.0 (a dependency of ITK)");
+  ASSERT_FALSE(example.empty());
+  const auto dir = testing::scratch_dir() + "/series";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(example, dir + "/IM0001.dcm");
+  const auto image = read_image(dir);  // a folder is a series
+  EXPECT_TRUE(image.is_volume());
+  EXPECT_GE(image.depth(), 1);
+  EXPECT_GT(image.height(), 16);
+  EXPECT_GT(image.width(), 16);
+  ASSERT_TRUE(image.voxels.has_value());
+  EXPECT_GT(image.pixels.to(torch::kFloat).std().item<double>(), 0.0);
+  const auto empty = testing::scratch_dir() + "/empty";
+  std::filesystem::create_directories(empty);
+  testing::expect_error([&] { read_image(empty); }, empty, "no DICOM series");
+}
+
+TEST(ItkPlugin, CorruptVolumeNamesTheFile) {
+  require_itk();
+  const auto bytes = testing::read_file(kTemplates + "/aal.nii.gz");
+  const auto cut = testing::write_file(testing::scratch_dir() + "/cut.nii.gz",
+                                       bytes.substr(0, bytes.size() / 3));
+  testing::expect_error([&] { read_image(cut); }, cut, "");
+}
+
+}  // namespace
+}  // namespace revup
