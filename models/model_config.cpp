@@ -92,6 +92,10 @@ void ModelConfig::validate() const {
     if (w < 1) throw std::invalid_argument("stage widths must be >= 1");
   }
   resolved_stem_width();
+  if (stem != "auto" && stem != "patch")
+    throw std::invalid_argument("unknown stem '" + stem + "' (auto, patch)");
+  if (stem == "patch" && resolved_style() != "imagenet")
+    throw std::invalid_argument("the patch stem replaces the ImageNet-style stem");
   if (in_channels < 1 || num_classes < 1)
     throw std::invalid_argument("channels and classes must be >= 1");
   if (injective_stem && (!is_revup() || resolved_style() != "cifar")) {
@@ -112,6 +116,7 @@ nlohmann::json ModelConfig::to_json() const {
           {"blocks", blocks},
           {"block", block},
           {"stem_width", stem_width},
+          {"stem", stem},
           {"classifier", classifier},
           {"injective_stem", injective_stem},
           {"spectral_norm",
@@ -133,6 +138,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.blocks = j.value("blocks", c.blocks);
   c.block = j.value("block", c.block);
   c.stem_width = j.value("stem_width", c.stem_width);
+  c.stem = j.value("stem", c.stem);
   c.classifier = j.value("classifier", c.classifier);
   c.injective_stem = j.value("injective_stem", c.injective_stem);
   if (j.contains("spectral_norm")) {

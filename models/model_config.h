@@ -29,8 +29,12 @@ struct ModelConfig {
   // A custom backbone (segmentation presets): blocks per stage instead of a
   // named depth, and the block type. Empty / "auto" = from `depth`.
   std::vector<int> blocks;
-  std::string block = "auto";   // "basic", "bottleneck" or "auto"
-  int64_t stem_width = 0;       // 0: widths[0] (CIFAR) or 64 (ImageNet)
+  std::string block = "auto";  // "basic", "bottleneck" or "auto"
+  int64_t stem_width = 0;      // 0: widths[0] (CIFAR) or 64 (ImageNet)
+  // "auto" (the style's stem) or "patch": a 4x4 stride-4 convolution, the
+  // ImageNet stem's stride at a tenth of its cost (at 4K that conv dominates a
+  // small model's step).
+  std::string stem = "auto";
   bool classifier = true;       // global pooling + linear head (off for a backbone)
   bool injective_stem = false;  // paper 3.1: zero-pad 3 -> width instead of the first conv
   SpectralNormOptions sn;

@@ -19,8 +19,9 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
   for (int n : counts) total_blocks += n;
 
   const int64_t stem_width = config_.resolved_stem_width();
-  const auto stem_kind = config_.injective_stem ? StemKind::kInjective
-                                                : (cifar ? StemKind::kCifar : StemKind::kImageNet);
+  auto stem_kind = cifar ? StemKind::kCifar : StemKind::kImageNet;
+  if (config_.injective_stem) stem_kind = StemKind::kInjective;
+  if (config_.stem == "patch") stem_kind = StemKind::kPatch;
   auto stem = register_module(
       "stem", StemBlock(stem_kind, batch_norm ? StemNorm::kBatchNorm : StemNorm::kFixupBias,
                         config_.in_channels, stem_width));

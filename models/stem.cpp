@@ -10,7 +10,7 @@ StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_
     TORCH_CHECK(width >= in_channels, "injective stem needs width >= input channels");
     return;
   }
-  const int64_t kernel = kind == StemKind::kCifar ? 3 : 7;
+  const int64_t kernel = kind == StemKind::kCifar ? 3 : (kind == StemKind::kPatch ? 4 : 7);
   weight = register_parameter("weight", torch::empty({width, in_channels, kernel, kernel}));
   {
     torch::NoGradGuard no_grad;
@@ -34,15 +34,16 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
     return torch::constant_pad_nd(x, {0, 0, 0, 0, 0, width - x.size(1)});
   }
   const int64_t kernel = p[0].size(-1);
-  const int64_t stride = kind == StemKind::kCifar ? 1 : 2;
+  const int64_t stride = kind == StemKind::kCifar ? 1 : (kind == StemKind::kPatch ? 4 : 2);
+  const int64_t padding = kind == StemKind::kPatch ? 0 : kernel / 2;
   torch::Tensor h;
   if (norm == StemNorm::kFixupBias) {
     // The scalar bias rides in the conv, the ReLU runs in place: at 4K the
     // stem's output alone is half a gigabyte.
-    h = torch::conv2d(x, p[0], p[1].expand({width}), stride, kernel / 2);
+    h = torch::conv2d(x, p[0], p[1].expand({width}), stride, padding);
     h.relu_();
   } else {
-    h = torch::conv2d(x, p[0], {}, stride, kernel / 2);
+    h = torch::conv2d(x, p[0], {}, stride, padding);
     h = torch::relu(torch::batch_norm(h, p[1], p[2], bn->running_mean, bn->running_var,
                                       is_training(), bn->options.momentum().value(),
                                       bn->options.eps(), true));

@@ -11,6 +11,7 @@ enum class StemKind {
   kCifar,      // 3x3 conv, ReLU
   kImageNet,   // 7x7 stride-2 conv, ReLU, 3x3 stride-2 max pool
   kInjective,  // zero-pad channels (3 -> width): injective, so the whole stage is invertible
+  kPatch,      // 4x4 stride-4 conv, ReLU: the ImageNet stem's stride, far cheaper
 };
 enum class StemNorm { kFixupBias, kBatchNorm };
 

@@ -36,12 +36,15 @@ struct Fixture {
   }
   TrainingRun run() {
     auto n = net;
-    TrainingRun r({net.ptr(), [n](const torch::Tensor& x) mutable { return n->forward(x); },
-                   net->parameters(), {}},
-                  [](const torch::Tensor& out, const torch::Tensor& y) {
-                    return torch::nn::functional::cross_entropy(out, y);
-                  },
-                  options);
+    TrainingRun r(
+        {net.ptr(),
+         [n](const torch::Tensor& x) mutable { return n->forward(x); },
+         net->parameters(),
+         {}},
+        [](const torch::Tensor& out, const torch::Tensor& y) {
+          return torch::nn::functional::cross_entropy(out, y);
+        },
+        options);
     int calls = 0;
     r.set_evaluation([calls]() mutable {
       // Rises, falls, rises: best.pt must follow the maximum.

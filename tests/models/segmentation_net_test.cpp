@@ -30,7 +30,8 @@ SegmentationConfig tiny(const std::string& arch) {
 
 TEST(SegmentationNet, PredictsEveryPixelAtAnySize) {
   SegmentationNet net(tiny("revup-memsave"));
-  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {37, 53}, {9, 130}}) {
+  for (const auto& [h, w] :
+       std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {37, 53}, {9, 130}}) {
     const auto out = net->forward(torch::randn({1, 3, h, w}));
     EXPECT_EQ(out.sizes(), (std::vector<int64_t>{1, 3, h, w}));
   }
