@@ -18,13 +18,24 @@ void write_atomically(const std::string& path,
     throw std::runtime_error(path + ": cannot write, folder " + dir.string() + " does not exist");
   }
   const fs::path temporary =
-      dir / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
+      dir / (".revup-write-" + std::to_string(::getpid()) + "-" + target.filename().string());
+  const fs::path written = temporary / target.filename();
+  fs::remove_all(temporary, ec);
   try {
-    write(temporary.string());
-    fs::rename(temporary, target);
+    if (!fs::create_directory(temporary, ec) || ec) {
+      throw std::runtime_error("cannot create a temporary folder there (" + ec.message() + ")");
+    }
+    write(written.string());
+    if (!fs::exists(written)) throw std::runtime_error("the writer produced no file");
+    // Companions first, the named file last: whoever sees `path` sees it whole.
+    for (const auto& entry : fs::directory_iterator(temporary)) {
+      if (entry.path() != written) fs::rename(entry.path(), dir / entry.path().filename());
+    }
+    fs::rename(written, target);
+    fs::remove_all(temporary, ec);
   } catch (const std::exception& e) {
-    fs::remove(temporary, ec);
-    throw std::runtime_error(path + ": could not be written (" + e.what() + ")");
+    fs::remove_all(temporary, ec);
+    throw std::runtime_error(path + ": could not be written (" + std::string(e.what()) + ")");
   }
 }
 

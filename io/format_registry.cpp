@@ -6,7 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "io/atomic_output.h"
+#include "core/atomic_file.h"
 #include "io/builtin_formats.h"
 #include "io/plugin_loader.h"
 
@@ -170,7 +170,7 @@ void write_image(const FormatRegistry& registry, const Image& image, const std::
   if (!image.pixels.defined() || image.pixels.dim() < 3 || image.pixels.dim() > 4) {
     throw std::runtime_error(path + ": cannot write, pixels must be [C, H, W] or [C, D, H, W]");
   }
-  write_through_temporary_folder(path, [&](const std::string& tmp) { format.write(image, tmp); });
+  write_atomically(path, [&](const std::string& tmp) { format.write(image, tmp); });
 }
 
 void write_image(const Image& image, const std::string& path) {
@@ -195,7 +195,7 @@ void write_mask(const FormatRegistry& registry, const torch::Tensor& mask,
     }
   }
   const auto ids = mask.to(torch::kInt64).contiguous();
-  write_through_temporary_folder(
+  write_atomically(
       path, [&](const std::string& tmp) { format.write_mask(ids, classes, reference, tmp); });
 }
 
