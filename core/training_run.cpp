@@ -112,7 +112,6 @@ void TrainingRun::on_memory(const MemoryEvent& event) {
 }
 
 bool TrainingRun::cancel_requested() {
-  if (cancel_ && cancel_()) return true;
   for (auto* o : observers_) {
     if (o->cancel_requested()) return true;
   }

@@ -32,11 +32,10 @@ class TrainingRun : public TrainObserver {
   TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOptions options);
 
   void set_evaluation(Evaluation evaluation) { trainer_.set_evaluation(std::move(evaluation)); }
-  // Observers see every step, epoch and memory event (after the run has saved).
+  // Observers see every step, epoch and memory event (after the run has saved),
+  // and are polled for a stop between steps (Ctrl-C, the GUI's Stop); last.pt
+  // keeps the last completed epoch, so a stopped run resumes exactly.
   void add_observer(TrainObserver* observer) { observers_.push_back(observer); }
-  // Polled between steps (Ctrl-C, the GUI's Stop); last.pt keeps the last
-  // completed epoch, so a stopped run resumes exactly.
-  void set_cancel(std::function<bool()> cancel) { cancel_ = std::move(cancel); }
 
   // Trains to the configured epoch count; false when cancelled.
   bool fit(const Dataset& train);
@@ -59,7 +58,6 @@ class TrainingRun : public TrainObserver {
   TrainingRunOptions options_;
   Trainer trainer_;
   std::vector<TrainObserver*> observers_;
-  std::function<bool()> cancel_;
   std::string csv_;
   std::vector<std::string> columns_;
   double best_ = -1e300;

@@ -58,12 +58,6 @@ int64_t ModelConfig::resolved_stem_width() const {
   return resolved_style() == "cifar" ? resolved_widths()[0] : 64;
 }
 
-int ModelConfig::layer_count() const {
-  int convs = 0;
-  for (int b : blocks_per_stage()) convs += b * (bottleneck() ? 3 : 2);
-  return convs + 2;  // stem and head
-}
-
 std::vector<int64_t> ModelConfig::resolved_widths() const {
   const auto stages = blocks_per_stage().size();
   std::vector<int64_t> w = widths;

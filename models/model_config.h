@@ -46,9 +46,6 @@ struct ModelConfig {
   bool bottleneck() const;
   std::vector<int64_t> resolved_widths() const;  // output channels per stage
   int64_t resolved_stem_width() const;
-  int stem_stride() const { return resolved_style() == "cifar" ? 1 : 4; }
-  // Weighted layers on the longest path (the "depth" in a name like RevUp-50).
-  int layer_count() const;
   bool is_revup() const { return arch.rfind("revup", 0) == 0; }
 
   void validate() const;

@@ -18,7 +18,7 @@ struct NetworkImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // The last stage's feature map (before pooling).
   torch::Tensor features(const torch::Tensor& x);
-  // Every residual stage's output (strides stem_stride() * 2^s), each stage
+  // Every residual stage's output (stride 4 * 2^s for ImageNet-style stems, 2^s for CIFAR), each stage
   // run as its own memory-saving sequence: what a segmentation decoder fuses.
   std::vector<torch::Tensor> stage_features(const torch::Tensor& x);
 
