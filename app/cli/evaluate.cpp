@@ -24,8 +24,13 @@ void run_evaluate(const EvaluateOptions& o) {
   DatasetOptions options;
   options.stats = run.stats;  // the model's normalization, not the data's
   options.slice_axis = run.slice_axis;
-  if (o.split == "val") options.val_fraction = run.config["data"].value("val_fraction", 0.2);
-  if (o.split == "val") options.seed = run.config["training"].value("seed", uint64_t{0});
+  const bool val_only = o.split == "val";
+  if (val_only) {
+    // The run's own split: the same fraction and seed give the same images.
+    const auto empty = nlohmann::json::object();
+    options.val_fraction = run.config.value("data", empty).value("val_fraction", 0.2);
+    options.seed = run.config.value("training", empty).value("seed", uint64_t{0});
+  }
   const auto data = open_segmentation_dataset(o.data, options);
   if (data->classes().size() != run.classes.size()) {
     throw std::runtime_error(o.data + ": has " + std::to_string(data->classes().size()) +
@@ -33,7 +38,7 @@ void run_evaluate(const EvaluateOptions& o) {
                              std::to_string(run.classes.size()));
   }
   std::vector<size_t> indices;
-  if (o.split == "val") {
+  if (val_only) {
     indices = data->split().val;
   } else {
     for (size_t i = 0; i < data->size(); ++i) indices.push_back(i);
