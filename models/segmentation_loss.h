@@ -3,6 +3,8 @@
 // nodata in rasters).
 #include <torch/torch.h>
 
+#include "core/trainer.h"
+
 namespace revup {
 
 struct SegmentationLossOptions {
@@ -13,6 +15,9 @@ struct SegmentationLossOptions {
 // logits [N, K, H, W], target [N, H, W] (int64 class ids or ignore_index).
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const SegmentationLossOptions& options);
+
+// segmentation_loss with fixed options, as the trainer takes a loss.
+LossFunction segmentation_loss_function(const SegmentationLossOptions& options);
 
 // 1 - mean over classes present in the target or predicted of the soft Dice
 // coefficient, ignoring ignore_index pixels.

@@ -23,6 +23,7 @@
 #include "io/mask_colors.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
+#include "models/state_utils.h"
 
 namespace revup::cli {
 namespace {
@@ -154,13 +155,7 @@ void run_demo(const DemoOptions& o) {
                                                       {"seed", o.seed},
                                                       {"train", 1},
                                                       {"val", 1}});
-  const auto forward = [net](const torch::Tensor& x) mutable { return net->forward(x); };
-  TrainingRun run(
-      {net.ptr(), forward, net->weight_parameters(), net->scalar_parameters()},
-      [](const torch::Tensor& logits, const torch::Tensor& target) {
-        return segmentation_loss(logits, target, SegmentationLossOptions{});
-      },
-      run_options);
+  TrainingRun run(trainable(net), segmentation_loss_function({}), run_options);
   ConsoleTrainObserver console(steps, {});
   run.add_observer(&console);
   AugmentationOptions augment;

@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/training_run.h"
 #include "models/network.h"
+#include "models/state_utils.h"
 #if REVUP_HAVE_IO_BOOL
 #include "io/idx_dataset.h"
 #endif
@@ -89,8 +90,7 @@ void run(const Options& o) {
       {"normalization", {{"mean", {mean}}, {"std", {std}}}}};
   run_options.best_metric = "test_accuracy";
   TrainingRun run(
-      {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
-       net->weight_parameters(), net->scalar_parameters()},
+      trainable(net),
       [](const torch::Tensor& out, const torch::Tensor& target) {
         return torch::nn::functional::cross_entropy(out, target);
       },

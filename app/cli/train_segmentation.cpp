@@ -13,6 +13,7 @@
 #include "io/segmentation_dataset.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
+#include "models/state_utils.h"
 
 namespace revup::cli {
 namespace {
@@ -29,18 +30,6 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string json;
 };
-
-std::string describe_size(const SegmentationDataset& data) {
-  int64_t h = 0, w = 0;
-  for (size_t i = 0; i < data.size(); ++i) {
-    const auto m = data.mask(i);
-    if (m.size(0) * m.size(1) > h * w) {
-      h = m.size(0);
-      w = m.size(1);
-    }
-  }
-  return std::to_string(w) + "x" + std::to_string(h);
-}
 
 void run_train(const TrainOptions& o) {
   namespace fs = std::filesystem;
@@ -63,7 +52,8 @@ void run_train(const TrainOptions& o) {
   const auto split = data->split();
   const SubsetDataset train(*data, split.train), val(*data, split.val);
   const auto& classes = data->classes();
-  const int64_t channels = data->get(0).input.size(0);
+  // Stats exist per channel (computed over the training images at open).
+  const auto channels = static_cast<int64_t>(data->stats().mean.size());
   if (!o.resume) config = segmentation_preset(o.preset, channels, classes.size());
   if (config.backbone.in_channels != channels || config.num_classes != classes.size()) {
     throw std::runtime_error(o.out + ": the run's model takes " +
@@ -100,14 +90,8 @@ void run_train(const TrainOptions& o) {
   run_options.description = segmentation_description(config, classes, data->stats(), data_json);
   run_options.best_metric = val.size() > 0 ? "miou" : "";
 
-  const auto forward = [net](const torch::Tensor& x) mutable { return net->forward(x); };
-  const SegmentationLossOptions loss_options{classes.ignore_index, o.dice};
-  TrainingRun run(
-      {net.ptr(), forward, net->weight_parameters(), net->scalar_parameters()},
-      [loss_options](const torch::Tensor& logits, const torch::Tensor& target) {
-        return segmentation_loss(logits, target, loss_options);
-      },
-      run_options);
+  TrainingRun run(trainable(net), segmentation_loss_function({classes.ignore_index, o.dice}),
+                  run_options);
   std::vector<std::string> class_names;
   for (const auto& c : classes.classes) class_names.push_back(c.name);
   if (val.size() > 0) {
@@ -130,11 +114,10 @@ void run_train(const TrainOptions& o) {
 
   std::printf(
       "training %s (preset %s) on %zu images (%zu for validation) from %s, %s layout, "
-      "%lld classes, largest %s, batch size 1 at full resolution, %d threads\n",
+      "%lld classes, batch size 1 at full resolution, %d threads\n",
       config.backbone.arch.c_str(), config.preset.empty() ? "custom" : config.preset.c_str(),
       train.size(), val.size(), o.data.c_str(), data->layout().c_str(),
-      static_cast<long long>(classes.size()), describe_size(*data).c_str(),
-      torch::get_num_threads());
+      static_cast<long long>(classes.size()), torch::get_num_threads());
   if (o.resume) std::printf("resuming %s after epoch %d\n", o.out.c_str(), run.completed_epochs());
   const bool finished = run.fit(augmented);
   if (!finished) {
