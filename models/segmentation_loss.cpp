@@ -1,5 +1,7 @@
 #include "models/segmentation_loss.h"
 
+#include "models/upsampled_loss.h"
+
 namespace revup {
 
 torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
@@ -23,6 +25,9 @@ torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& t
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const SegmentationLossOptions& options) {
   namespace F = torch::nn::functional;
+  if (logits.size(2) != target.size(1) || logits.size(3) != target.size(2)) {
+    return upsampled_segmentation_loss(logits, target, {options.ignore_index, options.dice_weight});
+  }
   auto loss = F::cross_entropy(logits, target,
                                F::CrossEntropyFuncOptions().ignore_index(options.ignore_index));
   if (options.dice_weight > 0) {

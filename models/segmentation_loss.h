@@ -13,6 +13,9 @@ struct SegmentationLossOptions {
 };
 
 // logits [N, K, H, W], target [N, H, W] (int64 class ids or ignore_index).
+// Coarser logits ([N, K, h, w], e.g. SegmentationNet::forward_coarse) are
+// upsampled bilinearly to the target's size a band of rows at a time
+// (upsampled_loss.h): the same numbers without full-resolution logits.
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const SegmentationLossOptions& options);
 

@@ -48,6 +48,14 @@ SegmentationNetImpl::SegmentationNetImpl(SegmentationConfig config) : config_(st
 
 torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
+  return F::interpolate(forward_coarse(x), F::InterpolateFuncOptions()
+                                               .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                                               .mode(torch::kBilinear)
+                                               .align_corners(false));
+}
+
+torch::Tensor SegmentationNetImpl::forward_coarse(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
   const auto stages = backbone->stage_features(x);
   const auto size = std::vector<int64_t>{stages[0].size(2), stages[0].size(3)};
   torch::Tensor fused;
@@ -59,12 +67,7 @@ torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
     }
     fused = fused.defined() ? fused + h : h;
   }
-  auto logits = classifier_->forward(torch::relu(fused));
-  fused = torch::Tensor();
-  return F::interpolate(logits, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{x.size(2), x.size(3)})
-                                    .mode(torch::kBilinear)
-                                    .align_corners(false));
+  return classifier_->forward(torch::relu(fused));
 }
 
 std::vector<torch::Tensor> SegmentationNetImpl::scalar_parameters() const {
@@ -73,6 +76,11 @@ std::vector<torch::Tensor> SegmentationNetImpl::scalar_parameters() const {
 
 std::vector<torch::Tensor> SegmentationNetImpl::weight_parameters() const {
   return revup::weight_parameters(*this);
+}
+
+TrainableModel trainable(SegmentationNet net) {
+  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward_coarse(x); },
+          net->weight_parameters(), net->scalar_parameters()};
 }
 
 }  // namespace revup

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/trainer.h"
 #include "models/network.h"
 
 namespace revup {
@@ -32,6 +33,10 @@ struct SegmentationNetImpl : torch::nn::Module {
 
   // [N, C, H, W] -> logits [N, num_classes, H, W] (any H, W).
   torch::Tensor forward(const torch::Tensor& x);
+  // The same logits before the final bilinear upsampling: [N, K, ~H/4, ~W/4].
+  // Training uses these; segmentation_loss upsamples them a band at a time,
+  // so full-resolution logits never sit in memory.
+  torch::Tensor forward_coarse(const torch::Tensor& x);
 
   // Fixup trains scalar biases and scales at lr/10.
   std::vector<torch::Tensor> scalar_parameters() const;
@@ -46,5 +51,9 @@ struct SegmentationNetImpl : torch::nn::Module {
   torch::nn::Conv2d classifier_{nullptr};
 };
 TORCH_MODULE(SegmentationNet);
+
+// What the trainer needs: the coarse forward (segmentation_loss upsamples to
+// the labels' size) and Fixup's two parameter groups.
+TrainableModel trainable(SegmentationNet net);
 
 }  // namespace revup

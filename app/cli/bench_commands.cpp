@@ -9,6 +9,7 @@ void add_bench_commands(CLI::App& app) {
   add_bench_speed(*bench);
   add_bench_4k(*bench);
   add_bench_invert(*bench);
+  add_bench_segmentation(*bench);
 }
 
 }  // namespace revup::cli

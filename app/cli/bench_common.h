@@ -9,6 +9,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/step_measurement.h"
 #include "io/plot_png.h"  // plain structs: usable without OpenCV
+#include "models/segmentation_net.h"
 
 namespace revup::cli {
 
@@ -37,5 +38,12 @@ void add_bench_memory(CLI::App& bench);
 void add_bench_speed(CLI::App& bench);
 void add_bench_4k(CLI::App& bench);
 void add_bench_invert(CLI::App& bench);
+void add_bench_segmentation(CLI::App& bench);
+
+// One training step of `config` built as `arch` on (input, target), after a
+// warm-up step: the trainer's path (coarse logits, banded loss).
+StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
+                                          const torch::Tensor& input, const torch::Tensor& target,
+                                          const c10::Device& device);
 
 }  // namespace revup::cli

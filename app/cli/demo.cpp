@@ -72,24 +72,6 @@ double miou(SegmentationNet& net, const c10::Device& device, const Dataset& data
   return cm.mean_iou();
 }
 
-StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
-                                          const Example& example, const c10::Device& device) {
-  auto c = config;
-  c.backbone.arch = arch;
-  torch::manual_seed(0);
-  SegmentationNet net(c);
-  net->to(device);
-  const auto x = example.input.unsqueeze(0).to(device);
-  const auto y = example.target.unsqueeze(0).to(device);
-  const auto loss = [&] {
-    return segmentation_loss(net->forward(x), y, SegmentationLossOptions{});
-  };
-  // The first step pays one-time costs (oneDNN kernel selection, first-touch
-  // pages); the second is what every training step costs.
-  measure_step(*net, device, loss, /*record_timeline=*/false);
-  return measure_step(*net, device, loss);
-}
-
 void run_demo(const DemoOptions& o) {
   using clock = std::chrono::steady_clock;
   const auto device = select_device(o.device);
@@ -120,9 +102,13 @@ void run_demo(const DemoOptions& o) {
   // Memory of one full-resolution training step, RevUp with MemSave against
   // ResNet+Fixup built from the same preset (same widths, depth, decoder).
   std::printf("measuring a training step of each model on the full image ...\n");
-  const auto revup = measure_segmentation_step(config, "revup-memsave", train_example, device);
+  const auto revup =
+      measure_segmentation_step(config, "revup-memsave", train_example.input.unsqueeze(0),
+                                train_example.target.unsqueeze(0), device);
   StepMeasurement fixup;
-  if (o.baseline) fixup = measure_segmentation_step(config, "resnet-fixup", train_example, device);
+  if (o.baseline)
+    fixup = measure_segmentation_step(config, "resnet-fixup", train_example.input.unsqueeze(0),
+                                      train_example.target.unsqueeze(0), device);
   std::printf("  RevUp (MemSave)  peak %s, %.1f s/step\n",
               format_bytes(static_cast<double>(revup.peak_bytes)).c_str(), revup.seconds);
   if (o.baseline) {

@@ -9,6 +9,7 @@
 #include "models/segmentation_loss.h"
 #include "models/segmentation_net.h"
 #include "models/segmentation_presets.h"
+#include "models/upsampled_loss.h"
 
 namespace revup {
 namespace {
@@ -93,6 +94,71 @@ TEST(SegmentationLoss, IgnoresIgnoredPixelsAndDiceIsZeroWhenPerfect) {
   EXPECT_LT(soft_dice_loss(logits, target, 255).item<double>(), 1e-6);
   logits.index_put_({0, 0, 0, 0}, -30.0);  // now a labelled pixel is wrong
   EXPECT_GT(segmentation_loss(logits, target, {255, 1.0}).item<double>(), 1.0);
+}
+
+// The banded loss must give the numbers of "upsample everything, then the
+// plain loss": same value and same gradient, at sizes that are not a multiple
+// of the coarse grid, with ignored pixels, over many bands.
+TEST(UpsampledLoss, EqualsFullResolutionLossAndGradient) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(3);
+  const auto coarse = torch::randn({2, 4, 7, 9}, torch::kFloat64) * 3;
+  auto target = torch::randint(0, 4, {2, 29, 35}, torch::kLong);
+  target.index_put_({0, torch::indexing::Slice(3, 6)}, 255);
+  target.index_put_({1, torch::indexing::Slice(), 0}, 255);
+  for (const double dice : {0.0, 0.7}) {
+    auto full_in = coarse.clone().requires_grad_(true);
+    const auto up = F::interpolate(full_in, F::InterpolateFuncOptions()
+                                                .size(std::vector<int64_t>{29, 35})
+                                                .mode(torch::kBilinear)
+                                                .align_corners(false));
+    const auto expected = segmentation_loss(up, target, {255, dice});
+    expected.backward();
+
+    auto banded_in = coarse.clone().requires_grad_(true);
+    const auto banded = upsampled_segmentation_loss(banded_in, target, {255, dice, 2 * 4 * 35 * 3});
+    banded.backward();
+    EXPECT_NEAR(banded.item<double>(), expected.item<double>(), 1e-6) << "dice " << dice;
+    ASSERT_GT(full_in.grad().norm().item<double>(), 0.0);
+    EXPECT_LT(testing::relative_error(banded_in.grad(), full_in.grad()), 1e-6) << "dice " << dice;
+  }
+  const auto rows = upsample_rows(coarse, 29, 35, 10, 17);
+  const auto all = F::interpolate(coarse, F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{29, 35})
+                                              .mode(torch::kBilinear)
+                                              .align_corners(false));
+  EXPECT_LT((rows - all.narrow(2, 10, 7)).abs().max().item<double>(), 1e-10);
+}
+
+TEST(UpsampledLoss, NamesLabelsTheModelCannotPredict) {
+  const auto coarse = torch::zeros({1, 3, 4, 4});
+  auto target = torch::zeros({1, 16, 16}, torch::kLong);
+  target.index_put_({0, 9, 9}, 7);
+  try {
+    upsampled_segmentation_loss(coarse, target, {});
+    FAIL() << "a label beyond the model's classes was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("class 7 but the model predicts 3 classes"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SegmentationNet, TrainsOnCoarseLogitsThatUpsampleToTheFullOnes) {
+  namespace F = torch::nn::functional;
+  SegmentationNet net(tiny("revup-memsave"));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({1, 3, 37, 53});
+  const auto coarse = net->forward_coarse(x);
+  EXPECT_LT(coarse.size(2), 37);
+  const auto up = F::interpolate(coarse, F::InterpolateFuncOptions()
+                                             .size(std::vector<int64_t>{37, 53})
+                                             .mode(torch::kBilinear)
+                                             .align_corners(false));
+  EXPECT_TRUE(torch::allclose(up, net->forward(x)));
+  auto model = trainable(net);
+  EXPECT_EQ(model.forward(x).sizes(), coarse.sizes());
 }
 
 }  // namespace

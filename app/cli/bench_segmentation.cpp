@@ -1,0 +1,123 @@
+// revup-cli bench seg: one full-resolution training step of the segmentation
+// network (default: the cpu preset on 3840x2160), with MemSave, without
+// MemSave, and as ResNet+Fixup of the same depth, widths and decoder, all in
+// one run. Issue target: MemSave <= 0.3 x ResNet+Fixup.
+#include <torch/torch.h>
+
+#include <iostream>
+#include <map>
+
+#include "app/cli/bench_common.h"
+#include "app/cli/progress_bar.h"
+#include "models/segmentation_loss.h"
+#include "models/segmentation_presets.h"
+
+namespace revup::cli {
+
+StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
+                                          const torch::Tensor& input, const torch::Tensor& target,
+                                          const c10::Device& device) {
+  auto c = config;
+  c.backbone.arch = arch;
+  torch::manual_seed(0);
+  SegmentationNet net(c);
+  net->to(device);
+  const auto x = input.to(device);
+  const auto y = target.to(device);
+  // The trainer's path: coarse logits, the loss upsamples them band by band.
+  const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
+  // The first step pays one-time costs (oneDNN kernel selection, first-touch
+  // pages); the second is what every training step costs.
+  measure_step(*net, device, loss, /*record_timeline=*/false);
+  return measure_step(*net, device, loss);
+}
+
+void add_bench_segmentation(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "seg", "Peak memory of a full-resolution segmentation training step, three ways");
+  auto o = std::make_shared<BenchOptions>();
+  o->input = {1, 3, 2160, 3840};
+  add_common_bench_options(cmd, *o, "bench-seg.json");
+  auto preset = std::make_shared<std::string>("cpu");
+  auto classes = std::make_shared<int64_t>(5);
+  cmd->add_option("--preset", *preset, "Segmentation preset")->capture_default_str();
+  cmd->add_option("--classes", *classes, "Classes (the demo scene has 5)")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
+  auto blocks = std::make_shared<std::vector<int>>();
+  cmd->add_option("--blocks", *blocks, "Blocks per stage, overriding the preset's (e.g. 8,2,2)")
+      ->delimiter(',');
+  cmd->callback([o, preset, classes, blocks] {
+    const auto device = select_device(o->device);
+    auto config = segmentation_preset(*preset, o->input[1], *classes);
+    if (!blocks->empty()) {
+      config.backbone.blocks = *blocks;
+      config.preset += " (blocks overridden)";
+      config.validate();
+    }
+    torch::manual_seed(o->seed);
+    const auto x = torch::randn(o->input);
+    const auto y = torch::randint(0, *classes, {o->input[0], o->input[2], o->input[3]},
+                                  torch::TensorOptions().dtype(torch::kLong));
+    const std::vector<std::pair<std::string, std::string>> archs = {
+        {"revup-memsave", "RevUp (MemSave)"},
+        {"revup", "RevUp without MemSave"},
+        {"resnet-fixup", "ResNet+Fixup"}};
+    nlohmann::json report = bench_header(*o, device);
+    report["preset"] = *preset;
+    report["model"] = config.to_json();
+    report["classes"] = *classes;
+    std::vector<PlotSeries> series;
+    std::map<std::string, double> peak;
+    ProgressBar bar("bench seg", static_cast<int64_t>(archs.size()));
+    int64_t done = 0;
+    for (const auto& [arch, label] : archs) {
+      bar.update(done, arch);
+      const auto m = measure_segmentation_step(config, arch, x, y, device);
+      peak[arch] = static_cast<double>(m.peak_bytes);
+      report["results"].push_back({{"arch", arch},
+                                   {"peak_bytes", m.peak_bytes},
+                                   {"activation_peak_bytes", m.activation_peak_bytes},
+                                   {"live_before_bytes", m.live_before_bytes},
+                                   {"step_seconds", m.seconds},
+                                   {"timeline", timeline_json(m.timeline, m.live_before_bytes)}});
+      series.push_back(timeline_series(label, m));
+      bar.update(++done, arch);
+    }
+    bar.finish();
+    const double ratio = peak["revup-memsave"] / peak["resnet-fixup"];
+    report["ratios"] = {{"memsave_over_resnet_fixup", ratio},
+                        {"memsave_over_no_memsave", peak["revup-memsave"] / peak["revup"]},
+                        {"target_memsave_over_resnet_fixup", 0.3},
+                        {"target_met", ratio <= 0.3}};
+    report["keys"] = {
+        {"peak_bytes",
+         "allocator peak of one training step (exact bytes, not RSS), including the input, "
+         "labels, weights and gradients that were live before it"},
+        {"activation_peak_bytes", "peak_bytes minus the bytes live before the step"},
+        {"input",
+         "random N(0,1) pixels and uniform random labels: memory does not depend on "
+         "the values"}};
+    std::printf("%-24s %-12s %-18s %s\n", "", "peak", "activation peak", "step");
+    for (const auto& r : report["results"]) {
+      std::printf("%-24s %-12s %-18s %.1f s\n", r["arch"].get<std::string>().c_str(),
+                  format_bytes(r["peak_bytes"].get<double>()).c_str(),
+                  format_bytes(r["activation_peak_bytes"].get<double>()).c_str(),
+                  r["step_seconds"].get<double>());
+    }
+    std::printf("MemSave / ResNet+Fixup = %.3f (target <= 0.3: %s)\n", ratio,
+                ratio <= 0.3 ? "met" : "NOT met");
+    write_json(o->json, report);
+    const auto stem = output_stem(o->json);
+    std::cout << "wrote " << o->json;
+    if (write_plot({"Memory per block, one training step on " + std::to_string(o->input[3]) + "x" +
+                        std::to_string(o->input[2]) + " (preset " + *preset + ")",
+                    "block boundary: forward, then backward", "MB above the step's start", series},
+                   stem + ".png")) {
+      std::cout << ", " << stem << ".png";
+    }
+    std::cout << "\n";
+  });
+}
+
+}  // namespace revup::cli

@@ -1,0 +1,231 @@
+#include "models/upsampled_loss.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace revup {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Bilinear taps of output positions [begin, end) along one axis, as
+// interpolate(align_corners=false) computes them: the scale is in/out in
+// float, the source index is clamped at 0, the upper tap at the last input.
+struct LinearTaps {
+  torch::Tensor lo, hi;         // int64 input indices, relative to `first`
+  torch::Tensor weight;         // float weight of `hi`
+  int64_t first = 0, last = 0;  // the input positions they touch
+};
+
+// PyTorch computes the taps in the tensor's own precision (float for float).
+template <class Real>
+LinearTaps linear_taps_in(int64_t in, int64_t out, int64_t begin, int64_t end) {
+  const Real scale = static_cast<Real>(in) / static_cast<Real>(out);
+  const auto n = end - begin;
+  std::vector<int64_t> lo(n), hi(n);
+  std::vector<double> weight(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const Real src =
+        std::max(scale * (static_cast<Real>(begin + i) + Real(0.5)) - Real(0.5), Real(0));
+    lo[i] = std::min(static_cast<int64_t>(src), in - 1);
+    hi[i] = lo[i] + (lo[i] < in - 1 ? 1 : 0);
+    weight[i] = static_cast<double>(src - static_cast<Real>(lo[i]));
+  }
+  LinearTaps t;
+  t.first = lo.front();
+  t.last = hi.back();
+  for (auto& v : lo) v -= t.first;
+  for (auto& v : hi) v -= t.first;
+  t.lo = torch::tensor(lo, torch::kLong);
+  t.hi = torch::tensor(hi, torch::kLong);
+  t.weight = torch::tensor(weight, torch::kDouble);
+  return t;
+}
+
+LinearTaps linear_taps(int64_t in, int64_t out, int64_t begin, int64_t end, c10::ScalarType dtype) {
+  return dtype == torch::kDouble ? linear_taps_in<double>(in, out, begin, end)
+                                 : linear_taps_in<float>(in, out, begin, end);
+}
+
+// Rows [r0, r1) of the upsampled logits from the coarse rows they need
+// (`rows_of_coarse`, which starts at coarse row taps.first).
+torch::Tensor upsample_band(const torch::Tensor& rows_of_coarse, const LinearTaps& rows,
+                            const LinearTaps& cols) {
+  const auto device = rows_of_coarse.device();
+  const auto dtype = rows_of_coarse.scalar_type();
+  const auto wy = rows.weight.to(device, dtype).view({1, 1, -1, 1});
+  const auto wx = cols.weight.to(device, dtype).view({1, 1, 1, -1});
+  const auto y = rows_of_coarse.index_select(2, rows.lo.to(device)) * (1 - wy) +
+                 rows_of_coarse.index_select(2, rows.hi.to(device)) * wy;
+  return y.index_select(3, cols.lo.to(device)) * (1 - wx) +
+         y.index_select(3, cols.hi.to(device)) * wx;
+}
+
+int64_t band_rows(const torch::Tensor& coarse, int64_t width, int64_t band_elements) {
+  const auto per_row = coarse.size(0) * coarse.size(1) * width;
+  return std::max<int64_t>(1, band_elements / std::max<int64_t>(per_row, 1));
+}
+
+// The per-class sums the soft Dice needs, over all labelled pixels.
+struct DiceSums {
+  torch::Tensor intersection, prob_sum, label_sum;  // [K], double
+};
+
+struct Band {
+  torch::Tensor logits;  // [N, K, R, W] upsampled
+  torch::Tensor labels;  // [N, R, W] int64, ignore replaced by 0
+  torch::Tensor valid;   // [N, R, W] bool
+};
+
+Band make_band(const torch::Tensor& coarse_rows, const torch::Tensor& target, int64_t r0,
+               int64_t r1, const LinearTaps& rows, const LinearTaps& cols, int64_t ignore_index) {
+  Band b;
+  b.logits = upsample_band(coarse_rows, rows, cols);
+  const auto t = target.narrow(1, r0, r1 - r0).to(torch::kLong);
+  b.valid = t.ne(ignore_index);
+  b.labels = t.masked_fill(b.valid.logical_not(), 0);
+  return b;
+}
+
+class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor coarse, torch::Tensor target,
+                               int64_t ignore_index, double dice_weight, int64_t band_elements) {
+    const auto height = target.size(1), width = target.size(2);
+    const auto classes = coarse.size(1);
+    const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
+    const auto step = band_rows(coarse, width, band_elements);
+    double ce_sum = 0;
+    int64_t labelled = 0;
+    const auto zeros = torch::zeros({classes}, torch::kDouble);
+    DiceSums sums{zeros.clone(), zeros.clone(), zeros.clone()};
+    for (int64_t r0 = 0; r0 < height; r0 += step) {
+      const auto r1 = std::min(height, r0 + step);
+      const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
+      const auto b = make_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), target, r0,
+                               r1, rows, cols, ignore_index);
+      const auto top = b.labels.max().item<int64_t>();
+      const auto bottom = b.labels.min().item<int64_t>();
+      if (top >= classes || bottom < 0) {
+        throw std::invalid_argument(
+            "the labels hold class " + std::to_string(top >= classes ? top : bottom) +
+            " but the model predicts " + std::to_string(classes) + " classes (0.." +
+            std::to_string(classes - 1) + "; " + std::to_string(ignore_index) + " = ignore)");
+      }
+      const auto log_probs = torch::log_softmax(b.logits, 1);
+      const auto nll = -log_probs.gather(1, b.labels.unsqueeze(1)).squeeze(1);
+      ce_sum += nll.masked_fill(b.valid.logical_not(), 0).sum().item<double>();
+      labelled += b.valid.sum().item<int64_t>();
+      if (dice_weight > 0) {
+        const auto valid = b.valid.unsqueeze(1).to(log_probs.dtype());
+        const auto probs = log_probs.exp() * valid;
+        const auto one_hot =
+            torch::zeros_like(probs).scatter_(1, b.labels.unsqueeze(1), 1.0) * valid;
+        const std::vector<int64_t> dims = {0, 2, 3};
+        sums.intersection += (probs * one_hot).sum(dims).to(torch::kDouble);
+        sums.prob_sum += probs.sum(dims).to(torch::kDouble);
+        sums.label_sum += one_hot.sum(dims).to(torch::kDouble);
+      }
+    }
+    double loss = labelled > 0 ? ce_sum / static_cast<double>(labelled) : 0.0;
+    if (dice_weight > 0) {
+      const auto present = sums.label_sum.gt(0);
+      const auto dice = (2 * sums.intersection + 1) / (sums.prob_sum + sums.label_sum + 1);
+      if (present.any().item<bool>()) {
+        loss += dice_weight * (1.0 - dice.masked_select(present).mean().item<double>());
+      }
+    }
+    ctx->save_for_backward({coarse});
+    ctx->saved_data["target"] = target;
+    ctx->saved_data["ignore_index"] = ignore_index;
+    ctx->saved_data["dice_weight"] = dice_weight;
+    ctx->saved_data["band_elements"] = band_elements;
+    ctx->saved_data["labelled"] = labelled;
+    ctx->saved_data["intersection"] = sums.intersection;
+    ctx->saved_data["prob_sum"] = sums.prob_sum;
+    ctx->saved_data["label_sum"] = sums.label_sum;
+    return torch::tensor(loss, coarse.options());
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_output) {
+    const auto coarse = ctx->get_saved_variables()[0];
+    const auto target = ctx->saved_data["target"].toTensor();
+    const auto ignore_index = ctx->saved_data["ignore_index"].toInt();
+    const auto dice_weight = ctx->saved_data["dice_weight"].toDouble();
+    const auto labelled = ctx->saved_data["labelled"].toInt();
+    const auto height = target.size(1), width = target.size(2);
+    const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
+    const auto step = band_rows(coarse, width, ctx->saved_data["band_elements"].toInt());
+    auto grad = torch::zeros_like(coarse);
+    if (labelled == 0) return {grad, {}, {}, {}, {}};
+
+    // d(soft Dice loss)/d(prob) = a_c * one_hot + b_c for classes in the
+    // target; the global sums make it a constant per class.
+    torch::Tensor a, b;
+    if (dice_weight > 0) {
+      const auto inter = ctx->saved_data["intersection"].toTensor();
+      const auto label_sum = ctx->saved_data["label_sum"].toTensor();
+      const auto total = ctx->saved_data["prob_sum"].toTensor() + label_sum + 1;
+      const auto present = label_sum.gt(0).to(torch::kDouble);
+      const auto count = present.sum().item<double>();
+      if (count > 0) {
+        const auto shape = std::vector<int64_t>{1, -1, 1, 1};
+        a = (-2.0 * dice_weight / count * present / total).to(coarse.options()).view(shape);
+        b = (dice_weight / count * present * (2 * inter + 1) / (total * total))
+                .to(coarse.options())
+                .view(shape);
+      }
+    }
+    torch::AutoGradMode enable_grad(true);
+    for (int64_t r0 = 0; r0 < height; r0 += step) {
+      const auto r1 = std::min(height, r0 + step);
+      const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
+      const auto span = rows.last - rows.first + 1;
+      const auto coarse_rows = coarse.narrow(2, rows.first, span).detach().requires_grad_(true);
+      const auto band = make_band(coarse_rows, target, r0, r1, rows, cols, ignore_index);
+      const auto log_probs = torch::log_softmax(band.logits, 1);
+      const auto nll = -log_probs.gather(1, band.labels.unsqueeze(1)).squeeze(1);
+      auto local =
+          nll.masked_fill(band.valid.logical_not(), 0).sum() / static_cast<double>(labelled);
+      if (a.defined()) {
+        const auto valid = band.valid.unsqueeze(1).to(log_probs.dtype());
+        const auto one_hot =
+            torch::zeros_like(log_probs).scatter_(1, band.labels.unsqueeze(1), 1.0);
+        local = local + (log_probs.exp() * valid * (a * one_hot + b)).sum();
+      }
+      const auto g = torch::autograd::grad({local}, {coarse_rows})[0];
+      grad.narrow(2, rows.first, span).add_(g);
+    }
+    return {grad * grad_output[0], {}, {}, {}, {}};
+  }
+};
+
+}  // namespace
+
+torch::Tensor upsample_rows(const torch::Tensor& coarse, int64_t height, int64_t width,
+                            int64_t row_begin, int64_t row_end) {
+  const auto rows = linear_taps(coarse.size(2), height, row_begin, row_end, coarse.scalar_type());
+  const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
+  return upsample_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), rows, cols);
+}
+
+torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const torch::Tensor& target,
+                                          const UpsampledLossOptions& options) {
+  if (coarse.dim() != 4 || target.dim() != 3 || coarse.size(0) != target.size(0)) {
+    throw std::invalid_argument(
+        "upsampled_segmentation_loss: logits must be [N, K, h, w] and "
+        "labels [N, H, W] with the same N");
+  }
+  if (coarse.size(2) > target.size(1) || coarse.size(3) > target.size(2)) {
+    throw std::invalid_argument(
+        "upsampled_segmentation_loss: the labels are smaller than the "
+        "logits they should be upsampled to");
+  }
+  return UpsampledLoss::apply(coarse, target, options.ignore_index, options.dice_weight,
+                              options.band_elements);
+}
+
+}  // namespace revup

@@ -1,0 +1,36 @@
+#pragma once
+// Cross-entropy (+ soft Dice) of logits bilinearly upsampled to the target's
+// size, computed one band of rows at a time.
+//
+// Why: at 3840x2160 with K classes, full-resolution logits, their log-softmax
+// and both gradients are 4 x K x 33 MB, more than the whole memory-saving
+// backbone. Here the upsampled logits never exist in full: forward keeps the
+// coarse logits only, backward rebuilds each band, differentiates it and adds
+// its gradient into the coarse logits'. The numbers are those of
+// interpolate(bilinear, align_corners=false) followed by the plain loss.
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace revup {
+
+struct UpsampledLossOptions {
+  int64_t ignore_index = 255;
+  double dice_weight = 0.0;
+  // Elements of one band of upsampled logits (N x K x rows x W); bounds the
+  // loss's working memory (4M floats: 16 MB).
+  int64_t band_elements = int64_t{1} << 22;
+};
+
+// coarse [N, K, h, w] float logits, target [N, H, W] integer class ids (any
+// integer dtype; ignore_index for unlabelled pixels). Returns the mean
+// cross-entropy over labelled pixels (+ dice_weight x (1 - soft Dice)).
+torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const torch::Tensor& target,
+                                          const UpsampledLossOptions& options);
+
+// Rows [row_begin, row_end) of interpolate(coarse, {H, W}, bilinear,
+// align_corners=false), with autograd: [N, K, row_end - row_begin, W].
+torch::Tensor upsample_rows(const torch::Tensor& coarse, int64_t height, int64_t width,
+                            int64_t row_begin, int64_t row_end);
+
+}  // namespace revup
