@@ -10,6 +10,9 @@ void add_bench_commands(CLI::App& app) {
   add_bench_4k(*bench);
   add_bench_invert(*bench);
   add_bench_segmentation(*bench);
+#if REVUP_HAVE_IO_BOOL
+  add_bench_raster(*bench);
+#endif
 }
 
 }  // namespace revup::cli
