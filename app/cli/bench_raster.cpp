@@ -66,8 +66,17 @@ double raw_read_seconds(const std::string& path) {
 void run(const RasterBenchOptions& o) {
   const auto dir = fs::temp_directory_path() / ("revup-bench-raster-" + std::to_string(::getpid()));
   std::string path = o.input;
+  // The generated raster goes, whatever happens (it is hundreds of MB).
+  struct RemoveOnExit {
+    fs::path dir;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  } cleanup;
   if (path.empty()) {
     fs::create_directories(dir);
+    cleanup.dir = dir;
     path = make_raster(o.size, dir);
   }
   const auto info = read_image_info(path);
@@ -134,7 +143,6 @@ void run(const RasterBenchOptions& o) {
   std::printf("display target < 50 ms: %s\n", report["target_met"].get<bool>() ? "met" : "NOT met");
   write_json(o.json, report);
   std::cout << "wrote " << o.json << "\n";
-  if (o.input.empty()) fs::remove_all(dir);
 }
 
 }  // namespace

@@ -23,6 +23,18 @@ grep -q '"ratio_to_resnet_fixup"' "$tmp/s.json"
 "$cli" bench invert --depth 8 --iterations 10 --input 1 3 16 16 --json "$tmp/i.json"
 grep -q '"gradient_relative_error_n1"' "$tmp/i.json"
 
+# The segmentation step three ways, small: ratios and timelines come out.
+"$cli" bench seg --input 1 3 96 128 --blocks 2,1,1 --json "$tmp/seg.json"
+python3 - "$tmp/seg.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+archs = [r["arch"] for r in d["results"]]
+assert archs == ["revup-memsave", "revup", "resnet-fixup"], archs
+assert all(r["peak_bytes"] > 0 and r["timeline"] for r in d["results"])
+r = d["ratios"]["memsave_over_resnet_fixup"]
+assert 0 < r < 1, r  # MemSave needs less than ResNet+Fixup even on a small image
+PY
+
 if [[ -f "$data/train-images-idx3-ubyte.gz" ]]; then
   "$cli" train-classifier --data "$data" --arch revup-memsave --depth 8 --epochs 1 \
     --limit-train 256 --limit-test 128 --batch-size 64 --out "$tmp/run"
