@@ -8,6 +8,11 @@
                                 through nibabel)
   same-geo INPUT OUTPUT         GDAL: equal geotransform and CRS
   same-voxels INPUT OUTPUT      nibabel: equal shape, spacing, origin and direction
+  agree PRED LABELS FLOOR       share of the labelled voxels (LABELS > 0) where the
+                                predicted label volume agrees (catches axes written
+                                in the wrong order, which a header check cannot)
+  oblique-copy IN OUT           a slab of IN with anisotropic spacing, a rotated
+                                direction and a shifted origin (a harder geometry)
   landsat-labels TIF OUT        deterministic 3-class mask from a Landsat 7 ETM+
                                 raster (bands 1-5, 7): water, vegetation, other
   checkpoint-ok FILE            a LibTorch checkpoint archive that is whole (zip
@@ -142,6 +147,38 @@ def same_voxels(inp, out):
         fail(f"{out}: origin/direction differ from the input's")
 
 
+def agree(pred, labels, floor):
+    nib = need("nibabel", "python3-nibabel")
+    np = need("numpy", "python3-numpy")
+    p = np.asarray(nib.load(pred).dataobj)
+    t = np.asarray(nib.load(labels).dataobj)
+    if p.shape != t.shape:
+        fail(f"{pred}: shape {p.shape}, labels {t.shape}")
+    fg = t > 0
+    share = float((p[fg] == t[fg]).mean())
+    print(f"{pred}: agrees with {labels} on {share:.4f} of the labelled voxels "
+          f"(floor {floor}), {float((p == t).mean()):.4f} of all")
+    if not share >= float(floor):
+        fail("the predicted label volume does not line up with the atlas")
+
+
+def oblique_copy(inp, out):
+    nib = need("nibabel", "python3-nibabel")
+    np = need("numpy", "python3-numpy")
+    a = nib.load(inp)
+    data = np.asarray(a.dataobj)[:, :, 70:110]  # 40 axial slices through the middle
+    t = np.deg2rad(12.0)
+    rotation = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+    affine = np.eye(4)
+    affine[:3, :3] = rotation @ np.diag([0.9, 1.1, 1.5])
+    affine[:3, 3] = [-81.5, -120.25, -12.0]
+    img = nib.Nifti1Image(data, affine)
+    img.set_qform(affine, code=1)
+    img.set_sform(affine, code=1)
+    nib.save(img, out)
+    print(f"{out}: {data.shape}, spacing (0.9, 1.1, 1.5), rotated 12 degrees about z")
+
+
 def landsat_labels(tif, out):
     gdal = need("osgeo.gdal", "python3-gdal")
     np = need("numpy", "python3-numpy")
@@ -178,7 +215,7 @@ def checkpoint_ok(path):
 
 COMMANDS = {"loss": loss, "miou": miou, "same-size": same_size, "same-geo": same_geo,
             "same-voxels": same_voxels, "landsat-labels": landsat_labels,
-            "checkpoint-ok": checkpoint_ok}
+            "checkpoint-ok": checkpoint_ok, "agree": agree, "oblique-copy": oblique_copy}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
