@@ -10,6 +10,10 @@
 #   real_data_landsat.sh CLI [L7_ETMs.tif]
 set -euo pipefail
 cli=$1
+# One LibTorch thread by default: on 2 cores shared with a build or another
+# test, two threads slowed training up to 25-fold here (each step waits for the thread
+# that was descheduled); REVUP_TEST_THREADS=2 on an idle machine is faster.
+rev=("$cli" --threads "${REVUP_TEST_THREADS:-1}")
 here=$(cd "$(dirname "$0")" && pwd)
 tif=${2:-$here/../../build/data/L7_ETMs.tif}
 py=/usr/bin/python3
@@ -31,19 +35,19 @@ cat >"$tmp/data/dataset.json" <<EOF
 EOF
 # One raster: every epoch is one full-resolution step. Measured on 2 cores:
 # loss 0.97 -> 0.24 in 60 epochs, mIoU 0.82 on the raster.
-"$cli" train --data "$tmp/data/dataset.json" --epochs 60 --lr 0.05 --val-fraction 0 --no-augment \
+"${rev[@]}" train --data "$tmp/data/dataset.json" --epochs 60 --lr 0.05 --val-fraction 0 --no-augment \
   --out "$tmp/run" >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; fail "train failed"; }
 grep "^training" "$tmp/train.log"
 check loss "$tmp/run" 0.5
-"$cli" evaluate --model "$tmp/run" --data "$tmp/data/dataset.json" --json "$tmp/eval.json" >/dev/null 2>&1
+"${rev[@]}" evaluate --model "$tmp/run" --data "$tmp/data/dataset.json" --json "$tmp/eval.json" >/dev/null 2>&1
 check miou "$tmp/eval.json" 0.5 1
 
-"$cli" predict --model "$tmp/run" --input "$tif" --output "$tmp/pred.tif" 2>/dev/null |
+"${rev[@]}" predict --model "$tmp/run" --input "$tif" --output "$tmp/pred.tif" 2>/dev/null |
   grep -v "^  " || fail "predict failed"
 check same-size "$tif" "$tmp/pred.tif"
 check same-geo "$tif" "$tmp/pred.tif"
 # Tiled prediction writes the same georeferencing.
-"$cli" predict --model "$tmp/run" --input "$tif" --output "$tmp/tiled.tif" --tile 128 --overlap 32 \
+"${rev[@]}" predict --model "$tmp/run" --input "$tif" --output "$tmp/tiled.tif" --tile 128 --overlap 32 \
   >/dev/null 2>&1 || fail "tiled predict failed"
 check same-geo "$tif" "$tmp/tiled.tif"
 echo "real data, Landsat GeoTIFF: ok"
