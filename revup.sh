@@ -25,6 +25,11 @@ PACKAGES=(
   libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series
   labelme-examples              # real photos with class masks in VOC layout (dataset tests)
   mricron-data                  # real T1 MRI (ch2.nii.gz) with the AAL atlas on its grid
+  python3-nibabel               # real-data tests: read back the predicted NIfTI's spacing,
+                                #   origin and direction independently of ITK
+  python3-gdal                  # real-data tests: derive labels for the Landsat GeoTIFF and
+                                #   read back the predicted GeoTIFF's geotransform and CRS
+                                #   (both pull in python3-numpy)
 )
 # Not installed but unpacked: r-cran-stars carries a real Landsat GeoTIFF
 # (L7_ETMs.tif, 6 bands, UTM) and installing it would pull in all of R.

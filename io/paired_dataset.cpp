@@ -30,6 +30,7 @@ class PairedFilesDataset : public SegmentationDataset {
   }
   size_t size() const override { return pairs_.size(); }
   std::string name(size_t i) const override { return pairs_.at(i).name; }
+  std::string mask_source(size_t i) const override { return pairs_.at(i).mask; }
   std::string layout() const override { return layout_; }
   Image image(size_t i) const override { return read_image(pairs_.at(i).image); }
   torch::Tensor mask(size_t i) const override {

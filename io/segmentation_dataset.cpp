@@ -46,7 +46,7 @@ Example SegmentationDataset::get(size_t index) const {
   auto target = mask(index);
   const auto spatial = img.pixels.sizes().slice(1);
   if (spatial != target.sizes()) {
-    throw std::runtime_error(name(index) + ": mask of size " + c10::str(target.sizes()) +
+    throw std::runtime_error(mask_source(index) + ": mask of size " + c10::str(target.sizes()) +
                              " does not match its image " + img.path + " of size " +
                              c10::str(spatial));
   }

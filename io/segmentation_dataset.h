@@ -62,6 +62,8 @@ class SegmentationDataset : public Dataset {
   // [H, W] int64 class ids as stored (ignore value kept), checked against
   // the class table.
   virtual torch::Tensor mask(size_t index) const = 0;
+  // Where the mask comes from, for error messages: its file (default: name()).
+  virtual std::string mask_source(size_t index) const { return name(index); }
   virtual std::string layout() const = 0;  // "folders", "voc", "manifest", "volume"
 
   const DatasetOptions& options() const { return options_; }

@@ -19,7 +19,9 @@ struct EvaluateOptions {
 };
 
 void run_evaluate(const EvaluateOptions& o) {
+  ignore_file_size_signal();
   const auto device = select_device(o.device);
+  if (!o.json.empty()) check_output_folder(o.json);
   const auto run = read_segmentation_run(o.model);
   DatasetOptions options;
   options.stats = run.stats;  // the model's normalization, not the data's

@@ -28,9 +28,25 @@ torch::Tensor predict_mask(const LogitsFunction& logits, const torch::Tensor& x,
 }
 
 void run_predict(const PredictOptions& o) {
+  ignore_file_size_signal();
   const auto device = select_device(o.device);
+  // The outputs first: an unknown extension or a missing folder costs no prediction.
+  check_output_folder(o.output);
+  const auto& out_format = default_registry().format_for(o.output);
+  if (!out_format.write_mask) {
+    throw std::runtime_error(o.output + ": format '" + out_format.name + "' cannot write masks");
+  }
+  if (!o.overlay.empty()) {
+    check_output_folder(o.overlay);
+    if (!default_registry().format_for(o.overlay).write) {
+      throw std::runtime_error(o.overlay + ": this format cannot write an overlay (use .png)");
+    }
+  }
   const auto run = read_segmentation_run(o.model);
   const auto image = read_image(o.input);
+  if (!o.overlay.empty() && image.is_volume()) {
+    throw std::runtime_error("--overlay is for 2D images; " + o.input + " is a volume");
+  }
   if (image.channels() != static_cast<int64_t>(run.stats.mean.size())) {
     throw std::runtime_error(o.input + ": has " + std::to_string(image.channels()) +
                              " channels; the model in " + o.model + " takes " +
@@ -77,7 +93,6 @@ void run_predict(const PredictOptions& o) {
       std::printf("  %-20s %6.2f %%\n", run.classes.classes[c].name.c_str(), 100 * share);
   }
   if (!o.overlay.empty()) {
-    if (image.is_volume()) throw std::runtime_error("--overlay is for 2D images");
     Image picture;
     picture.pixels = overlay(image.pixels, mask, run.classes, 0.45);
     picture.path = o.overlay;

@@ -1,5 +1,6 @@
 #include "app/cli/segmentation_run.h"
 
+#include <csignal>
 #include <filesystem>
 
 #include "app/cli/commands.h"
@@ -59,6 +60,26 @@ SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std:
   net->eval();
   return net;
 }
+
+void check_output_folder(const std::string& path, bool may_create) {
+  std::error_code ec;
+  if (may_create) {
+    if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+      throw std::runtime_error(path + ": cannot write a run there, it is a file, not a folder");
+    }
+    return;
+  }
+  if (fs::is_directory(path, ec)) {
+    throw std::runtime_error(path + ": cannot write, it is a folder");
+  }
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error(path + ": cannot write, folder " + dir.string() + " does not exist");
+  }
+}
+
+void ignore_file_size_signal() { std::signal(SIGXFSZ, SIG_IGN); }
 
 LogitsFunction logits_function(SegmentationNet net, const c10::Device& device) {
   return [net, device](const torch::Tensor& x) mutable {

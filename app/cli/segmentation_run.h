@@ -33,6 +33,17 @@ std::string run_checkpoint(const SegmentationRunInfo& run, const std::string& wh
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
                                       const c10::Device& device);
 
+// Checked before the work starts, so a typo costs no training or prediction
+// time: a file's folder must exist and the path must not be a folder; with
+// `may_create` (a run folder) the path must be a folder or not exist yet.
+// Throws std::runtime_error naming the path.
+void check_output_folder(const std::string& path, bool may_create = false);
+
+// A file-size limit (ulimit -f) makes the kernel kill a writer with SIGXFSZ,
+// leaving its temporary files behind; ignored, the write fails with EFBIG and
+// is reported like a full disk.
+void ignore_file_size_signal();
+
 // [1, C, H, W] on the CPU -> logits on the CPU, the model running on `device`.
 LogitsFunction logits_function(SegmentationNet net, const c10::Device& device);
 

@@ -31,9 +31,35 @@ struct TrainOptions {
   std::string json;
 };
 
+namespace fs = std::filesystem;
+
+// A new run that fails (bad data found mid-epoch, a full disk, Ctrl-C) before
+// its first checkpoint leaves nothing a user could resume: remove the files it
+// wrote, and its folder if it made it, so no half-made run is left behind.
+class NewRunGuard {
+ public:
+  NewRunGuard(std::string dir, bool resume)
+      : dir_(std::move(dir)), active_(!resume), made_folder_(!fs::exists(dir_)) {}
+  ~NewRunGuard() {
+    if (!active_ || fs::exists(fs::path(dir_) / "last.pt")) return;
+    std::error_code ec;
+    for (const char* f : {"config.json", "metrics.csv", "memory_timeline.json"}) {
+      fs::remove(fs::path(dir_) / f, ec);
+    }
+    if (made_folder_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
+  }
+  void keep() { active_ = false; }
+
+ private:
+  std::string dir_;
+  bool active_, made_folder_;
+};
+
 void run_train(const TrainOptions& o) {
-  namespace fs = std::filesystem;
+  ignore_file_size_signal();
   const auto device = select_device(o.device);
+  check_output_folder(o.out, /*may_create=*/true);
+  if (!o.json.empty()) check_output_folder(o.json);
   DatasetOptions data_options;
   data_options.slice_axis = o.axis;
   data_options.val_fraction = o.val_fraction;
@@ -90,6 +116,7 @@ void run_train(const TrainOptions& o) {
   run_options.description = segmentation_description(config, classes, data->stats(), data_json);
   run_options.best_metric = val.size() > 0 ? "miou" : "";
 
+  NewRunGuard guard(o.out, o.resume);
   TrainingRun run(trainable(net), segmentation_loss_function({classes.ignore_index, o.dice}),
                   run_options);
   std::vector<std::string> class_names;
@@ -121,10 +148,15 @@ void run_train(const TrainOptions& o) {
   if (o.resume) std::printf("resuming %s after epoch %d\n", o.out.c_str(), run.completed_epochs());
   const bool finished = run.fit(augmented);
   if (!finished) {
-    std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
-              << "; continue with --resume\n";
+    if (fs::exists(run.path("last.pt"))) {
+      std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
+                << "; continue with --resume\n";
+    } else {
+      std::cout << "\nstopped before the first epoch finished: nothing saved\n";
+    }
     throw std::runtime_error("interrupted");
   }
+  guard.keep();
   if (!o.json.empty()) {
     nlohmann::json summary = {{"run", o.out}, {"epochs", run.completed_epochs()}};
     for (const auto& [k, v] : run.last_metrics()) summary["metrics"][k] = v;

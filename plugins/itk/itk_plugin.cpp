@@ -231,9 +231,29 @@ void write_volume(const torch::Tensor& cdhw, const Image& reference, const std::
   });
 }
 
+// ITK's NIfTI, MetaImage and NRRD writers do not report a failed write: on a
+// full disk they leave an empty or cut file and throw nothing. So what was
+// written is read back (NIfTI through the completeness check) before the
+// registry moves it into place.
+void verify_written(const torch::Tensor& cdhw, const std::string& path) {
+  Image back;
+  try {
+    back = read_itk_file(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("the written file reads back incomplete (disk full?): ") +
+                             e.what());
+  }
+  if (back.pixels.numel() != cdhw.numel()) {
+    throw std::runtime_error("the written file reads back with " +
+                             std::to_string(back.pixels.numel()) + " of " +
+                             std::to_string(cdhw.numel()) + " values (disk full?)");
+  }
+}
+
 void write_itk_image(const Image& image, const std::string& path) {
   auto p = image.is_volume() ? image.pixels : image.pixels.unsqueeze(1);
   write_volume(p, image, path);
+  verify_written(p, path);
 }
 
 // Label volumes in the smallest type that holds the ids.
@@ -250,6 +270,7 @@ void write_itk_mask(const torch::Tensor& mask, const ClassTable&, const Image& r
     stored = ids.to(torch::kInt32);
   }
   write_volume(stored.unsqueeze(0), reference, path);
+  verify_written(stored.unsqueeze(0), path);
 }
 
 }  // namespace

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
-# expect_error.sh REGEX COMMAND...: passes when COMMAND exits non-zero without
-# crashing (no signal) and its output matches REGEX.
+# expect_error.sh [--absent PATH]... [--unchanged PATH]... REGEX COMMAND...:
+# passes when COMMAND exits non-zero without crashing (no signal) and its
+# output matches REGEX; then each --absent PATH must not exist (no output, not
+# even half of one) and each --unchanged PATH must hold the bytes it held
+# before (earlier results and checkpoints intact). Leftover temporary folders
+# of the atomic writes (.revup-write-*) beside an --absent path fail it too.
 set -u
+absent=() unchanged=() sums=()
+while (($# > 0)); do
+  case $1 in
+    --absent) absent+=("$2"); shift 2 ;;
+    --unchanged) unchanged+=("$2"); sums+=("$(cksum <"$2")"); shift 2 ;;
+    *) break ;;
+  esac
+done
 regex=$1
 shift
 output=$("$@" 2>&1)
@@ -21,4 +33,21 @@ if ! grep -Eq -- "$regex" <<<"$output"; then
   echo "$output"
   exit 1
 fi
+for p in "${absent[@]+"${absent[@]}"}"; do
+  if [[ -e "$p" ]]; then
+    echo "FAIL: $p exists after the failed command (half-written output?)"
+    exit 1
+  fi
+  leftovers=$(find "$(dirname "$p")" -maxdepth 1 -name ".revup-write-*" 2>/dev/null)
+  if [[ -n "$leftovers" ]]; then
+    echo "FAIL: temporary files left behind: $leftovers"
+    exit 1
+  fi
+done
+for i in "${!unchanged[@]}"; do
+  if [[ "$(cksum <"${unchanged[$i]}")" != "${sums[$i]}" ]]; then
+    echo "FAIL: ${unchanged[$i]} changed although the command failed"
+    exit 1
+  fi
+done
 echo "ok: exit $code, message: $(grep -E -- "$regex" <<<"$output" | head -1)"
