@@ -162,7 +162,7 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
       report.max_abs_difference = write_torchscript(graph, file, j, x);
       j["files"] = {name, card_name};
       j["verification"] = {{"reader", "torch::jit::load"},
-                           {"reference", "the exporting model's forward (its inference graph)"},
+                           {"reference", "the model's inference graph (InferenceGraph::run)"},
                            {"input_shape", report.checked_input},
                            {"max_abs_difference", report.max_abs_difference}};
     } else {

@@ -32,7 +32,7 @@ struct ModelCard {
   std::string task;                  // "segmentation" or "classification"
   nlohmann::json architecture;       // the model's config and its resolved shape
   nlohmann::json classes;            // [{"name", "color"}] or names
-  int64_t input_channels = 0;        //
+  int64_t input_channels = 0;        // C of the [N, C, H, W] input
   InputNormalization normalization;  // applied inside the exported graph
   std::string input_values;          // what the graph's input holds (raw pixels, their range)
   std::vector<int64_t> input_size;   // {H, W} the export was made for; empty: any size
