@@ -61,10 +61,6 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
   return h;
 }
 
-}  // namespace revup
-
-namespace revup {
-
 int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
   if (kind == StemKind::kInjective) {
     return graph.add({InferenceOpKind::kPadChannels, {x}, {}, {width}, scope});
