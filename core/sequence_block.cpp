@@ -15,6 +15,10 @@ Gradients SequenceBlock::gradients(const torch::Tensor& x, const TensorVector& p
       grad_y, input_needs_grad);
 }
 
+int SequenceBlock::describe(InferenceGraph&, int, const std::string& scope) {
+  throw std::runtime_error(scope + ": this layer cannot be exported (no plain-op description)");
+}
+
 TensorVector detached_leaves(const TensorVector& p, TensorVector& wrt) {
   TensorVector leaves;
   leaves.reserve(p.size());

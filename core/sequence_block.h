@@ -10,10 +10,13 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace revup {
+
+class InferenceGraph;
 
 using TensorVector = std::vector<torch::Tensor>;
 using Gradients = std::pair<torch::Tensor, TensorVector>;  // dL/dx, dL/dp
@@ -35,6 +38,12 @@ class SequenceBlock {
   // hold fewer full-size tensors at once.
   virtual Gradients gradients(const torch::Tensor& x, const TensorVector& p,
                               const torch::Tensor& grad_y, bool input_needs_grad) const;
+
+  // Appends what apply() computes in eval mode to `graph` as plain ops reading
+  // value `x`, tensors baked and named under `scope`; returns the output value.
+  // Export is built on it. The default throws, naming `scope`: a block that
+  // cannot be written as plain ops is an unsupported layer, never a guess.
+  virtual int describe(InferenceGraph& graph, int x, const std::string& scope);
 };
 
 // Recomputes y = f(x, p) with grad from detached copies of x and p and

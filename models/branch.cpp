@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/inference_graph.h"
 #include "core/torch_compat.h"
 
 namespace revup {
@@ -79,6 +80,31 @@ LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const Tens
 
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p) {
   return fixup_branch_body(shape, std::move(x), p).run();
+}
+
+int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
+                          int x, const std::string& scope) {
+  const int m = shape.convs();
+  int h = x;
+  for (int j = 0; j < m; ++j) {
+    const auto conv = branch_conv(shape, p, j);
+    const auto name = scope + ".conv" + std::to_string(j + 1);
+    if (!conv.pre_in_bias) {
+      h = graph.add({InferenceOpKind::kAddTensor,
+                     {h},
+                     {graph.add_tensor(name + ".pre_bias", conv.pre)},
+                     {},
+                     name});
+    }
+    h = graph.add({InferenceOpKind::kConv2d,
+                   {h},
+                   {graph.add_tensor(name + ".weight", conv.weight),
+                    graph.add_tensor(name + ".bias", conv.bias)},
+                   {conv.stride, conv.padding},
+                   name});
+    if (j + 1 < m) h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, name});
+  }
+  return h;
 }
 
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight) {

@@ -14,6 +14,7 @@
 // and ReLUs run in place. The results equal the literal formula above.
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 #include "core/sequence_block.h"
@@ -66,6 +67,12 @@ struct LastConv {
 LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
                            int first = 0);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
+
+// fixup_branch as plain ops for export, from the same branch_conv folding (so
+// the same numbers): a 3x3 conv's pre-bias stays an add, since folding it into
+// the conv's bias would be wrong at zero-padded borders. Returns the output value.
+int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
+                          int x, const std::string& scope);
 
 // A stride-1 1x1 convolution's gradients as batched matrix products: no layout
 // conversions or scratch buffers the size of the tensors involved.

@@ -1,5 +1,6 @@
 #include "models/network.h"
 
+#include <stdexcept>
 #include <string>
 
 #include "models/state_utils.h"
@@ -101,6 +102,47 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
               "this network was built without a classifier head (use stage_features)");
   const auto f = features(x);
   return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
+}
+
+int NetworkImpl::describe_stages(InferenceGraph& graph, int x, const std::string& scope,
+                                 std::vector<int>* stage_outputs) {
+  TORCH_CHECK(!is_training(), "describe a network in eval mode: training mode would advance the ",
+              "spectral norms' power iteration and describe another network than predict runs");
+  int h = x;
+  for (size_t s = 0; s < stages_.size(); ++s) {
+    for (const auto& [block, label] : stages_[s]) {
+      // The names the blocks are registered (and checkpointed) under.
+      const auto name =
+          s == 0 ? std::string("stem")
+                 : "stage" + std::to_string(label.stage) + "_block" + std::to_string(label.block);
+      h = block->describe(graph, h, scope + name);
+    }
+    if (s > 0 && stage_outputs != nullptr) stage_outputs->push_back(h);
+  }
+  return h;
+}
+
+InferenceGraph NetworkImpl::inference_graph(const InputNormalization& input) {
+  TORCH_CHECK(!fc_.is_empty(), "this network has no classifier head to export");
+  check_input_channels(input, config_.in_channels);
+  torch::NoGradGuard no_grad;
+  InferenceGraph graph;
+  int h = describe_stages(graph, graph.add_normalization(input), "");
+  h = graph.add({InferenceOpKind::kGlobalAvgPool, {h}, {}, {}, "pool"});
+  graph.add({InferenceOpKind::kLinear,
+             {h},
+             {graph.add_tensor("fc.weight", fc_->weight), graph.add_tensor("fc.bias", fc_->bias)},
+             {},
+             "fc"});
+  return graph;
+}
+
+void check_input_channels(const InputNormalization& input, int64_t channels) {
+  if (!input.empty() && static_cast<int64_t>(input.mean.size()) != channels) {
+    throw std::invalid_argument("normalization statistics for " +
+                                std::to_string(input.mean.size()) +
+                                " channels, but the model takes " + std::to_string(channels));
+  }
 }
 
 std::vector<RevUpBlock> NetworkImpl::invertible_blocks() const { return invertible_; }

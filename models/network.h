@@ -4,8 +4,10 @@
 // every comparison changes exactly one thing.
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
+#include "core/inference_graph.h"
 #include "core/sequence.h"
 #include "models/model_config.h"
 #include "models/revup_block.h"
@@ -31,6 +33,14 @@ struct NetworkImpl : torch::nn::Module {
   std::vector<torch::Tensor> scalar_parameters() const;
   std::vector<torch::Tensor> weight_parameters() const;
 
+  // The eval-mode forward as plain ops for export (see core/inference_graph.h),
+  // taking raw inputs when `input` holds the normalization statistics.
+  InferenceGraph inference_graph(const InputNormalization& input = {});
+  // Stem and stages appended to `graph` from value x (tensors under `scope`);
+  // each stage's output value goes to `stage_outputs`. Returns the last one.
+  int describe_stages(InferenceGraph& graph, int x, const std::string& scope,
+                      std::vector<int>* stage_outputs = nullptr);
+
   SequenceMode sequence_mode() const;
   const ModelConfig& config() const { return config_; }
 
@@ -41,5 +51,8 @@ struct NetworkImpl : torch::nn::Module {
   torch::nn::Linear fc_{nullptr};
 };
 TORCH_MODULE(Network);
+
+// Throws std::invalid_argument when statistics are given for another channel count.
+void check_input_channels(const InputNormalization& input, int64_t channels);
 
 }  // namespace revup

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/inference_graph.h"
 #include "core/torch_compat.h"
 #include "models/lean_gradients.h"
 
@@ -73,6 +74,17 @@ Gradients RevUpBlockImpl::gradients(const torch::Tensor& x, const TensorVector& 
       /*projection=*/-1);
 }
 
+int RevUpBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
+  TORCH_CHECK(!is_training(), scope, ": describe the network in eval mode (training mode would ",
+              "advance the spectral norms' power iteration)");
+  torch::NoGradGuard no_grad;
+  // The weights divided by their spectral-norm divisors, as this forward uses them.
+  const auto q = branch_parameters(step_parameters());
+  const int pre = graph.add({InferenceOpKind::kRelu, {x}, {}, {}, scope});
+  const int g = describe_fixup_branch(graph, shape, q, pre, scope);
+  return graph.add({InferenceOpKind::kAdd, {g, x}, {}, {}, scope});
+}
+
 double RevUpBlockImpl::lipschitz_bound() {
   torch::NoGradGuard no_grad;
   const auto& scale = scalars.back();
@@ -116,6 +128,23 @@ torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
   const auto identity = has_projection ? torch::conv2d(x, p.back(), {}, shape.stride) : x;
   auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p).add_(identity);
   return pre_activation ? out : out.relu_();
+}
+
+int FixupBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
+  torch::NoGradGuard no_grad;
+  const auto p = step_parameters();
+  int identity = x;
+  if (has_projection) {
+    identity = graph.add({InferenceOpKind::kConv2d,
+                          {x},
+                          {graph.add_tensor(scope + ".shortcut.weight", p.back())},
+                          {shape.stride, 0},
+                          scope + ".shortcut"});
+  }
+  const int in = pre_activation ? graph.add({InferenceOpKind::kRelu, {x}, {}, {}, scope}) : x;
+  const int g = describe_fixup_branch(graph, shape, p, in, scope);
+  const int sum = graph.add({InferenceOpKind::kAdd, {g, identity}, {}, {}, scope});
+  return pre_activation ? sum : graph.add({InferenceOpKind::kRelu, {sum}, {}, {}, scope});
 }
 
 Gradients FixupBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,

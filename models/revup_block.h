@@ -5,6 +5,8 @@
 // the last conv's bound, so Lip(g) <= c^m <= c including the scale.
 #include <torch/torch.h>
 
+#include <string>
+
 #include "core/sequence_block.h"
 #include "core/spectral_norm.h"
 #include "models/branch.h"
@@ -23,6 +25,8 @@ struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
   // relu(input), its gradient) instead of recomputing y with autograd.
   Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
                       bool input_needs_grad) const override;
+  // x + branch with the spectrally normalized weights baked in.
+  int describe(InferenceGraph& graph, int x, const std::string& scope) override;
 
   // Normalized weights and Fixup scalars for fixup_branch, from step parameters.
   TensorVector branch_parameters(const TensorVector& p) const;
@@ -49,6 +53,7 @@ struct FixupBlockImpl : torch::nn::Module, SequenceBlock {
   // RevUp's (pre-activation) downsampling blocks use the lean hand-written path.
   Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
                       bool input_needs_grad) const override;
+  int describe(InferenceGraph& graph, int x, const std::string& scope) override;
 
   BranchShape shape;
   bool pre_activation;

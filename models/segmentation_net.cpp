@@ -70,6 +70,43 @@ torch::Tensor SegmentationNetImpl::forward_coarse(const torch::Tensor& x) {
   return classifier_->forward(torch::relu(fused));
 }
 
+InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& input) {
+  check_input_channels(input, config_.backbone.in_channels);
+  torch::NoGradGuard no_grad;
+  InferenceGraph graph;
+  const int x = graph.add_normalization(input);
+  std::vector<int> stages;
+  backbone->describe_stages(graph, x, "backbone.", &stages);
+  // forward_coarse: 1x1 laterals, resized to stage 0's size, summed, ReLU, classifier.
+  int fused = -1;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    const auto conv = lateral(s);
+    const auto name = "laterals." + std::to_string(s);
+    int h = graph.add({InferenceOpKind::kConv2d,
+                       {stages[s]},
+                       {graph.add_tensor(name + ".weight", conv->weight),
+                        graph.add_tensor(name + ".bias", conv->bias)},
+                       {1, 0},
+                       name});
+    if (s > 0) h = graph.add({InferenceOpKind::kResizeBilinear, {h, stages[0]}, {}, {}, name});
+    fused = s == 0 ? h : graph.add({InferenceOpKind::kAdd, {fused, h}, {}, {}, "fuse"});
+  }
+  int h = graph.add({InferenceOpKind::kRelu, {fused}, {}, {}, "fuse"});
+  h = graph.add({InferenceOpKind::kConv2d,
+                 {h},
+                 {graph.add_tensor("classifier.weight", classifier_->weight),
+                  graph.add_tensor("classifier.bias", classifier_->bias)},
+                 {1, 0},
+                 "classifier"});
+  // forward: the coarse logits resized to the input's height and width.
+  graph.add({InferenceOpKind::kResizeBilinear, {h, InferenceGraph::kInput}, {}, {}, "upsample"});
+  return graph;
+}
+
+torch::nn::Conv2d SegmentationNetImpl::lateral(size_t stage) const {
+  return torch::nn::Conv2d(laterals_->ptr<torch::nn::Conv2dImpl>(stage));
+}
+
 std::vector<torch::Tensor> SegmentationNetImpl::scalar_parameters() const {
   return revup::scalar_parameters(*this);
 }

@@ -42,6 +42,11 @@ struct SegmentationNetImpl : torch::nn::Module {
   std::vector<torch::Tensor> scalar_parameters() const;
   std::vector<torch::Tensor> weight_parameters() const;
   const SegmentationConfig& config() const { return config_; }
+  // The eval-mode forward (full-resolution logits) as plain ops for export.
+  InferenceGraph inference_graph(const InputNormalization& input = {});
+  // The decoder's layers, for export's description of the network.
+  torch::nn::Conv2d lateral(size_t stage) const;
+  torch::nn::Conv2d classifier() const { return classifier_; }
 
   Network backbone{nullptr};
 

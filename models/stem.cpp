@@ -1,5 +1,8 @@
 #include "models/stem.h"
 
+#include <stdexcept>
+
+#include "core/inference_graph.h"
 #include "core/torch_compat.h"
 
 namespace revup {
@@ -23,6 +26,14 @@ StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_
   }
 }
 
+int64_t StemBlockImpl::stride() const {
+  return kind == StemKind::kCifar ? 1 : (kind == StemKind::kPatch ? 4 : 2);
+}
+
+int64_t StemBlockImpl::padding() const {
+  return kind == StemKind::kPatch || !weight.defined() ? 0 : weight.size(-1) / 2;
+}
+
 TensorVector StemBlockImpl::step_parameters() {
   if (kind == StemKind::kInjective) return {};
   if (norm == StemNorm::kFixupBias) return {weight, bias};
@@ -33,9 +44,7 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
   if (kind == StemKind::kInjective) {
     return torch::constant_pad_nd(x, {0, 0, 0, 0, 0, width - x.size(1)});
   }
-  const int64_t kernel = p[0].size(-1);
-  const int64_t stride = kind == StemKind::kCifar ? 1 : (kind == StemKind::kPatch ? 4 : 2);
-  const int64_t padding = kind == StemKind::kPatch ? 0 : kernel / 2;
+  const int64_t stride = this->stride(), padding = this->padding();
   torch::Tensor h;
   if (norm == StemNorm::kFixupBias) {
     // The scalar bias rides in the conv, the ReLU runs in place: at 4K the
@@ -49,6 +58,27 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
                                       bn->options.eps(), true));
   }
   if (kind == StemKind::kImageNet) h = torch::max_pool2d(h, 3, 2, 1);
+  return h;
+}
+
+int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
+  if (kind == StemKind::kInjective) {
+    return graph.add({InferenceOpKind::kPadChannels, {x}, {}, {width}, scope});
+  }
+  if (norm != StemNorm::kFixupBias) {
+    throw std::runtime_error(scope + ": a BatchNorm stem cannot be exported yet");
+  }
+  torch::NoGradGuard no_grad;
+  int h = graph.add({InferenceOpKind::kConv2d,
+                     {x},
+                     {graph.add_tensor(scope + ".weight", weight),
+                      graph.add_tensor(scope + ".bias", bias.expand({width}))},
+                     {stride(), padding()},
+                     scope});
+  h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, scope});
+  if (kind == StemKind::kImageNet) {
+    h = graph.add({InferenceOpKind::kMaxPool2d, {h}, {}, {3, 2, 1}, scope});
+  }
   return h;
 }
 

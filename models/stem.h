@@ -3,6 +3,8 @@
 // block so that MemSave checkpoints only the image, not the stem's activations.
 #include <torch/torch.h>
 
+#include <string>
+
 #include "core/sequence_block.h"
 
 namespace revup {
@@ -21,6 +23,11 @@ struct StemBlockImpl : torch::nn::Module, SequenceBlock {
   bool invertible() const override { return false; }
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
+  // Fixup-bias stems only: a BatchNorm stem is reported as unsupported.
+  int describe(InferenceGraph& graph, int x, const std::string& scope) override;
+
+  int64_t stride() const;
+  int64_t padding() const;
 
   StemKind kind;
   StemNorm norm;

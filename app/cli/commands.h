@@ -11,11 +11,12 @@ namespace revup::cli {
 void add_info_command(CLI::App& app);
 void add_bench_commands(CLI::App& app);
 void add_train_classifier_command(CLI::App& app);
-// Segmentation (need io/): train, predict, evaluate, demo.
+// Segmentation (need io/): train, predict, evaluate, demo; export (any run).
 void add_train_segmentation_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 // "cpu", "cuda", "cuda:1": a clear error if CUDA is asked for and absent. On CPU
 // it installs the exact allocator-level memory tracking.

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   revup::cli::add_predict_command(app);
   revup::cli::add_evaluate_command(app);
   revup::cli::add_demo_command(app);
+  revup::cli::add_export_command(app);
 #endif
   try {
     app.parse(argc, argv);

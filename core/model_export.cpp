@@ -1,0 +1,192 @@
+#include "core/model_export.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "core/torchscript_export.h"
+
+namespace revup {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr int kCardVersion = 1;
+constexpr int64_t kDefaultCheckSize = 64;
+constexpr uint64_t kCheckSeed = 20261129;
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) throw std::runtime_error(path + ": write failed (disk full or no permission?)");
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << j.dump(2) << "\n";
+  out.flush();
+  if (!out) throw std::runtime_error(path + ": write failed (disk full or no permission?)");
+}
+
+// A raw input the graph's normalization maps to roughly unit scale: random
+// numbers far outside the trained range would test little.
+torch::Tensor check_input(const ModelCard& card) {
+  if (card.input_channels < 1) throw std::invalid_argument("model card: input_channels not set");
+  const int64_t h = card.input_size.empty() ? kDefaultCheckSize : card.input_size.at(0);
+  const int64_t w = card.input_size.empty() ? kDefaultCheckSize : card.input_size.at(1);
+  auto generator = at::detail::createCPUGenerator(kCheckSeed);
+  auto x = torch::randn({1, card.input_channels, h, w}, generator);
+  const auto& n = card.normalization;
+  if (n.empty()) return x;
+  const auto stat = [&](const std::vector<double>& v) {
+    return torch::tensor(v, torch::kFloat32).reshape({1, card.input_channels, 1, 1});
+  };
+  return x * stat(n.std) + stat(n.mean);
+}
+
+double max_abs_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  if (a.sizes() != b.sizes()) {
+    throw std::runtime_error("the written model's output has shape " + c10::str(a.sizes()) +
+                             ", the model's " + c10::str(b.sizes()));
+  }
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// Scripted module, read back from the file and run next to the graph.
+double write_torchscript(const InferenceGraph& graph, const std::string& file,
+                         const nlohmann::json& card, const torch::Tensor& x) {
+  auto module = to_torchscript(graph);
+  module.eval();
+  module.save(file, {{"model_card.json", card.dump(2)}});
+  torch::NoGradGuard no_grad;
+  auto reloaded = torch::jit::load(file);
+  reloaded.eval();
+  const auto written = reloaded.forward({x}).toTensor();
+  return max_abs_difference(written, graph.run(x));
+}
+
+// Weights: every tensor read back must equal the graph's, bit for bit.
+double write_weights(const InferenceGraph& graph, const std::string& file) {
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : graph.tensors()) dict.insert(name, tensor);
+  write_bytes(file, torch::pickle_save(dict));
+  const auto loaded = torch::pickle_load(read_bytes(file)).toGenericDict();
+  if (loaded.size() != graph.tensors().size()) {
+    throw std::runtime_error("read back " + std::to_string(loaded.size()) + " tensors of " +
+                             std::to_string(graph.tensors().size()));
+  }
+  double difference = 0.0;
+  for (const auto& [name, tensor] : graph.tensors()) {
+    const auto it = loaded.find(name);
+    if (it == loaded.end()) throw std::runtime_error("tensor '" + name + "' did not read back");
+    difference = std::max(difference, max_abs_difference(it->value().toTensor(), tensor));
+  }
+  return difference;
+}
+
+}  // namespace
+
+ExportFormat export_format_from_name(const std::string& name) {
+  if (name == "torchscript") return ExportFormat::kTorchScript;
+  if (name == "weights") return ExportFormat::kWeights;
+  throw std::invalid_argument("unknown export format '" + name +
+                              "' (torchscript or weights; onnx is not available yet)");
+}
+
+const char* export_format_name(ExportFormat format) {
+  return format == ExportFormat::kTorchScript ? "torchscript" : "weights";
+}
+
+std::string companion_path(const std::string& path, const std::string& suffix) {
+  const fs::path p(path);
+  return (p.parent_path() / (p.stem().string() + suffix)).string();
+}
+
+nlohmann::json ModelCard::to_json() const {
+  const bool segmentation = task == "segmentation";
+  nlohmann::json input = {
+      {"channels", input_channels},
+      {"layout", "NCHW, float32"},
+      {"values", input_values},
+      {"size", input_size.empty() ? nlohmann::json("any (H, W)") : nlohmann::json(input_size)}};
+  if (normalization.empty()) {
+    input["normalization"] = nullptr;
+  } else {
+    input["normalization"] = {
+        {"mean", normalization.mean},
+        {"std", normalization.std},
+        {"applied", "inside the model, first: (x - mean) / std per channel, in float64"}};
+  }
+  return {{"model_card_version", kCardVersion},
+          {"task", task},
+          {"architecture", architecture},
+          {"inference",
+           "plain forward: spectral normalization baked into the weights, Fixup scalars folded "
+           "where exact, no fixed-point iteration"},
+          {"classes", classes},
+          {"input", input},
+          {"output", segmentation ? "[N, classes, H, W] class scores (logits) at the input's size; "
+                                    "the class id is their argmax over dim 1"
+                                  : "[N, classes] class scores (logits)"},
+          {"training", training},
+          {"tool", {{"name", "RevUp Studio"}, {"version", tool_version}}}};
+}
+
+ExportReport write_export(const InferenceGraph& graph, ExportFormat format, const std::string& path,
+                          const ModelCard& card) {
+  if (!card.input_size.empty() &&
+      (card.input_size.size() != 2 || card.input_size[0] < 1 || card.input_size[1] < 1)) {
+    throw std::invalid_argument("export input size must be H x W, both >= 1");
+  }
+  ExportReport report;
+  auto j = card.to_json();
+  j["format"] = export_format_name(format);
+  const auto name = fs::path(path).filename().string();
+  const auto card_name = fs::path(companion_path(path, ".card.json")).filename().string();
+  const auto architecture_name =
+      fs::path(companion_path(path, ".architecture.json")).filename().string();
+  write_atomically(path, [&](const std::string& file) {
+    if (format == ExportFormat::kTorchScript) {
+      const auto x = check_input(card);
+      report.checked_input = x.sizes().vec();
+      report.max_abs_difference = write_torchscript(graph, file, j, x);
+      j["files"] = {name, card_name};
+      j["verification"] = {{"reader", "torch::jit::load"},
+                           {"reference", "the model's inference graph (InferenceGraph::run)"},
+                           {"input_shape", report.checked_input},
+                           {"max_abs_difference", report.max_abs_difference}};
+    } else {
+      report.max_abs_difference = write_weights(graph, file);
+      write_json_file(companion_path(file, ".architecture.json"),
+                      {{"task", card.task},
+                       {"architecture", card.architecture},
+                       {"weights", name},
+                       {"graph", graph.to_json()}});
+      j["files"] = {name, architecture_name, card_name};
+      j["verification"] = {{"reader", "torch::pickle_load"},
+                           {"max_abs_difference", report.max_abs_difference}};
+    }
+    if (!(report.max_abs_difference <= kExportTolerance)) {
+      throw std::runtime_error("the written model differs from the model by " +
+                               std::to_string(report.max_abs_difference) + " (tolerance " +
+                               std::to_string(kExportTolerance) + ")");
+    }
+    write_json_file(companion_path(file, ".card.json"), j);
+  });
+  for (const auto& f : j["files"]) {
+    report.files.push_back((fs::path(path).parent_path() / f.get<std::string>()).string());
+  }
+  return report;
+}
+
+}  // namespace revup
