@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace revup {
@@ -39,17 +40,29 @@ void write_atomically(const std::string& path,
   }
 }
 
+namespace {
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) throw std::runtime_error("write failed (disk full or no permission?)");
+}
+
+}  // namespace
+
 void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path) {
-  write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
+  // Serialized in memory first: LibTorch 1.13's file writer throws from its
+  // destructor when the disk fills up, which aborts the process. A
+  // checkpoint is small next to the activations of one step.
+  std::ostringstream bytes(std::ios::binary);
+  archive.save_to(bytes);
+  const auto data = std::move(bytes).str();
+  write_atomically(path, [&](const std::string& tmp) { write_bytes(tmp, data); });
 }
 
 void write_text_atomically(const std::string& path, const std::string& text) {
-  write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("write failed (disk full or no permission?)");
-  });
+  write_atomically(path, [&](const std::string& tmp) { write_bytes(tmp, text); });
 }
 
 }  // namespace revup
