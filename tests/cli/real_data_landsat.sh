@@ -10,18 +10,8 @@
 #   real_data_landsat.sh CLI [L7_ETMs.tif]
 set -euo pipefail
 cli=$1
-# One LibTorch thread by default: on 2 cores shared with a build or another
-# test, two threads slowed training up to 25-fold here (each step waits for the thread
-# that was descheduled); REVUP_TEST_THREADS=2 on an idle machine is faster.
-rev=("$cli" --threads "${REVUP_TEST_THREADS:-1}")
-here=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/real_data_common.sh"
 tif=${2:-$here/../../build/data/L7_ETMs.tif}
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-check() { "$py" "$here/real_data_check.py" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 [[ -f $tif ]] || fail "$tif missing: fetch it with ./revup.sh deps (L7_ETMs.tif from r-cran-stars)"
 "$py" -c "from osgeo import gdal" 2>/dev/null ||

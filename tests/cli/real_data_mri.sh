@@ -8,18 +8,8 @@
 #   real_data_mri.sh CLI [TEMPLATES_DIR]
 set -euo pipefail
 cli=$1
-# One LibTorch thread by default: on 2 cores shared with a build or another
-# test, two threads slowed training up to 25-fold here (each step waits for the thread
-# that was descheduled); REVUP_TEST_THREADS=2 on an idle machine is faster.
-rev=("$cli" --threads "${REVUP_TEST_THREADS:-1}")
+source "$(dirname "$0")/real_data_common.sh"
 templates=${2:-/usr/share/mricron/templates}
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-check() { "$py" "$here/real_data_check.py" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 for f in ch2.nii.gz aal.nii.gz aal.nii.txt; do
   [[ -f "$templates/$f" ]] || fail "$templates/$f missing: install mricron-data (./revup.sh deps)"

@@ -6,20 +6,10 @@
 #   real_data_voc.sh CLI [SEMANTIC_VOC_DIR] [VIDEO_VOC_DIR]
 set -euo pipefail
 cli=$1
-# One LibTorch thread by default: on 2 cores shared with a build or another
-# test, two threads slowed training up to 25-fold here (each step waits for the thread
-# that was descheduled); REVUP_TEST_THREADS=2 on an idle machine is faster.
-rev=("$cli" --threads "${REVUP_TEST_THREADS:-1}")
+source "$(dirname "$0")/real_data_common.sh"
 examples=/usr/share/doc/labelme-examples/examples
 semantic=${2:-$examples/semantic_segmentation/data_dataset_voc}
 video=${3:-$examples/video_annotation/data_dataset_voc}
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-[[ -x $py ]] || py=python3
-check() { "$py" "$here/real_data_check.py" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 for d in "$semantic" "$video"; do
   [[ -d "$d/JPEGImages" ]] || fail "$d missing: install labelme-examples (./revup.sh deps)"

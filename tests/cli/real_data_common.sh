@@ -1,0 +1,13 @@
+# Sourced by real_data_*.sh after `cli=$1`: the CLI with its thread count, the
+# Python that sees Debian's modules, the check helper and a scratch folder.
+# One LibTorch thread by default: on 2 cores shared with a build or another
+# test, two threads slowed training up to 25-fold here (each step waits for the
+# thread that was descheduled); REVUP_TEST_THREADS=2 on an idle machine is faster.
+rev=("$cli" --threads "${REVUP_TEST_THREADS:-1}")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
+check() { "$py" "$here/real_data_check.py" "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
