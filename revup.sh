@@ -20,6 +20,8 @@ PACKAGES=(
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
+  qt6-base-dev qt6-charts-dev   # the desktop application (revup) and its charts
+  libqt6opengl6-dev             #   Qt Charts' CMake package requires Qt's OpenGL module
   dataset-fashion-mnist         # real data for train-classifier (the Table 2 comparison)
   libgdal-dev                   # plugins/gdal: GeoTIFF and other rasters, georeferenced masks
   libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series
