@@ -43,8 +43,4 @@ void add_bench_raster(CLI::App& bench);  // needs io (plugins)
 
 // One training step of `config` built as `arch` on (input, target), after a
 // warm-up step: the trainer's path (coarse logits, banded loss).
-StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
-                                          const torch::Tensor& input, const torch::Tensor& target,
-                                          const c10::Device& device);
-
 }  // namespace revup::cli

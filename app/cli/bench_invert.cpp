@@ -7,6 +7,7 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/run_folder.h"
+#include "models/reconstruction_probe.h"
 #include "models/state_utils.h"
 
 namespace revup::cli {
@@ -76,25 +77,13 @@ void add_bench_invert(CLI::App& bench) {
                   {}};
     const std::vector<int> shown = {1, 5, 40};
     std::vector<std::vector<double>> by_n(shown.size());
-    torch::Tensor h = x;
-    for (const auto& stage : net->stages()) {
-      for (const auto& lb : stage) {
-        const auto p = lb.block->step_parameters();
-        const auto out = lb.block->apply(h, p);
-        if (lb.block->invertible()) {
-          std::vector<double> errors;
-          fixed_point_trace(
-              out, [&](const torch::Tensor& v) { return lb.block->branch(v, p); }, *iterations,
-              [&](int, const torch::Tensor& xn) { errors.push_back(relative(xn, h)); });
-          for (size_t k = 0; k < shown.size(); ++k) {
-            if (shown[k] <= *iterations) by_n[k].push_back(1000 * errors[shown[k] - 1]);
-          }
-          blocks.push_back({{"stage", lb.label.stage},
-                            {"block", lb.label.block},
-                            {"relative_l2_error", errors}});
-        }
-        h = out;
+    for (const auto& curve : reconstruction_errors(net, x, *iterations)) {
+      for (size_t k = 0; k < shown.size(); ++k) {
+        if (shown[k] <= *iterations) by_n[k].push_back(1000 * curve.relative_errors[shown[k] - 1]);
       }
+      blocks.push_back({{"stage", curve.stage},
+                        {"block", curve.block},
+                        {"relative_l2_error", curve.relative_errors}});
     }
     for (size_t k = 0; k < shown.size(); ++k) {
       if (!by_n[k].empty()) plot.series.push_back({"N = " + std::to_string(shown[k]), by_n[k]});

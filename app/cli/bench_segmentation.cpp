@@ -14,24 +14,6 @@
 
 namespace revup::cli {
 
-StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
-                                          const torch::Tensor& input, const torch::Tensor& target,
-                                          const c10::Device& device) {
-  auto c = config;
-  c.backbone.arch = arch;
-  torch::manual_seed(0);
-  SegmentationNet net(c);
-  net->to(device);
-  const auto x = input.to(device);
-  const auto y = target.to(device);
-  // The trainer's path: coarse logits, the loss upsamples them band by band.
-  const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
-  // The first step pays one-time costs (oneDNN kernel selection, first-touch
-  // pages); the second is what every training step costs.
-  measure_step(*net, device, loss, /*record_timeline=*/false);
-  return measure_step(*net, device, loss);
-}
-
 void add_bench_segmentation(CLI::App& bench) {
   auto* cmd = bench.add_subcommand(
       "seg", "Peak memory of a full-resolution segmentation training step, three ways");

@@ -140,7 +140,7 @@ void run_demo(const DemoOptions& o) {
   t.record_memory = true;
   t.device = device;
   run_options.best_metric = "";
-  run_options.description = segmentation_description(config, classes, stats,
+  run_options.description = segmentation_description(config.to_json(), classes, stats,
                                                      {{"path", "built-in demo scene"},
                                                       {"width", o.width},
                                                       {"height", o.height},

@@ -9,12 +9,6 @@
 namespace revup::cli {
 namespace fs = std::filesystem;
 
-nlohmann::json segmentation_description(const SegmentationConfig& model, const ClassTable& classes,
-                                        const ChannelStats& stats, const nlohmann::json& data) {
-  return {{"task", "segmentation"}, {"revup_version", REVUP_VERSION}, {"model", model.to_json()},
-          {"classes", classes},     {"normalization", stats},         {"data", data}};
-}
-
 SegmentationRunInfo read_segmentation_run(const std::string& dir) {
   SegmentationRunInfo run;
   run.dir = dir;

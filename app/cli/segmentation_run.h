@@ -9,6 +9,7 @@
 #include "core/segmentation_inference.h"
 #include "io/channel_stats.h"
 #include "io/class_table.h"
+#include "io/run_description.h"
 #include "models/segmentation_net.h"
 
 namespace revup::cli {
@@ -21,10 +22,6 @@ struct SegmentationRunInfo {
   ChannelStats stats;
   int slice_axis = -1;  // volumes: the axis the model was trained along
 };
-
-// What train writes into config.json besides the trainer's options.
-nlohmann::json segmentation_description(const SegmentationConfig& model, const ClassTable& classes,
-                                        const ChannelStats& stats, const nlohmann::json& data);
 
 // Throws std::runtime_error naming the file and the problem.
 SegmentationRunInfo read_segmentation_run(const std::string& dir);

@@ -113,7 +113,8 @@ void run_train(const TrainOptions& o) {
                               {"val", val.size()},
                               {"slice_axis", data->options().slice_axis},
                               {"val_fraction", o.val_fraction}};
-  run_options.description = segmentation_description(config, classes, data->stats(), data_json);
+  run_options.description =
+      segmentation_description(config.to_json(), classes, data->stats(), data_json);
   run_options.best_metric = val.size() > 0 ? "miou" : "";
 
   NewRunGuard guard(o.out, o.resume);

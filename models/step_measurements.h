@@ -1,0 +1,28 @@
+#pragma once
+// Measured training steps of this project's networks (see
+// core/step_measurement.h): what the benchmarks compare and what the GUI
+// draws as the ResNet+Fixup baseline next to RevUp's memory curve.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "core/step_measurement.h"
+#include "models/network.h"
+#include "models/segmentation_net.h"
+
+namespace revup {
+
+// A classification step: cross-entropy of net(input) against target.
+StepMeasurement measure_training_step(Network& net, const torch::Tensor& input,
+                                      const torch::Tensor& target, bool record_timeline = true);
+
+// A freshly initialised segmentation network built from `config` with its
+// backbone's architecture replaced by `arch`, one full-resolution step on
+// [1, C, H, W] `input` and [1, H, W] `target` (the trainer's path: coarse
+// logits, banded loss). The second of two steps is reported: the first pays
+// one-time costs (oneDNN kernel selection, first-touch pages).
+StepMeasurement measure_segmentation_step(const SegmentationConfig& config, const std::string& arch,
+                                          const torch::Tensor& input, const torch::Tensor& target,
+                                          const c10::Device& device);
+
+}  // namespace revup
