@@ -1,8 +1,13 @@
 #include "ui/main_window.h"
 
 #include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
 #include <QMenuBar>
+#include <QMessageBox>
 
+#include "ui/error_reporter.h"
+#include "ui/project.h"
 #include "ui/training_parts.h"
 #include "ui/viewer_parts.h"
 
@@ -11,7 +16,7 @@ namespace revup::ui {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setObjectName("mainWindow");
   setWindowTitle("RevUp Studio");
-  resize(1400, 900);
+  resize(1600, 1000);
   createViewerParts();
   createTrainingParts();
   createMenus();
@@ -20,8 +25,69 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() = default;
 
 void MainWindow::createMenus() {
+  QMenu* project = menuBar()->addMenu(tr("&Project"));
+  project->addAction(tr("Open project…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+                                                      tr("RevUp projects (*.revup)"));
+    if (!path.isEmpty()) openProject(path);
+  });
+  project->addAction(tr("Save project"), QKeySequence("Ctrl+Shift+S"), this, [this] {
+    QString path = projectPath_;
+    if (path.isEmpty()) {
+      path = QFileDialog::getSaveFileName(this, tr("Save project"), QString(),
+                                          tr("RevUp projects (*.revup)"));
+    }
+    if (!path.isEmpty()) saveProject(path);
+  });
+  project->addAction(tr("Save project as…"), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save project as"), projectPath_,
+                                                      tr("RevUp projects (*.revup)"));
+    if (!path.isEmpty()) saveProject(path);
+  });
   QMenu* help = menuBar()->addMenu(tr("&Help"));
-  help->addAction(tr("About RevUp Studio"), this, [this] { QApplication::aboutQt(); });
+  help->addAction(tr("Log file"), this, [this] {
+    QMessageBox::information(this, tr("Log file"),
+                             tr("Errors are logged to %1").arg(logFilePath()));
+  });
+  help->addAction(tr("About Qt"), this, [] { QApplication::aboutQt(); });
+}
+
+bool MainWindow::openProject(const QString& path) {
+  try {
+    const auto project = Project::load(path);
+    if (!applyViewerProject(project)) return false;
+    applyTrainingProject(project);
+    projectPath_ = path;
+    setWindowTitle(tr("RevUp Studio — %1").arg(QFileInfo(path).fileName()));
+    logLine("info", "opened project " + path);
+    return true;
+  } catch (const std::exception& e) {
+    reportError(this, tr("Cannot open the project"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+bool MainWindow::saveProject(const QString& path) {
+  try {
+    Project project;
+    fillViewerProject(project);
+    fillTrainingProject(project);
+    project.save(path);
+    projectPath_ = path;
+    setWindowTitle(tr("RevUp Studio — %1").arg(QFileInfo(path).fileName()));
+    return true;
+  } catch (const std::exception& e) {
+    reportError(this, tr("Cannot save the project"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  // last.pt holds the last completed epoch; stopping loses at most the step
+  // in flight, and waiting for it is a few seconds at most.
+  if (isTraining()) stopTraining();
+  training_.reset();
+  event->accept();
 }
 
 }  // namespace revup::ui

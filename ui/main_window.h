@@ -8,11 +8,15 @@
 #include <QMainWindow>
 #include <QString>
 
+#include <torch/types.h>
+
 #include <memory>
 
 namespace revup::ui {
 
 class ImageDocument;
+struct Project;
+struct TrainingJobInput;
 struct ViewerParts;
 struct TrainingParts;
 
@@ -29,14 +33,49 @@ class MainWindow : public QMainWindow {
   // The open image with its labels and classes; nullptr when nothing is open.
   ImageDocument* document() const;
 
+  // Projects: the image, labels, classes, training settings and runs.
+  bool openProject(const QString& path);
+  bool saveProject(const QString& path);
+  QString projectPath() const { return projectPath_; }
+
+  // Training (main_window_training.cpp).
+  bool startTraining();
+  void pauseTraining();
+  void resumeTraining();
+  void stopTraining();
+  bool isTraining() const;
+
+  // Brings a docked panel to the front: "training", "memory",
+  // "reconstruction", "metrics" (false for an unknown name).
+  bool raisePanel(const QString& name);
+
  Q_SIGNALS:
   // A different image (or none) is open now.
   void documentChanged();
+  // Training reached the end of an epoch (1-based) / ended.
+  void trainingEpochFinished(int epoch);
+  void trainingFinished(bool completed);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
 
  private:
   void createMenus();
   void createViewerParts();    // main_window_viewer.cpp
   void createTrainingParts();  // main_window_training.cpp
+
+  // Between the halves. Viewer: what training needs (false and the reason
+  // when nothing is open or labelled), showing a prediction over the image
+  // ([H, W] class ids of the current image or slice), project state.
+  bool collectTrainingData(TrainingJobInput& input, QString& problem);
+  void showPrediction(const torch::Tensor& classIds);
+  bool applyViewerProject(const Project& project);
+  void fillViewerProject(Project& project);
+  // Training: its part of the project.
+  void applyTrainingProject(const Project& project);
+  void fillTrainingProject(Project& project) const;
+
+  QString projectPath_;
 
   std::unique_ptr<ViewerParts> viewer_;
   std::unique_ptr<TrainingParts> training_;

@@ -1,10 +1,203 @@
 // The training half of the main window: train, memory, reconstructions,
-// predictions, export.
+// predictions.
+#include <QAction>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QMenuBar>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "io/channel_stats.h"
+#include "ui/error_reporter.h"
 #include "ui/main_window.h"
+#include "ui/project.h"
 #include "ui/training_parts.h"
 
 namespace revup::ui {
+namespace {
 
-void MainWindow::createTrainingParts() { training_ = std::make_unique<TrainingParts>(); }
+QDockWidget* dock(QMainWindow* window, const QString& title, const QString& name, QWidget* content,
+                  Qt::DockWidgetArea area) {
+  auto* d = new QDockWidget(title, window);
+  d->setObjectName(name);
+  d->setWidget(content);
+  window->addDockWidget(area, d);
+  return d;
+}
+
+}  // namespace
+
+void MainWindow::createTrainingParts() {
+  training_ = std::make_unique<TrainingParts>();
+  auto& t = *training_;
+  t.panel = new TrainingPanel(this);
+  t.memory = new MemoryChartView(this);
+  t.reconstruction = new ReconstructionView(this);
+  t.metrics = new MetricsChart(this);
+  t.classIou = new QTableWidget(0, 2, this);
+  t.classIou->setObjectName("classIouTable");
+  t.classIou->setHorizontalHeaderLabels({tr("class"), tr("IoU")});
+  t.classIou->horizontalHeader()->setStretchLastSection(true);
+  t.classIou->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  t.session = new TrainingSession(this);
+
+  auto* metricsPane = new QWidget(this);
+  auto* metricsLayout = new QVBoxLayout(metricsPane);
+  metricsLayout->addWidget(t.metrics, 3);
+  metricsLayout->addWidget(t.classIou, 1);
+
+  auto* trainDock = dock(this, tr("Training"), "trainingDock", t.panel, Qt::LeftDockWidgetArea);
+  auto* memoryDock = dock(this, tr("Memory"), "memoryDock", t.memory, Qt::RightDockWidgetArea);
+  auto* reconDock = dock(this, tr("Reconstruction"), "reconstructionDock", t.reconstruction,
+                         Qt::RightDockWidgetArea);
+  auto* metricsDock =
+      dock(this, tr("Loss and mIoU"), "metricsDock", metricsPane, Qt::BottomDockWidgetArea);
+  tabifyDockWidget(memoryDock, reconDock);
+  memoryDock->raise();
+  resizeDocks({memoryDock}, {620}, Qt::Horizontal);
+  resizeDocks({metricsDock}, {260}, Qt::Vertical);
+  (void)trainDock;
+
+  QMenu* menu = menuBar()->addMenu(tr("&Training"));
+  menu->addAction(tr("Start"), QKeySequence("F5"), this, [this] { startTraining(); });
+  menu->addAction(tr("Pause"), this, [this] { pauseTraining(); });
+  menu->addAction(tr("Resume"), this, [this] { resumeTraining(); });
+  menu->addAction(tr("Stop"), QKeySequence("Shift+F5"), this, [this] { stopTraining(); });
+
+  connect(t.panel, &TrainingPanel::startRequested, this, [this] { startTraining(); });
+  connect(t.panel, &TrainingPanel::pauseRequested, this, [this] { pauseTraining(); });
+  connect(t.panel, &TrainingPanel::resumeRequested, this, [this] { resumeTraining(); });
+  connect(t.panel, &TrainingPanel::stopRequested, this, [this] { stopTraining(); });
+
+  connect(t.session, &TrainingSession::baselineMeasured, this,
+          [this](const QVector<MemorySample>& samples, double peak) {
+            training_->memory->model().setBaseline(samples, peak);
+            training_->memory->refresh();
+          });
+  connect(t.session, &TrainingSession::stepFinished, this,
+          [this](const StepSummary& step, const QVector<MemorySample>& samples) {
+            auto& tp = *training_;
+            tp.memory->model().setLatestStep(samples, step.peakMegabytes);
+            // A redraw per step is cheap, but tiny images step many times a second.
+            if (!tp.sinceMemoryRedraw.isValid() || tp.sinceMemoryRedraw.elapsed() > 150) {
+              tp.memory->refresh();
+              tp.sinceMemoryRedraw.restart();
+            }
+          });
+  connect(t.session, &TrainingSession::epochFinished, this, [this](const EpochSummary& e) {
+    auto& tp = *training_;
+    tp.metrics->addEpoch(e.epoch, e.loss, e.metrics);
+    ++tp.epochsThisSession;
+    tp.secondsPerEpoch += (e.seconds - tp.secondsPerEpoch) / tp.epochsThisSession;
+    const auto miou = e.metrics.find("miou");
+    tp.panel->showProgress(e.epoch, tp.current.settings.epochs, tp.secondsPerEpoch,
+                           tr("epoch %1: loss %2, mIoU on the labels %3")
+                               .arg(e.epoch)
+                               .arg(e.loss, 0, 'f', 4)
+                               .arg(miou == e.metrics.end() ? NAN : miou->second, 0, 'f', 3));
+    Q_EMIT trainingEpochFinished(e.epoch);
+    tp.classIou->setRowCount(0);
+    for (const auto& c : tp.current.classes.classes) {
+      const auto it = e.metrics.find("iou_" + c.name);
+      const int row = tp.classIou->rowCount();
+      tp.classIou->insertRow(row);
+      tp.classIou->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(c.name)));
+      tp.classIou->setItem(row, 1,
+                           new QTableWidgetItem(it == e.metrics.end() || std::isnan(it->second)
+                                                    ? tr("—")
+                                                    : QString::number(it->second, 'f', 3)));
+    }
+  });
+  connect(t.session, &TrainingSession::snapshotReady, this, [this](const SnapshotPtr& snapshot) {
+    auto& tp = *training_;
+    tp.latest = snapshot;
+    if (snapshot->prediction.defined()) showPrediction(snapshot->prediction);
+    // The reconstruction panel follows the model, at most every few seconds.
+    if (!tp.sinceReconstruction.isValid() || tp.sinceReconstruction.elapsed() > 5000 ||
+        !tp.reconstruction->hasModel()) {
+      Image view = tp.current.image;
+      if (view.is_volume()) view.pixels = view.pixels.select(1, view.pixels.size(1) / 2);
+      tp.reconstruction->setModel(snapshot->net, normalize(view, snapshot->stats));
+      tp.sinceReconstruction.restart();
+    }
+  });
+  connect(t.session, &TrainingSession::pausedChanged, t.panel, &TrainingPanel::setPaused);
+  connect(t.session, &TrainingSession::failed, this,
+          [this](const QString& message) { reportError(this, tr("Training failed"), message); });
+  connect(t.session, &TrainingSession::finished, this, [this](bool completed) {
+    auto& tp = *training_;
+    tp.session->wait();
+    tp.memory->refresh();
+    tp.panel->setRunning(false);
+    const QString run = QString::fromStdString(tp.current.runDir);
+    tp.panel->showStatus(completed
+                             ? tr("Done: %1").arg(run)
+                             : tr("Stopped; %1/last.pt keeps the last completed epoch").arg(run));
+    logLine("info", (completed ? "training finished: " : "training stopped: ") + run);
+    Q_EMIT trainingFinished(completed);
+  });
+}
+
+bool MainWindow::startTraining() {
+  auto& t = *training_;
+  if (t.session->isRunning()) return false;
+  TrainingJobInput input;
+  QString problem;
+  if (!collectTrainingData(input, problem)) {
+    reportError(this, tr("Cannot train yet"), problem);
+    return false;
+  }
+  input.settings = t.panel->settings();
+  const QString beside =
+      projectPath_.isEmpty() ? QString::fromStdString(input.image.path) : projectPath_;
+  input.runDir = nextRunFolder(beside).toStdString();
+  t.runs << QString::fromStdString(input.runDir);
+  t.current = input;
+  t.latest.reset();
+  t.epochsThisSession = 0;
+  t.secondsPerEpoch = 0.0;
+  t.memory->model().clear();
+  const auto device = c10::Device(input.settings.device);
+  if (device.is_cpu())
+    t.memory->model().setDeviceTotalMegabytes(MemoryChartModel::cpuTotalMegabytes());
+  t.metrics->clear();
+  t.panel->setRunning(true);
+  t.panel->showStatus(tr("Measuring ResNet+Fixup's step for comparison, then training into %1")
+                          .arg(QString::fromStdString(input.runDir)));
+  logLine("info", "training into " + QString::fromStdString(input.runDir));
+  t.session->start(std::move(input));
+  return true;
+}
+
+void MainWindow::pauseTraining() { training_->session->pause(); }
+void MainWindow::resumeTraining() { training_->session->resume(); }
+
+void MainWindow::stopTraining() {
+  training_->session->stop();
+  training_->session->wait();
+}
+
+bool MainWindow::isTraining() const { return training_ && training_->session->isRunning(); }
+
+bool MainWindow::raisePanel(const QString& name) {
+  auto* d = findChild<QDockWidget*>(name + "Dock");
+  if (!d) return false;
+  d->show();
+  d->raise();
+  return true;
+}
+
+void MainWindow::applyTrainingProject(const Project& project) {
+  training_->panel->setSettings(project.settings);
+  training_->runs = project.runs;
+}
+
+void MainWindow::fillTrainingProject(Project& project) const {
+  project.settings = training_->panel->settings();
+  project.runs = training_->runs;
+}
 
 }  // namespace revup::ui

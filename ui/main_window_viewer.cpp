@@ -1,5 +1,7 @@
 // The viewer half of the main window: open, view, label.
 #include "ui/main_window.h"
+#include "ui/project.h"
+#include "ui/training_job.h"
 #include "ui/viewer_parts.h"
 
 namespace revup::ui {
@@ -14,5 +16,16 @@ void MainWindow::createViewerParts() {
 bool MainWindow::openImage(const QString&) { return false; }
 
 ImageDocument* MainWindow::document() const { return nullptr; }
+
+bool MainWindow::collectTrainingData(TrainingJobInput&, QString& problem) {
+  problem = tr("Open an image and label some pixels first.");
+  return false;
+}
+
+void MainWindow::showPrediction(const torch::Tensor&) {}
+
+bool MainWindow::applyViewerProject(const Project&) { return true; }
+
+void MainWindow::fillViewerProject(Project&) {}
 
 }  // namespace revup::ui

@@ -1,7 +1,42 @@
 #pragma once
 // The widgets and state of the main window's training half.
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QStringList>
+
+#include "ui/memory_chart_view.h"
+#include "ui/metrics_chart.h"
+#include "ui/reconstruction_view.h"
+#include "ui/training_panel.h"
+#include "ui/training_session.h"
+
+QT_BEGIN_NAMESPACE
+class QTableWidget;
+QT_END_NAMESPACE
+
 namespace revup::ui {
 
-struct TrainingParts {};
+struct TrainingParts {
+  TrainingPanel* panel = nullptr;
+  MemoryChartView* memory = nullptr;
+  ReconstructionView* reconstruction = nullptr;
+  MetricsChart* metrics = nullptr;
+  QTableWidget* classIou = nullptr;
+  TrainingSession* session = nullptr;
+
+  TrainingJobInput current;  // what the running (or last) session trains on
+  SnapshotPtr latest;        // the model after the latest epoch
+  QStringList runs;          // this project's run folders
+  QElapsedTimer sinceMemoryRedraw, sinceReconstruction;
+  double secondsPerEpoch = 0.0;
+  int epochsThisSession = 0;
+
+  ~TrainingParts() {
+    if (session) {
+      session->stop();
+      session->wait();
+    }
+  }
+};
 
 }  // namespace revup::ui

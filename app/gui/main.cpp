@@ -1,6 +1,8 @@
 // revup: RevUp Studio's desktop application.
-//   revup [IMAGE]                         open an image (photo, raster, volume)
-//   revup --screenshot FILE [IMAGE]       render the window to a PNG after loading, then quit
+//   revup [IMAGE]                      open an image (photo, raster, volume)
+//   revup --project P                  open a project
+//   revup --screenshot FILE ...        render the window to a PNG once loaded, then quit;
+//         [--train N] [--panel NAME]   after N epochs of training, with a panel in front
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -19,25 +21,54 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription("Train memory-efficient invertible networks on huge images");
   parser.addHelpOption();
   parser.addVersionOption();
+  const QCommandLineOption project("project", "Open a project file.", "P");
   const QCommandLineOption screenshot("screenshot", "Render the window to FILE (PNG) and quit.",
                                       "FILE");
-  parser.addOption(screenshot);
+  const QCommandLineOption train("train", "With --screenshot: train N epochs first.", "N");
+  const QCommandLineOption panel(
+      "panel", "Bring a panel to the front: training, memory, reconstruction, metrics.", "NAME");
+  parser.addOptions({project, screenshot, train, panel});
   parser.addPositionalArgument("image", "An image, raster or volume to open.", "[IMAGE]");
   parser.process(app);
 
   revup::ui::MainWindow window;
   window.show();
+  bool loaded = true;
+  if (parser.isSet(project)) loaded = window.openProject(parser.value(project));
   const QStringList args = parser.positionalArguments();
-  if (!args.isEmpty() && !window.openImage(args.first()) && parser.isSet(screenshot)) return 1;
+  if (!args.isEmpty()) loaded = window.openImage(args.first()) && loaded;
+  if (parser.isSet(panel) && !window.raisePanel(parser.value(panel))) {
+    std::fprintf(stderr, "revup: no panel named %s\n", qPrintable(parser.value(panel)));
+    return 2;
+  }
+  if (!parser.isSet(screenshot)) return QApplication::exec();
 
-  if (parser.isSet(screenshot)) {
-    const QString file = parser.value(screenshot);
-    // After the event loop has laid out and painted the window once.
-    QTimer::singleShot(200, &window, [&] {
+  // Non-interactive: a load error is an exit code, not a dialog to wait on.
+  if (!loaded) return 1;
+  const QString file = parser.value(screenshot);
+  const auto shoot = [&window, file] {
+    // After the event loop has laid out and painted everything once more.
+    QTimer::singleShot(300, &window, [&window, file] {
       const bool saved = window.grab().save(file, "PNG");
       if (!saved) std::fprintf(stderr, "revup: cannot write %s\n", qPrintable(file));
+      window.close();
       QApplication::exit(saved ? 0 : 1);
     });
+  };
+  const int epochs = parser.value(train).toInt();
+  if (epochs > 0) {
+    QObject::connect(&window, &revup::ui::MainWindow::trainingEpochFinished, &window,
+                     [&window, epochs, shoot](int epoch) {
+                       if (epoch != epochs) return;
+                       window.pauseTraining();
+                       // Let the reconstruction panel catch up with the last snapshot.
+                       QTimer::singleShot(3000, &window, shoot);
+                     });
+    QObject::connect(&window, &revup::ui::MainWindow::trainingFinished, &window,
+                     [shoot](bool) { shoot(); });
+    if (!window.startTraining()) return 1;
+  } else {
+    shoot();
   }
   return QApplication::exec();
 }

@@ -1,0 +1,146 @@
+// The worker: training runs off the GUI thread, memory arrives once per step
+// with one sample per block per phase, Pause holds it between steps, Stop ends
+// it, errors arrive as a signal; and the panels that show it.
+#include <QElapsedTimer>
+#include <QLineSeries>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <gtest/gtest.h>
+
+#include "tests/ui/ui_test_util.h"
+#include "ui/memory_chart_view.h"
+#include "ui/metrics_chart.h"
+#include "ui/training_session.h"
+
+namespace revup::ui {
+namespace {
+
+TrainingJobInput sessionJob(const QString& runDir, int epochs) {
+  const auto scene = testing::labelledScene(48);
+  TrainingJobInput in;
+  in.image = scene.image;
+  in.labels = scene.paintedLabels;
+  in.classes = scene.classes;
+  in.settings.preset = "cpu";
+  in.settings.epochs = epochs;
+  in.settings.augment = false;
+  in.runDir = runDir.toStdString();
+  return in;
+}
+
+TEST(TrainingSession, ReportsFromAWorkerAndPausesResumesStops) {
+  QTemporaryDir dir;
+  TrainingSession session;
+  QSignalSpy steps(&session, &TrainingSession::stepFinished);
+  QSignalSpy epochs(&session, &TrainingSession::epochFinished);
+  QSignalSpy baseline(&session, &TrainingSession::baselineMeasured);
+  QSignalSpy snapshots(&session, &TrainingSession::snapshotReady);
+  QSignalSpy finished(&session, &TrainingSession::finished);
+  std::vector<Qt::HANDLE> stepThreads;
+  QObject::connect(&session, &TrainingSession::stepFinished, &session,
+                   [&] { stepThreads.push_back(QThread::currentThreadId()); });
+
+  // The event loop never waits on the worker: measure the longest gap between
+  // two timer ticks while it trains.
+  QElapsedTimer sinceTick;
+  qint64 longestStall = 0;
+  QTimer ticker;
+  QObject::connect(&ticker, &QTimer::timeout,
+                   [&] { longestStall = std::max(longestStall, sinceTick.restart()); });
+
+  session.start(sessionJob(dir.filePath("run"), 1000));
+  sinceTick.start();
+  ticker.start(5);
+  ASSERT_TRUE(testing::waitFor([&] { return steps.count() >= 3; }));
+  ticker.stop();
+  std::printf("longest event-loop stall while training: %lld ms\n",
+              static_cast<long long>(longestStall));
+  EXPECT_LT(longestStall, 50);
+  for (auto id : stepThreads) EXPECT_EQ(id, QThread::currentThreadId());  // delivered to the GUI
+
+  ASSERT_EQ(baseline.count(), 1);
+  const auto baselineSamples = baseline.first().at(0).value<QVector<MemorySample>>();
+  const auto samples = steps.first().at(1).value<QVector<MemorySample>>();
+  ASSERT_FALSE(samples.isEmpty());
+  EXPECT_EQ(samples.size(), baselineSamples.size());  // same blocks, same sampling
+  int forward = 0;
+  for (const auto& s : samples) forward += s.phase == 0;
+  EXPECT_EQ(forward * 2, samples.size());
+  EXPECT_GE(snapshots.count(), 1);
+
+  session.pause();
+  EXPECT_TRUE(session.isPaused());
+  testing::waitFor([] { return false; }, 300);  // a step in flight may still finish
+  const int whenPaused = steps.count();
+  testing::waitFor([] { return false; }, 1500);
+  EXPECT_EQ(steps.count(), whenPaused) << "a paused session must not train";
+  session.resume();
+  ASSERT_TRUE(testing::waitFor([&] { return steps.count() > whenPaused; }));
+
+  session.stop();
+  ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
+  EXPECT_FALSE(finished.first().at(0).toBool());
+  session.wait();
+  EXPECT_FALSE(session.isRunning());
+}
+
+TEST(TrainingSession, ErrorsArriveAsASignal) {
+  QTemporaryDir dir;
+  TrainingSession session;
+  QSignalSpy failed(&session, &TrainingSession::failed);
+  QSignalSpy finished(&session, &TrainingSession::finished);
+  auto job = sessionJob(dir.filePath("run"), 1);
+  job.labels = torch::full_like(job.labels, 255);  // nothing painted
+  session.start(job);
+  ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
+  ASSERT_EQ(failed.count(), 1);
+  EXPECT_TRUE(failed.first().at(0).toString().contains("nothing is labelled"));
+}
+
+TEST(MemoryChart, HoldsOnePointPerBlockPerPhase) {
+  QVector<MemorySample> revup, resnet;
+  const int blocks = 6;
+  for (int b = 0; b < blocks; ++b) {
+    revup.push_back({0, 1, b, 10.0 + 0.1 * b});          // flat
+    resnet.push_back({0, 1, b, 10.0 + 20.0 * (b + 1)});  // grows with depth
+  }
+  for (int b = blocks - 1; b >= 0; --b) {
+    revup.push_back({1, 1, b, 12.0});
+    resnet.push_back({1, 1, b, 10.0 + 20.0 * b});
+  }
+  MemoryChartView view;
+  view.model().setLatestStep(revup, 14.0);
+  view.model().setLatestStep(revup, 13.0);
+  view.model().setBaseline(resnet, 130.0);
+  view.model().setDeviceTotalMegabytes(200.0);
+  view.refresh();
+  EXPECT_EQ(view.revupForward()->count(), blocks);
+  EXPECT_EQ(view.revupBackward()->count(), blocks);
+  EXPECT_EQ(view.baselineForward()->count(), blocks);
+  EXPECT_EQ(view.baselineBackward()->count(), blocks);
+  EXPECT_EQ(view.peaks()->count(), 2);  // one point per step
+  // x continues from forward into backward, in the order sampled.
+  EXPECT_EQ(view.revupForward()->at(blocks - 1).x(), blocks - 1);
+  EXPECT_EQ(view.revupBackward()->at(0).x(), blocks);
+  EXPECT_DOUBLE_EQ(view.model().maxMegabytes(), 130.0);
+}
+
+TEST(MetricsChart, SmoothsLikeTensorBoard) {
+  const QVector<QPointF> raw = {{1, 1.0}, {2, 0.0}, {3, 1.0}};
+  const auto none = smoothed(raw, 0.0);
+  EXPECT_DOUBLE_EQ(none[1].y(), 0.0);
+  const auto half = smoothed(raw, 0.5);
+  EXPECT_DOUBLE_EQ(half[0].y(), 1.0);  // debiased: the first value is itself
+  EXPECT_NEAR(half[1].y(), (0.5 * 0.5 * 1.0 + 0.5 * 0.0) / (1 - 0.25), 1e-12);
+  MetricsChart chart;
+  chart.addEpoch(1, 2.0, {{"miou", 0.1}});
+  chart.addEpoch(2, 1.0, {{"miou", 0.4}});
+  chart.addEpoch(3, std::nan(""), {});
+  EXPECT_EQ(chart.lossPoints().size(), 2);
+  EXPECT_EQ(chart.miouPoints().size(), 2);
+}
+
+}  // namespace
+}  // namespace revup::ui

@@ -1,0 +1,129 @@
+#include "ui/memory_chart_view.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPen>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <algorithm>
+
+namespace revup::ui {
+namespace {
+
+QLineSeries* addSeries(QChart* chart, const QString& name, const QColor& color,
+                       Qt::PenStyle style = Qt::SolidLine) {
+  auto* s = new QLineSeries(chart);
+  s->setName(name);
+  QPen pen(color);
+  pen.setWidthF(2.0);
+  pen.setStyle(style);
+  s->setPen(pen);
+  chart->addSeries(s);
+  return s;
+}
+
+QValueAxis* addAxis(QChart* chart, Qt::Alignment where, const QString& title) {
+  auto* axis = new QValueAxis(chart);
+  axis->setTitleText(title);
+  axis->setLabelFormat("%.0f");
+  chart->addAxis(axis, where);
+  return axis;
+}
+
+void attach(QLineSeries* s, QValueAxis* x, QValueAxis* y) {
+  s->attachAxis(x);
+  s->attachAxis(y);
+}
+
+}  // namespace
+
+MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
+  setObjectName("memoryChart");
+  blocks_ = new QChart();
+  blocks_->setTitle(tr("Allocated memory after each block, latest step"));
+  revupForward_ = addSeries(blocks_, tr("RevUp forward"), QColor(0, 114, 178));
+  revupBackward_ = addSeries(blocks_, tr("RevUp backward"), QColor(86, 180, 233));
+  baselineForward_ =
+      addSeries(blocks_, tr("ResNet+Fixup forward"), QColor(213, 94, 0), Qt::DashLine);
+  baselineBackward_ =
+      addSeries(blocks_, tr("ResNet+Fixup backward"), QColor(230, 159, 0), Qt::DashLine);
+  deviceTotal_ = addSeries(blocks_, tr("device memory"), Qt::darkGray, Qt::DotLine);
+  blockX_ = addAxis(blocks_, Qt::AlignBottom, tr("block (forward, then backward)"));
+  blockY_ = addAxis(blocks_, Qt::AlignLeft, tr("MB above the step's start"));
+  for (auto* s :
+       {revupForward_, revupBackward_, baselineForward_, baselineBackward_, deviceTotal_}) {
+    attach(s, blockX_, blockY_);
+  }
+
+  overTime_ = new QChart();
+  overTime_->setTitle(tr("Peak memory per step"));
+  overTime_->legend()->hide();
+  peaks_ = addSeries(overTime_, tr("peak"), QColor(0, 114, 178));
+  stepX_ = addAxis(overTime_, Qt::AlignBottom, tr("step"));
+  stepY_ = addAxis(overTime_, Qt::AlignLeft, tr("MB"));
+  attach(peaks_, stepX_, stepY_);
+
+  auto* blocksView = new QChartView(blocks_, this);
+  blocksView->setRenderHint(QPainter::Antialiasing);
+  blocksView->setObjectName("memoryPerBlockView");
+  auto* overTimeView = new QChartView(overTime_, this);
+  overTimeView->setRenderHint(QPainter::Antialiasing);
+  overTimeView->setMaximumHeight(180);
+  summary_ = new QLabel(this);
+  summary_->setObjectName("memorySummary");
+  summary_->setWordWrap(true);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(blocksView, 3);
+  layout->addWidget(overTimeView, 1);
+  layout->addWidget(summary_);
+  refresh();
+}
+
+void MemoryChartView::refresh() {
+  revupForward_->replace(model_.revup().forward);
+  revupBackward_->replace(model_.revup().backward);
+  baselineForward_->replace(model_.baseline().forward);
+  baselineBackward_->replace(model_.baseline().backward);
+  baselineForward_->setName(model_.baselineLabel().isEmpty()
+                                ? tr("ResNet+Fixup forward")
+                                : model_.baselineLabel() + tr(" forward"));
+
+  const double top = std::max(1.0, model_.maxMegabytes() * 1.15);
+  double lastX = 1;
+  for (const auto* c : {&model_.revup(), &model_.baseline()}) {
+    for (const auto* s : {&c->forward, &c->backward}) {
+      if (!s->isEmpty()) lastX = std::max(lastX, s->last().x());
+    }
+  }
+  // The device's memory is drawn when it is on the same scale as the curves
+  // (on a GPU it often is); against 24 GB of RAM it would flatten everything.
+  const double total = model_.deviceTotalMegabytes();
+  const bool totalOnScale = total > 0 && total < 3 * top;
+  deviceTotal_->replace(totalOnScale ? QVector<QPointF>{{0, total}, {lastX, total}}
+                                     : QVector<QPointF>{});
+  blockX_->setRange(0, lastX);
+  blockY_->setRange(0, totalOnScale ? total * 1.05 : top);
+
+  peaks_->replace(model_.peaks());
+  double peakTop = 1.0;
+  for (const auto& p : model_.peaks()) peakTop = std::max(peakTop, p.y());
+  stepX_->setRange(1, std::max<qreal>(2, model_.peaks().size()));
+  stepY_->setRange(0, peakTop * 1.15);
+
+  QString text;
+  if (!model_.revup().empty()) {
+    text = tr("RevUp step peak: %1 MB").arg(model_.revup().peakMegabytes, 0, 'f', 1);
+    if (!model_.baseline().empty() && model_.baseline().peakMegabytes > 0) {
+      text += tr(" · ResNet+Fixup: %1 MB (RevUp uses %2x)")
+                  .arg(model_.baseline().peakMegabytes, 0, 'f', 1)
+                  .arg(model_.revup().peakMegabytes / model_.baseline().peakMegabytes, 0, 'f', 2);
+    }
+  }
+  if (total > 0) text += tr(" · device memory %1 GB").arg(total / 1024.0, 0, 'f', 1);
+  summary_->setText(text);
+}
+
+}  // namespace revup::ui

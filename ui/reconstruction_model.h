@@ -1,0 +1,57 @@
+#pragma once
+// What the reconstruction panel computes: for a block and a channel, the true
+// activation entering the block, the same activation rebuilt from the block's
+// output by N fixed-point iterations, and their difference; and for every
+// block the l2 error for N = 1, 5, 40 (the paper's Figure 5). On a crop of the
+// image: blocks are convolutional, so a crop is rebuilt like the whole.
+#include <QImage>
+#include <QVector>
+
+#include <torch/torch.h>
+
+#include "models/segmentation_net.h"
+
+namespace revup::ui {
+
+struct ReconstructionRequest {
+  int block = 0;       // among the invertible blocks, forward order
+  int channel = 0;     // of that block's input
+  int iterations = 1;  // N
+};
+
+struct ReconstructionResult {
+  ReconstructionRequest request;
+  int stage = 0, blockInStage = 0, channels = 0, blockCount = 0;
+  QImage truth, reconstructed, error;  // greyscale; truth and rebuilt share one scale
+  double relativeError = 0.0;          // ||x_N - x|| / ||x||, all channels
+  double maxAbsError = 0.0;            // the error map's white
+};
+
+// Per block, the relative error for N = 1, 5 and 40.
+struct ErrorCurves {
+  QVector<int> iterations{1, 5, 40};
+  QVector<QVector<double>> perBlock;  // [block][k]
+};
+
+class ReconstructionModel {
+ public:
+  static constexpr int64_t kCropSize = 384;
+
+  // `normalized`: [C, H, W] as the model sees it; a centred crop of at most
+  // kCropSize x kCropSize is used.
+  ReconstructionModel(SegmentationNet net, const torch::Tensor& normalized);
+
+  int blockCount() const { return blockCount_; }
+  ReconstructionResult reconstruct(const ReconstructionRequest& request);
+  ErrorCurves errorCurves();
+
+ private:
+  SegmentationNet net_;
+  torch::Tensor input_;  // [1, C, h, w]
+  int blockCount_ = 0;
+};
+
+// A [H, W] tensor as an 8-bit greyscale image, lo -> black, hi -> white.
+QImage greyImage(const torch::Tensor& map, double lo, double hi);
+
+}  // namespace revup::ui

@@ -1,0 +1,203 @@
+#include "ui/reconstruction_view.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QPointer>
+#include <QSlider>
+#include <QSpinBox>
+#include <QThreadPool>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <cmath>
+
+#include "ui/error_reporter.h"
+
+namespace revup::ui {
+namespace {
+
+QLabel* imageLabel(QWidget* parent, const QString& name) {
+  auto* label = new QLabel(parent);
+  label->setObjectName(name);
+  label->setMinimumSize(160, 160);
+  label->setAlignment(Qt::AlignCenter);
+  label->setFrameShape(QFrame::StyledPanel);
+  return label;
+}
+
+void setPicture(QLabel* label, const QImage& image) {
+  label->setPixmap(
+      QPixmap::fromImage(image).scaled(label->size(), Qt::KeepAspectRatio, Qt::FastTransformation));
+}
+
+}  // namespace
+
+ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
+  setObjectName("reconstructionView");
+  block_ = new QSpinBox(this);
+  block_->setObjectName("blockSpin");
+  channel_ = new QSpinBox(this);
+  channel_->setObjectName("channelSpin");
+  iterations_ = new QSlider(Qt::Horizontal, this);
+  iterations_->setObjectName("iterationsSlider");
+  iterations_->setRange(1, 100);
+  iterationsLabel_ = new QLabel("N = 1", this);
+  truth_ = imageLabel(this, "truthImage");
+  rebuilt_ = imageLabel(this, "reconstructedImage");
+  error_ = imageLabel(this, "errorImage");
+  summary_ = new QLabel(tr("Train a model to see its blocks rebuilt from their outputs."), this);
+  summary_->setObjectName("reconstructionSummary");
+  summary_->setWordWrap(true);
+
+  chart_ = new QChart();
+  chart_->setTitle(tr("Reconstruction error per block"));
+  auto* chartView = new QChartView(chart_, this);
+  chartView->setRenderHint(QPainter::Antialiasing);
+  chartView->setMinimumHeight(200);
+
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Block"), this));
+  controls->addWidget(block_);
+  controls->addWidget(new QLabel(tr("Channel"), this));
+  controls->addWidget(channel_);
+  controls->addWidget(iterationsLabel_);
+  controls->addWidget(iterations_, 1);
+  auto* images = new QGridLayout;
+  const QStringList titles = {tr("true activation"), tr("reconstruction"), tr("|error|")};
+  QLabel* pictures[] = {truth_, rebuilt_, error_};
+  for (int i = 0; i < 3; ++i) {
+    images->addWidget(new QLabel(titles[i], this), 0, i, Qt::AlignHCenter);
+    images->addWidget(pictures[i], 1, i);
+  }
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(controls);
+  layout->addLayout(images, 2);
+  layout->addWidget(summary_);
+  layout->addWidget(chartView, 1);
+
+  for (auto* spin : {block_, channel_}) {
+    connect(spin, &QSpinBox::valueChanged, this, &ReconstructionView::requestReconstruction);
+  }
+  connect(iterations_, &QSlider::valueChanged, this, [this](int n) {
+    iterationsLabel_->setText(QString("N = %1").arg(n));
+    requestReconstruction();
+  });
+  setEnabled(false);
+}
+
+void ReconstructionView::setModel(SegmentationNet net, const torch::Tensor& normalized) {
+  model_ = std::make_shared<ReconstructionModel>(std::move(net), normalized);
+  block_->setRange(0, std::max(0, model_->blockCount() - 1));
+  setEnabled(model_->blockCount() > 0);
+  requestReconstruction();
+  requestCurves();
+}
+
+void ReconstructionView::setRequest(const ReconstructionRequest& request) {
+  const QSignalBlocker b1(block_), b2(channel_), b3(iterations_);
+  block_->setValue(request.block);
+  channel_->setValue(request.channel);
+  iterations_->setValue(request.iterations);
+  iterationsLabel_->setText(QString("N = %1").arg(request.iterations));
+  requestReconstruction();
+}
+
+void ReconstructionView::requestReconstruction() {
+  if (!model_) return;
+  const ReconstructionRequest request{block_->value(), channel_->value(), iterations_->value()};
+  const int generation = ++*generation_;
+  QPointer<ReconstructionView> self(this);
+  auto model = model_;
+  auto current = generation_;
+  QThreadPool::globalInstance()->start([self, model, request, generation, current] {
+    if (*current != generation) return;  // a newer request came in meanwhile
+    try {
+      const auto result = model->reconstruct(request);
+      QMetaObject::invokeMethod(qApp, [self, result, generation, current] {
+        if (self && *current == generation) self->showResult(result);
+      });
+    } catch (const std::exception& e) {
+      const QString message = QString::fromStdString(e.what());
+      QMetaObject::invokeMethod(qApp, [self, message] {
+        if (self) reportError(self, tr("Reconstruction failed"), message);
+      });
+    }
+  });
+}
+
+void ReconstructionView::requestCurves() {
+  QPointer<ReconstructionView> self(this);
+  auto model = model_;
+  QThreadPool::globalInstance()->start([self, model] {
+    try {
+      const auto curves = model->errorCurves();
+      QMetaObject::invokeMethod(qApp, [self, curves, model] {
+        if (self && self->model_ == model) self->showCurves(curves);
+      });
+    } catch (const std::exception& e) {
+      logLine("error", QString("reconstruction error curves: ") + e.what());
+    }
+  });
+}
+
+void ReconstructionView::showResult(const ReconstructionResult& r) {
+  last_ = r;
+  {
+    const QSignalBlocker blocker(channel_);
+    channel_->setRange(0, std::max(0, r.channels - 1));
+  }
+  setPicture(truth_, r.truth);
+  setPicture(rebuilt_, r.reconstructed);
+  setPicture(error_, r.error);
+  summary_->setText(tr("Block %1 (stage %2, block %3) of %4, channel %5 of %6: relative l2 error "
+                       "%7 with N = %8; largest |error| %9 (white in the error map)")
+                        .arg(r.request.block)
+                        .arg(r.stage)
+                        .arg(r.blockInStage)
+                        .arg(r.blockCount)
+                        .arg(r.request.channel)
+                        .arg(r.channels)
+                        .arg(r.relativeError, 0, 'e', 2)
+                        .arg(r.request.iterations)
+                        .arg(r.maxAbsError, 0, 'e', 2));
+  Q_EMIT reconstructed(r);
+}
+
+void ReconstructionView::showCurves(const ErrorCurves& curves) {
+  curves_ = curves;
+  chart_->removeAllSeries();
+  for (auto* axis : chart_->axes()) chart_->removeAxis(axis);
+  auto* x = new QValueAxis(chart_);
+  x->setTitleText(tr("invertible block"));
+  x->setLabelFormat("%.0f");
+  auto* y = new QLogValueAxis(chart_);
+  y->setTitleText(tr("relative l2 error"));
+  y->setLabelFormat("%.0e");
+  chart_->addAxis(x, Qt::AlignBottom);
+  chart_->addAxis(y, Qt::AlignLeft);
+  double lo = 1.0, hi = 1e-12;
+  for (int k = 0; k < curves.iterations.size(); ++k) {
+    auto* s = new QLineSeries(chart_);
+    s->setName(QString("N = %1").arg(curves.iterations[k]));
+    for (int b = 0; b < curves.perBlock.size(); ++b) {
+      // A log axis cannot show 0: an exact reconstruction sits at the floor.
+      const double e = std::max(curves.perBlock[b][k], 1e-12);
+      s->append(b, e);
+      lo = std::min(lo, e);
+      hi = std::max(hi, e);
+    }
+    chart_->addSeries(s);
+    s->attachAxis(x);
+    s->attachAxis(y);
+  }
+  x->setRange(0, std::max<int>(1, curves.perBlock.size() - 1));
+  y->setRange(std::pow(10, std::floor(std::log10(lo))), std::pow(10, std::ceil(std::log10(hi))));
+  Q_EMIT curvesReady();
+}
+
+}  // namespace revup::ui

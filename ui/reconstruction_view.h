@@ -1,0 +1,57 @@
+#pragma once
+// The reconstruction panel: pick a block, a channel and N (1..100); see the
+// true activation, its reconstruction from the block's output and the error
+// map side by side, and the per-block error for N = 1, 5, 40. Work runs on the
+// thread pool; the newest request wins.
+#include <QWidget>
+
+#include <memory>
+
+#include "ui/reconstruction_model.h"
+
+QT_BEGIN_NAMESPACE
+class QChart;
+class QLabel;
+class QLogValueAxis;
+class QSlider;
+class QSpinBox;
+class QValueAxis;
+QT_END_NAMESPACE
+
+namespace revup::ui {
+
+class ReconstructionView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ReconstructionView(QWidget* parent = nullptr);
+
+  // A trained model and the normalized image it sees ([C, H, W]).
+  void setModel(SegmentationNet net, const torch::Tensor& normalized);
+  bool hasModel() const { return model_ != nullptr; }
+
+  void setRequest(const ReconstructionRequest& request);  // updates the controls too
+  const ReconstructionResult& lastResult() const { return last_; }
+  const ErrorCurves& lastCurves() const { return curves_; }
+
+ Q_SIGNALS:
+  void reconstructed(const revup::ui::ReconstructionResult& result);
+  void curvesReady();
+
+ private:
+  void requestReconstruction();
+  void requestCurves();
+  void showResult(const ReconstructionResult& result);
+  void showCurves(const ErrorCurves& curves);
+
+  std::shared_ptr<ReconstructionModel> model_;
+  std::shared_ptr<int> generation_ = std::make_shared<int>(0);
+  ReconstructionResult last_;
+  ErrorCurves curves_;
+  QSpinBox *block_, *channel_;
+  QSlider* iterations_;
+  QLabel *iterationsLabel_, *truth_, *rebuilt_, *error_, *summary_;
+  QChart* chart_;
+};
+
+}  // namespace revup::ui

@@ -1,0 +1,57 @@
+#pragma once
+// Training a segmentation network on the image open in the window, without
+// any Qt: the GUI's worker runs it and turns what it reports into signals;
+// tests run it directly. It writes an ordinary run folder (config.json,
+// metrics.csv, last.pt, best.pt), so `revup-cli predict / evaluate / export`
+// and `train --resume` work on what the GUI trained.
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/step_measurement.h"
+#include "core/trainer.h"
+#include "io/channel_stats.h"
+#include "io/class_table.h"
+#include "io/image.h"
+#include "models/segmentation_net.h"
+#include "ui/training_settings.h"
+
+namespace revup::ui {
+
+struct TrainingJobInput {
+  Image image;
+  torch::Tensor labels;  // [H, W] or [D, H, W] int64, classes.ignore_index = unlabelled
+  ClassTable classes;
+  int sliceAxis = 0;  // volumes
+  TrainingSettings settings;
+  std::string runDir;
+  bool resume = false;
+  // Measure one step of ResNet+Fixup of the same depth and widths on the same
+  // input first: the curve the memory chart draws next to RevUp's.
+  bool measureBaseline = true;
+};
+
+// The model after an epoch, for predictions and reconstructions made while
+// training goes on (a copy: the worker keeps training its own).
+struct ModelSnapshot {
+  SegmentationNet net{nullptr};
+  int epoch = 0;
+  ChannelStats stats;  // normalization the model expects
+  std::map<std::string, double> metrics;
+  torch::Tensor prediction;  // 2D images: [H, W] class ids of the whole image
+};
+
+class TrainingJobObserver : public TrainObserver {
+ public:
+  virtual void on_baseline(const StepMeasurement&) {}
+  virtual void on_snapshot(std::shared_ptr<const ModelSnapshot>) {}
+};
+
+// Trains in the calling thread until settings.epochs or the observer's
+// cancel_requested(); true when all epochs ran. Throws std::runtime_error
+// naming the problem (nothing labelled, bad sizes, unwritable run folder).
+bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer);
+
+}  // namespace revup::ui

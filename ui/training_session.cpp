@@ -1,0 +1,140 @@
+#include "ui/training_session.h"
+
+#include <QThread>
+
+namespace revup::ui {
+namespace {
+
+constexpr double kMegabyte = 1024.0 * 1024.0;
+
+void registerTypes() {
+  static const bool once = [] {
+    qRegisterMetaType<MemorySample>();
+    qRegisterMetaType<QVector<MemorySample>>();
+    qRegisterMetaType<StepSummary>();
+    qRegisterMetaType<EpochSummary>();
+    qRegisterMetaType<SnapshotPtr>();
+    qRegisterMetaType<TrainingJobInput>();
+    return true;
+  }();
+  (void)once;
+}
+
+}  // namespace
+
+QVector<MemorySample> memorySamples(const std::vector<MemoryEvent>& events, qint64 baselineBytes) {
+  QVector<MemorySample> samples;
+  samples.reserve(static_cast<int>(events.size()));
+  for (const auto& e : events) {
+    samples.push_back({e.phase == Phase::kForward ? 0 : 1, e.stage, e.block,
+                       (e.live_bytes - baselineBytes) / kMegabyte});
+  }
+  return samples;
+}
+
+// Runs on the worker thread: collects a step's memory events and emits them
+// with the step, once.
+class TrainingSession::Observer : public TrainingJobObserver {
+ public:
+  explicit Observer(TrainingSession& session) : s_(session) {}
+
+  void on_memory(const MemoryEvent& e) override { events_.push_back(e); }
+  void on_step(const StepReport& r) override {
+    const StepSummary step{r.epoch, r.step,    r.steps_in_epoch,
+                           r.loss,  r.seconds, (r.peak_bytes - r.live_before_bytes) / kMegabyte};
+    Q_EMIT s_.stepFinished(step, memorySamples(events_, r.live_before_bytes));
+    events_.clear();
+  }
+  void on_epoch(const EpochReport& r) override {
+    Q_EMIT s_.epochFinished({r.epoch, r.train_loss, r.seconds, r.metrics});
+  }
+  void on_baseline(const StepMeasurement& m) override {
+    Q_EMIT s_.baselineMeasured(memorySamples(m.timeline, m.live_before_bytes),
+                               m.activation_peak_bytes / kMegabyte);
+  }
+  void on_snapshot(std::shared_ptr<const ModelSnapshot> snapshot) override {
+    Q_EMIT s_.snapshotReady(std::move(snapshot));
+  }
+  bool cancel_requested() override { return s_.waitWhilePaused(); }
+
+ private:
+  TrainingSession& s_;
+  std::vector<MemoryEvent> events_;
+};
+
+TrainingSession::TrainingSession(QObject* parent) : QObject(parent) { registerTypes(); }
+
+TrainingSession::~TrainingSession() {
+  stop();
+  wait();
+}
+
+bool TrainingSession::isRunning() const { return thread_ && thread_->isRunning(); }
+
+bool TrainingSession::isPaused() const {
+  QMutexLocker lock(&mutex_);
+  return paused_;
+}
+
+void TrainingSession::start(TrainingJobInput input) {
+  if (isRunning()) return;
+  wait();  // a finished thread is joined and deleted before the next
+  {
+    QMutexLocker lock(&mutex_);
+    paused_ = stopRequested_ = false;
+  }
+  thread_ = QThread::create([this, input = std::move(input)] {
+    Observer observer(*this);
+    try {
+      const bool completed = runTrainingJob(input, observer);
+      Q_EMIT finished(completed);
+    } catch (const std::exception& e) {
+      Q_EMIT failed(QString::fromStdString(e.what()));
+      Q_EMIT finished(false);
+    }
+  });
+  thread_->setObjectName("training");
+  thread_->start();
+  Q_EMIT started();
+}
+
+void TrainingSession::pause() {
+  {
+    QMutexLocker lock(&mutex_);
+    if (paused_ || !isRunning()) return;
+    paused_ = true;
+  }
+  Q_EMIT pausedChanged(true);
+}
+
+void TrainingSession::resume() {
+  {
+    QMutexLocker lock(&mutex_);
+    if (!paused_) return;
+    paused_ = false;
+    resumed_.wakeAll();
+  }
+  Q_EMIT pausedChanged(false);
+}
+
+void TrainingSession::stop() {
+  QMutexLocker lock(&mutex_);
+  stopRequested_ = true;
+  paused_ = false;
+  resumed_.wakeAll();
+}
+
+void TrainingSession::wait() {
+  if (!thread_) return;
+  thread_->wait();
+  delete thread_;
+  thread_ = nullptr;
+}
+
+bool TrainingSession::waitWhilePaused() {
+  QMutexLocker lock(&mutex_);
+  while (paused_ && !stopRequested_) resumed_.wait(&mutex_);
+  return stopRequested_;
+}
+
+}  // namespace revup::ui

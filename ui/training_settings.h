@@ -1,0 +1,30 @@
+#pragma once
+// What the training panel lets a user choose, and the network it describes.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "models/segmentation_net.h"
+
+namespace revup::ui {
+
+struct TrainingSettings {
+  std::string preset = "cpu";    // models/segmentation_presets.h
+  double lipschitz = 0.9;        // c: each conv's spectral-norm bound
+  int fixedPointIterations = 1;  // N used by MemSave's backward to rebuild inputs
+  bool memSave = true;           // off: plain autograd through the same blocks
+  double learningRate = 0.02;
+  int epochs = 100;  // an epoch is one pass over the labelled image (or slices)
+  bool augment = true;
+  std::string device = "cpu";
+  uint64_t seed = 0;
+
+  // The preset for this input, with c, N and MemSave applied.
+  SegmentationConfig modelConfig(int64_t inChannels, int64_t numClasses) const;
+};
+
+void to_json(nlohmann::json& j, const TrainingSettings& s);
+void from_json(const nlohmann::json& j, TrainingSettings& s);
+
+}  // namespace revup::ui
