@@ -8,7 +8,9 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
 
+#include "ui/image_view.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -47,13 +49,22 @@ int main(int argc, char** argv) {
   if (!loaded) return 1;
   const QString file = parser.value(screenshot);
   const auto shoot = [&window, file] {
-    // After the event loop has laid out and painted everything once more.
-    QTimer::singleShot(300, &window, [&window, file] {
+    // After the event loop has laid out and painted the window, and the image
+    // view has drawn every visible tile sharp (rasters read theirs over a few
+    // paints; give up waiting after 20 s and take what is there).
+    auto* poll = new QTimer(&window);
+    auto waited = std::make_shared<int>(0);
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, waited] {
+      const auto* view = window.findChild<revup::ui::ImageView*>("imageView");
+      *waited += poll->interval();
+      if (view && !view->renderComplete() && *waited < 20000) return;
+      poll->stop();
       const bool saved = window.grab().save(file, "PNG");
       if (!saved) std::fprintf(stderr, "revup: cannot write %s\n", qPrintable(file));
       window.close();
       QApplication::exit(saved ? 0 : 1);
     });
+    poll->start(200);
   };
   const int epochs = parser.value(train).toInt();
   if (epochs > 0) {

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "tests/ui/ui_test_util.h"
+#include "tests/ui/training_test_util.h"
 #include "ui/labelled_image_dataset.h"
 #include "ui/training_job.h"
 

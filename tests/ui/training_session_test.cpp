@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/ui/ui_test_util.h"
+#include "tests/ui/training_test_util.h"
 #include "ui/memory_chart_view.h"
 #include "ui/metrics_chart.h"
 #include "ui/training_session.h"
