@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/ui/training_test_util.h"
 #include "ui/memory_chart_view.h"
 #include "ui/metrics_chart.h"
@@ -64,10 +66,15 @@ TEST(TrainingSession, ReportsFromAWorkerAndPausesResumesStops) {
   const auto baselineSamples = baseline.first().at(0).value<QVector<MemorySample>>();
   const auto samples = steps.first().at(1).value<QVector<MemorySample>>();
   ASSERT_FALSE(samples.isEmpty());
-  EXPECT_EQ(samples.size(), baselineSamples.size());  // same blocks, same sampling
-  int forward = 0;
-  for (const auto& s : samples) forward += s.phase == 0;
-  EXPECT_EQ(forward * 2, samples.size());
+  const auto forwardCount = [](const QVector<MemorySample>& v) {
+    return std::count_if(v.begin(), v.end(), [](const MemorySample& s) { return s.phase == 0; });
+  };
+  // Same blocks forward. Backward, plain autograd marks a block when its
+  // input's gradient arrives, and the image needs none: ResNet+Fixup's curve
+  // has no point for the stem's backward, MemSave's stage marks it itself.
+  EXPECT_EQ(forwardCount(samples), forwardCount(baselineSamples));
+  EXPECT_EQ(forwardCount(samples) * 2, samples.size());
+  EXPECT_EQ(forwardCount(baselineSamples) * 2 - 1, baselineSamples.size());
   EXPECT_GE(snapshots.count(), 1);
 
   session.pause();

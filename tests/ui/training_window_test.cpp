@@ -1,0 +1,158 @@
+// The main window's training half, end to end: paint, Start, watch the memory
+// chart fill one point per block per phase beside the ResNet+Fixup curve,
+// loss and mIoU curves grow, the prediction appear over the image, Stop; and
+// a project that brings it all back.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <filesystem>
+
+#include "tests/ui/training_test_util.h"
+#include "tests/ui/ui_test_util.h"
+#include "ui/image_document.h"
+#include "ui/image_view.h"
+#include "ui/main_window.h"
+#include "ui/memory_chart_view.h"
+#include "ui/metrics_chart.h"
+#include "ui/project.h"
+#include "ui/training_panel.h"
+
+namespace revup::ui {
+namespace {
+
+namespace fs = std::filesystem;
+
+QString writeScene(const QTemporaryDir& dir) {
+  const auto scene = testing::labelledScene(64);
+  Image image = scene.image;
+  const QString path = dir.filePath("scene.png");
+  write_image(image, path.toStdString());
+  return path;
+}
+
+void paintBand(ImageDocument& doc) {
+  const auto scene = testing::labelledScene(64);
+  doc.setLabels(scene.paintedLabels, scene.classes);
+}
+
+TEST(TrainingWindow, TrainsThePaintedImageAndShowsMemoryCurvesAndPredictions) {
+  QTemporaryDir dir;
+  MainWindow window;
+  window.resize(1400, 900);
+  window.show();
+  ASSERT_TRUE(window.openImage(writeScene(dir)));
+  paintBand(*window.document());
+
+  window.findChild<QSpinBox*>("epochsSpin")->setValue(4);
+  QSignalSpy finished(&window, &MainWindow::trainingFinished);
+  QTest::mouseClick(window.findChild<QPushButton*>("startButton"), Qt::LeftButton);
+  EXPECT_TRUE(window.isTraining());
+  EXPECT_FALSE(window.findChild<QPushButton*>("startButton")->isEnabled());
+  ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
+  EXPECT_TRUE(finished.first().at(0).toBool());
+
+  auto* memory = window.findChild<MemoryChartView*>("memoryChart");
+  ASSERT_NE(memory, nullptr);
+  const int blocks = memory->revupForward()->count();
+  EXPECT_GT(blocks, 10);  // stem, 12 residual blocks, decoder
+  EXPECT_EQ(memory->revupBackward()->count(), blocks);
+  EXPECT_EQ(memory->baselineForward()->count(), blocks);
+  EXPECT_EQ(memory->peaks()->count(), 4);  // one per step
+  EXPECT_LT(memory->model().revup().peakMegabytes, memory->model().baseline().peakMegabytes);
+
+  auto* metrics = window.findChild<MetricsChart*>("metricsChart");
+  EXPECT_EQ(metrics->lossPoints().size(), 4);
+  EXPECT_EQ(metrics->miouPoints().size(), 4);
+  EXPECT_EQ(window.findChild<QTableWidget*>("classIouTable")->rowCount(), 2);
+  EXPECT_TRUE(window.findChild<ImageView*>("imageView")->hasPrediction());
+
+  // An ordinary run folder beside the image: what revup-cli reads.
+  const fs::path run = fs::path(dir.path().toStdString()) / "runs" / "run-001";
+  for (const char* f : {"config.json", "metrics.csv", "last.pt"}) {
+    EXPECT_TRUE(fs::exists(run / f)) << (run / f);
+  }
+  EXPECT_TRUE(window.findChild<QPushButton*>("startButton")->isEnabled());
+}
+
+TEST(TrainingWindow, NothingLabelledIsAClearDialogNotATraining) {
+  QTemporaryDir dir;
+  MainWindow window;
+  window.show();
+  ASSERT_TRUE(window.openImage(writeScene(dir)));
+  EXPECT_FALSE(window.startTraining());
+  EXPECT_FALSE(window.isTraining());
+  auto* box = window.findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(box, nullptr);
+  EXPECT_TRUE(box->text().contains("labelled")) << box->text().toStdString();
+  box->close();
+}
+
+TEST(TrainingWindow, StopEndsTrainingBetweenStepsAndKeepsACheckpoint) {
+  QTemporaryDir dir;
+  MainWindow window;
+  window.show();
+  ASSERT_TRUE(window.openImage(writeScene(dir)));
+  paintBand(*window.document());
+  window.findChild<QSpinBox*>("epochsSpin")->setValue(10000);
+  QSignalSpy epochs(&window, &MainWindow::trainingEpochFinished);
+  QSignalSpy finished(&window, &MainWindow::trainingFinished);
+  ASSERT_TRUE(window.startTraining());
+  ASSERT_TRUE(testing::waitFor([&] { return epochs.count() >= 2; }));
+  window.stopTraining();
+  EXPECT_FALSE(window.isTraining());
+  testing::waitFor([&] { return finished.count() == 1; }, 5000);
+  ASSERT_EQ(finished.count(), 1);
+  EXPECT_FALSE(finished.first().at(0).toBool());
+  EXPECT_TRUE(fs::exists(fs::path(dir.path().toStdString()) / "runs" / "run-001" / "last.pt"));
+}
+
+TEST(TrainingWindow, AProjectRoundTripsImageLabelsClassesSettingsAndRuns) {
+  QTemporaryDir dir;
+  const QString projectFile = dir.filePath("study.revup");
+  torch::Tensor labels;
+  {
+    MainWindow window;
+    window.show();
+    ASSERT_TRUE(window.openImage(writeScene(dir)));
+    paintBand(*window.document());
+    window.document()->renameClass(1, "disc");
+    labels = window.document()->trainingLabels();
+    window.findChild<QSpinBox*>("epochsSpin")->setValue(17);
+    window.findChild<QSpinBox*>("iterationsSpin")->setValue(4);
+    ASSERT_TRUE(window.saveProject(projectFile));
+    EXPECT_EQ(window.projectPath(), projectFile);
+  }
+  MainWindow reopened;
+  reopened.show();
+  ASSERT_TRUE(reopened.openProject(projectFile));
+  ASSERT_NE(reopened.document(), nullptr);
+  EXPECT_TRUE(reopened.document()->path().endsWith("scene.png"));
+  EXPECT_TRUE(torch::equal(reopened.document()->trainingLabels(), labels));
+  EXPECT_EQ(reopened.document()->classes().classes.at(1).name, "disc");
+  EXPECT_EQ(reopened.findChild<QSpinBox*>("epochsSpin")->value(), 17);
+  EXPECT_EQ(reopened.findChild<QSpinBox*>("iterationsSpin")->value(), 4);
+
+  // A broken project is a dialog, and what was open stays.
+  QFile broken(dir.filePath("broken.revup"));
+  ASSERT_TRUE(broken.open(QIODevice::WriteOnly));
+  broken.write("{\"format\": \"revup-project\", \"version\": 99}");
+  broken.close();
+  EXPECT_FALSE(reopened.openProject(dir.filePath("broken.revup")));
+  auto* box = reopened.findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(box, nullptr);
+  EXPECT_TRUE(box->text().contains("newer")) << box->text().toStdString();
+  box->close();
+  EXPECT_TRUE(reopened.document()->path().endsWith("scene.png"));
+}
+
+}  // namespace
+}  // namespace revup::ui
