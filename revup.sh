@@ -20,6 +20,9 @@ PACKAGES=(
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
+  libonnx-dev                   # ONNX export (io/onnx_export): the model built with ONNX's
+                                #   protobuf classes and its checker; OpenCV's DNN (in
+                                #   libopencv-dev) reads every export back
   dataset-fashion-mnist         # real data for train-classifier (the Table 2 comparison)
   libgdal-dev                   # plugins/gdal: GeoTIFF and other rasters, georeferenced masks
   libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series
