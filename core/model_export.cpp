@@ -230,7 +230,9 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
                                 {"input_shape", report.checked_input},
                                 {"input_seed", kCheckSeed},
                                 {"max_abs_difference", report.max_abs_difference},
-                                {"tolerance", tolerance}});
+                                {"tolerance", tolerance},
+                                // what the difference is relative to
+                                {"output_max_abs", expected.abs().max().item<double>()}});
     } else if (format == ExportFormat::kTorchScript) {
       const auto x = check_input(card);
       report.checked_input = x.sizes().vec();
