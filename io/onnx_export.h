@@ -5,9 +5,9 @@
 // OpenCV's dnn module are found (REVUP_WITH_ONNX); core never sees either and
 // reaches this writer through its export registry (core/model_export.h).
 //
-// Opset 11: the newest opset whose every op used here OpenCV 4.6's importer
-// reads (Resize with sizes, Pad with its pads as an input, Gemm, Flatten), and
-// the one PyTorch's own exporter defaults to for such graphs. The model is for
+// Opset 11: every op used here in the form OpenCV 4.6's importer reads
+// (Resize with its sizes as a constant input, Pad with its pads as one, Gemm,
+// Flatten), and old enough for most runtimes in the field. The model is for
 // one fixed [1, C, H, W] input: OpenCV's importer wants static shapes, and a
 // resize's target size is written as a number.
 #include <torch/torch.h>
