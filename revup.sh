@@ -22,6 +22,11 @@ PACKAGES=(
   libgtest-dev                  # the test suite
   qt6-base-dev qt6-charts-dev   # the desktop application (revup) and its charts
   libqt6opengl6-dev             #   Qt Charts' CMake package requires Qt's OpenGL module
+  libonnx-dev                   # ONNX export (io/onnx_export): the model built with ONNX's
+                                #   protobuf classes and its checker; OpenCV's DNN (in
+                                #   libopencv-dev) reads every export back
+  python3-torch                 # tests: Python loads our TorchScript and weights exports
+                                #   and reproduces the C++ outputs (cli.python_consumers)
   dataset-fashion-mnist         # real data for train-classifier (the Table 2 comparison)
   libgdal-dev                   # plugins/gdal: GeoTIFF and other rasters, georeferenced masks
   libinsighttoolkit5-dev        # plugins/itk: NIfTI, MetaImage, NRRD, DICOM series

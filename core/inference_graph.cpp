@@ -80,6 +80,17 @@ const torch::Tensor& InferenceGraph::tensor(const std::string& name) const {
 }
 
 torch::Tensor InferenceGraph::run(const torch::Tensor& input) const {
+  return run_values(input).back();
+}
+
+std::vector<std::vector<int64_t>> InferenceGraph::value_shapes(
+    const std::vector<int64_t>& input_shape) const {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& v : run_values(torch::zeros(input_shape))) shapes.push_back(v.sizes().vec());
+  return shapes;
+}
+
+std::vector<torch::Tensor> InferenceGraph::run_values(const torch::Tensor& input) const {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> v{input};
   for (const auto& op : ops_) {
@@ -124,7 +135,7 @@ torch::Tensor InferenceGraph::run(const torch::Tensor& input) const {
     }
     v.push_back(std::move(y));
   }
-  return v.back();
+  return v;
 }
 
 nlohmann::json InferenceGraph::to_json() const {

@@ -67,6 +67,11 @@ class InferenceGraph {
 
   // Reference interpreter: what every exporter must reproduce.
   torch::Tensor run(const torch::Tensor& input) const;
+  // Every value (input first), as `run` computes them.
+  std::vector<torch::Tensor> run_values(const torch::Tensor& input) const;
+  // Every value's shape for an input of `input_shape`: formats with static
+  // shapes (ONNX for OpenCV) need a resize's target size as a number.
+  std::vector<std::vector<int64_t>> value_shapes(const std::vector<int64_t>& input_shape) const;
 
   // The ops with tensor names and shapes (not their values): enough, with the
   // weights, to rebuild the network in any framework.

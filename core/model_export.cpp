@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -62,6 +65,24 @@ double max_abs_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
+std::mutex& writers_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::map<ExportFormat, ExportWriter>& writers() {
+  static std::map<ExportFormat, ExportWriter> w;
+  return w;
+}
+
+// A copy: a writer registered meanwhile does not pull one out from under an export.
+std::optional<ExportWriter> registered_writer(ExportFormat format) {
+  std::lock_guard<std::mutex> lock(writers_mutex());
+  const auto it = writers().find(format);
+  if (it == writers().end()) return std::nullopt;
+  return it->second;
+}
+
 // Scripted module, read back from the file and run next to the graph.
 double write_torchscript(const InferenceGraph& graph, const std::string& file,
                          const nlohmann::json& card, const torch::Tensor& x) {
@@ -99,12 +120,32 @@ double write_weights(const InferenceGraph& graph, const std::string& file) {
 ExportFormat export_format_from_name(const std::string& name) {
   if (name == "torchscript") return ExportFormat::kTorchScript;
   if (name == "weights") return ExportFormat::kWeights;
+  if (name == "onnx") return ExportFormat::kOnnx;
   throw std::invalid_argument("unknown export format '" + name +
-                              "' (torchscript or weights; onnx is not available yet)");
+                              "' (torchscript, weights or onnx)");
 }
 
 const char* export_format_name(ExportFormat format) {
-  return format == ExportFormat::kTorchScript ? "torchscript" : "weights";
+  switch (format) {
+    case ExportFormat::kTorchScript:
+      return "torchscript";
+    case ExportFormat::kWeights:
+      return "weights";
+    case ExportFormat::kOnnx:
+      return "onnx";
+  }
+  throw std::logic_error("unknown export format");
+}
+
+void register_export_writer(ExportFormat format, ExportWriter writer) {
+  if (!writer.write_and_run) throw std::invalid_argument("export writer without a write function");
+  std::lock_guard<std::mutex> lock(writers_mutex());
+  writers()[format] = std::move(writer);
+}
+
+bool export_format_available(ExportFormat format) {
+  return format == ExportFormat::kTorchScript || format == ExportFormat::kWeights ||
+         registered_writer(format).has_value();
 }
 
 std::string companion_path(const std::string& path, const std::string& suffix) {
@@ -148,6 +189,22 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
       (card.input_size.size() != 2 || card.input_size[0] < 1 || card.input_size[1] < 1)) {
     throw std::invalid_argument("export input size must be H x W, both >= 1");
   }
+  // TorchScript and weights are core's own; any other format is a registered writer's.
+  std::optional<ExportWriter> writer;
+  if (format != ExportFormat::kTorchScript && format != ExportFormat::kWeights) {
+    writer = registered_writer(format);
+    if (!writer) {
+      throw std::invalid_argument(std::string("this build has no ") + export_format_name(format) +
+                                  " support (" + export_format_name(format) +
+                                  " export is built when its libraries are found at configure "
+                                  "time; see README)");
+    }
+    if (writer->needs_input_size && card.input_size.empty()) {
+      throw std::invalid_argument(std::string("an ") + export_format_name(format) +
+                                  " export is made for one fixed input size: give it (H x W)");
+    }
+  }
+  const double tolerance = writer ? writer->tolerance : kExportTolerance;
   ExportReport report;
   auto j = card.to_json();
   j["format"] = export_format_name(format);
@@ -156,7 +213,27 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
   const auto architecture_name =
       fs::path(companion_path(path, ".architecture.json")).filename().string();
   write_atomically(path, [&](const std::string& file) {
-    if (format == ExportFormat::kTorchScript) {
+    if (writer) {
+      const auto x = check_input(card);
+      report.checked_input = x.sizes().vec();
+      const auto expected = graph.run(x);
+      torch::Tensor written;
+      {
+        torch::NoGradGuard no_grad;
+        written = writer->write_and_run(graph, file, j, x);
+      }
+      report.max_abs_difference = max_abs_difference(written, expected);
+      j["files"] = {name, card_name};
+      j["verification"] = writer->details.is_object() ? writer->details : nlohmann::json::object();
+      j["verification"].update({{"reader", writer->reader},
+                                {"reference", "the model's inference graph (InferenceGraph::run)"},
+                                {"input_shape", report.checked_input},
+                                {"input_seed", kCheckSeed},
+                                {"max_abs_difference", report.max_abs_difference},
+                                {"tolerance", tolerance},
+                                // what the difference is relative to
+                                {"output_max_abs", expected.abs().max().item<double>()}});
+    } else if (format == ExportFormat::kTorchScript) {
       const auto x = check_input(card);
       report.checked_input = x.sizes().vec();
       report.max_abs_difference = write_torchscript(graph, file, j, x);
@@ -176,10 +253,10 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
       j["verification"] = {{"reader", "torch::pickle_load"},
                            {"max_abs_difference", report.max_abs_difference}};
     }
-    if (!(report.max_abs_difference <= kExportTolerance)) {
+    if (!(report.max_abs_difference <= tolerance)) {
       throw std::runtime_error("the written model differs from the model by " +
-                               std::to_string(report.max_abs_difference) + " (tolerance " +
-                               std::to_string(kExportTolerance) + ")");
+                               c10::str(report.max_abs_difference) + " (tolerance " +
+                               c10::str(tolerance) + ")");
     }
     write_json_file(companion_path(file, ".card.json"), j);
   });

@@ -9,10 +9,13 @@
 //   weights      NAME.EXT            torch.load-able pickle of name -> tensor (the graph's
 //                                    baked tensors)
 //                NAME.architecture.json  the model's config and the graph's ops that use them
-//   both         NAME.card.json      the model card
+//   onnx         NAME.EXT            ONNX model for one fixed input size (the card also
+//                                    inside, as metadata "model_card")
+//   all          NAME.card.json      the model card
 // All of them appear together or, on any error, none (core/atomic_file.h).
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,9 +23,10 @@
 
 namespace revup {
 
-enum class ExportFormat { kTorchScript, kWeights };
+enum class ExportFormat { kTorchScript, kWeights, kOnnx };
 
-// "torchscript" / "weights"; throws std::invalid_argument listing the formats.
+// "torchscript" / "weights" / "onnx"; throws std::invalid_argument listing the
+// formats. A known name is not an available format: see export_format_available.
 ExportFormat export_format_from_name(const std::string& name);
 const char* export_format_name(ExportFormat format);
 
@@ -54,12 +58,43 @@ constexpr double kExportTolerance = 1e-5;
 
 // Writes `graph` as `format` to `path` with the model card beside it. Before
 // anything appears at `path`, the written files are read back by the format's
-// own reader (torch::jit::load, torch::pickle_load) and checked against the
-// graph on a random input of `card.input_size` (64 x 64 when none); a
-// difference above kExportTolerance is an error. Throws std::runtime_error
-// naming `path` and the reason; nothing is left behind then.
+// own reader (torch::jit::load, torch::pickle_load, a registered writer's
+// consumer) and checked against the graph on a random input of
+// `card.input_size` (64 x 64 when none; a format that needs a fixed size
+// refuses none); a difference above kExportTolerance (a registered writer's
+// own tolerance) is an error. Throws std::runtime_error naming `path` and the
+// reason, std::invalid_argument for a format this build lacks or a missing
+// size; nothing is left behind then.
 ExportReport write_export(const InferenceGraph& graph, ExportFormat format, const std::string& path,
                           const ModelCard& card);
+
+// A format whose libraries core must not see (ONNX: libonnx to write it,
+// OpenCV's DNN to read it back) plugs its writer in here; io/onnx_export.h
+// registers ONNX's. Why a registry rather than a dispatch function above core:
+// write_export stays the one function the CLI and the GUI call, and core stays
+// the one place that keeps the contract (atomic files, the card, the read-back
+// check against InferenceGraph::run, nothing left on error) for every format,
+// as io's FormatRegistry does for image formats. A writer only writes its file
+// and runs it with the consumer. Registration is an explicit call by the app,
+// not a static initializer, which the linker drops with an unreferenced object
+// file of a static library.
+struct ExportWriter {
+  std::string reader;             // the consumer that reads the file back, as the card names it
+  double tolerance = 0.0;         // max abs difference allowed against InferenceGraph::run
+  bool needs_input_size = false;  // the file is made for one fixed input size
+  nlohmann::json details;         // written into the card's "verification" (opset, ...)
+  // Writes `graph` (with `card`, the card's JSON, inside where the format has
+  // room) to `file`, reads `file` back with `reader` and returns its output
+  // for `input`. Throws std::runtime_error with the reason.
+  std::function<torch::Tensor(const InferenceGraph& graph, const std::string& file,
+                              const nlohmann::json& card, const torch::Tensor& input)>
+      write_and_run;
+};
+
+// Latest wins. Thread-safe.
+void register_export_writer(ExportFormat format, ExportWriter writer);
+// TorchScript and weights always; others when this build registered them.
+bool export_format_available(ExportFormat format);
 
 // NAME.EXT -> NAME + suffix, beside it ("m.pt", ".card.json" -> "m.card.json").
 std::string companion_path(const std::string& path, const std::string& suffix);

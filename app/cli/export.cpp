@@ -1,5 +1,6 @@
-// revup-cli export: a trained run as a file other tools load (TorchScript, or
-// plain weights with the architecture as JSON), with its model card. The
+// revup-cli export: a trained run as a file other tools load (TorchScript,
+// plain weights with the architecture as JSON, or ONNX for one fixed input
+// size, in a build with io/onnx_export), with its model card. The
 // exported model is the plain eval forward with the normalization statistics
 // inside, so it takes raw pixel values; core checks what it wrote by reading it
 // back before anything appears at the output path.
@@ -15,6 +16,9 @@
 #include "app/cli/run_folder.h"
 #include "app/cli/segmentation_run.h"
 #include "core/model_export.h"
+#if REVUP_HAVE_ONNX_BOOL
+#include "io/onnx_export.h"
+#endif
 
 namespace revup::cli {
 namespace {
@@ -166,7 +170,17 @@ ExportSource classification_source(const ExportOptions& o, const nlohmann::json&
 
 void run_export(const ExportOptions& o) {
   const auto format = export_format_from_name(o.format);
+  if (!export_format_available(format)) {
+    throw std::runtime_error("--format " + o.format + ": this build has no " + o.format +
+                             " support (it needs libonnx-dev and OpenCV's dnn module at "
+                             "configure time; REVUP_WITH_ONNX)");
+  }
   const auto input_size = parse_input_size(o.input_size);
+  if (format == ExportFormat::kOnnx && input_size.empty()) {
+    throw std::invalid_argument(
+        "--format onnx needs --input-size HxW: an ONNX model is made for one fixed input size "
+        "(OpenCV's DNN wants static shapes)");
+  }
   // Before loading anything: a path that cannot be written fails fast.
   const fs::path out(o.output);
   const auto folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
@@ -188,6 +202,11 @@ void run_export(const ExportOptions& o) {
         "checked: read back with torch::jit::load, max abs difference %.3g on a random "
         "[%s] input\n",
         report.max_abs_difference, c10::str(report.checked_input).c_str());
+  } else if (format == ExportFormat::kOnnx) {
+    std::printf(
+        "checked: the ONNX checker passed; read back with cv::dnn::readNetFromONNX, max abs "
+        "difference %.3g on a random [%s] input (tolerance 1e-4)\n",
+        report.max_abs_difference, c10::str(report.checked_input).c_str());
   } else {
     std::printf("checked: read back with torch::pickle_load, every tensor equal\n");
   }
@@ -197,19 +216,24 @@ void run_export(const ExportOptions& o) {
 }  // namespace
 
 void add_export_command(CLI::App& app) {
+#if REVUP_HAVE_ONNX_BOOL
+  register_onnx_export();  // into core's export registry: write_export then knows "onnx"
+#endif
   auto* cmd =
       app.add_subcommand("export", "Write a trained model for other tools, with its model card");
   auto o = std::make_shared<ExportOptions>();
   cmd->add_option("--model", o->model, "Run folder written by train or train-classifier")
       ->required();
   cmd->add_option("--format", o->format,
-                  "torchscript (.pt for torch.jit.load) or weights (.pth for torch.load, plus "
-                  "the architecture as JSON)")
+                  "torchscript (.pt for torch.jit.load), weights (.pth for torch.load, plus "
+                  "the architecture as JSON) or onnx (.onnx, opset 11, for one --input-size; "
+                  "checked with OpenCV's DNN)")
       ->required();
   cmd->add_option("--output", o->output, "File to write; the model card goes beside it")
       ->required();
   cmd->add_option("--input-size", o->input_size,
-                  "HxW the export is made and checked for (TorchScript runs at any size)");
+                  "HxW the export is made and checked for (required for onnx; TorchScript "
+                  "and weights run at any size)");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
   cmd->callback([o] { run_export(*o); });
 }

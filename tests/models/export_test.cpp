@@ -301,7 +301,64 @@ TEST(Export, UnwritablePathLeavesNothing) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 0);
-  EXPECT_THROW(export_format_from_name("onnx"), std::invalid_argument);
+  EXPECT_THROW(export_format_from_name("caffe"), std::invalid_argument);
+}
+
+// A format core does not write itself (ONNX) goes through a registered writer
+// and core's contract: before one is registered (this binary never registers
+// io's ONNX writer) a clear error; then the writer's output is held to its
+// tolerance, and a writer that misses it leaves nothing behind.
+TEST(Export, RegisteredWriterIsHeldToTheContract) {
+  torch::manual_seed(8);
+  Network net(testing::small_cifar("revup-memsave", 8));
+  testing::perturb(*net);
+  net->eval();
+  const auto graph = net->inference_graph(stats(3));
+  auto card = card_for("classification", 3, stats(3));
+  card.input_size = {16, 16};
+  TempDir dir;
+  const auto path = dir.file("model.onnx");
+  ASSERT_EQ(export_format_from_name("onnx"), ExportFormat::kOnnx);
+  ASSERT_FALSE(export_format_available(ExportFormat::kOnnx));
+  try {
+    write_export(graph, ExportFormat::kOnnx, path, card);
+    FAIL() << "an onnx export without its writer";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("this build has no onnx support"), std::string::npos)
+        << e.what();
+  }
+
+  // A stand-in consumer that is off by `error`.
+  double error = 0.0;
+  ExportWriter fake;
+  fake.reader = "fake reader";
+  fake.tolerance = 1e-4;
+  fake.needs_input_size = true;
+  fake.details = {{"opset", 0}};
+  fake.write_and_run = [&](const InferenceGraph& g, const std::string& file, const nlohmann::json&,
+                           const torch::Tensor& x) {
+    std::ofstream(file) << "model";
+    return g.run(x) + error;
+  };
+  register_export_writer(ExportFormat::kOnnx, fake);
+  EXPECT_TRUE(export_format_available(ExportFormat::kOnnx));
+
+  card.input_size.clear();
+  EXPECT_THROW(write_export(graph, ExportFormat::kOnnx, path, card), std::invalid_argument);
+  card.input_size = {16, 16};
+  error = 2e-4;
+  EXPECT_THROW(write_export(graph, ExportFormat::kOnnx, path, card), std::runtime_error);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 0);
+
+  error = 5e-5;
+  const auto report = write_export(graph, ExportFormat::kOnnx, path, card);
+  EXPECT_NEAR(report.max_abs_difference, 5e-5, 1e-6);
+  std::ifstream in(dir.file("model.card.json"));
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["format"], "onnx");
+  EXPECT_EQ(j["verification"]["reader"], "fake reader");
+  EXPECT_EQ(j["verification"]["opset"], 0);
+  EXPECT_EQ(j["verification"]["tolerance"], 1e-4);
 }
 
 }  // namespace
