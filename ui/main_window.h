@@ -14,6 +14,7 @@
 
 namespace revup::ui {
 
+class ExportDialog;
 class ImageDocument;
 struct Project;
 struct TrainingJobInput;
@@ -44,6 +45,13 @@ class MainWindow : public QMainWindow {
   void resumeTraining();
   void stopTraining();
   bool isTraining() const;
+  // The trained runs of this session or project, newest last.
+  QStringList runs() const;
+
+  // Export: the model of a run (the dialog runs revup-cli export's code) and
+  // the latest prediction as a mask matching the image's format and geometry.
+  ExportDialog* showExportDialog();
+  bool exportPrediction(const QString& path);
 
   // Brings a docked panel to the front: "training", "memory",
   // "reconstruction", "metrics" (false for an unknown name).

@@ -2,6 +2,7 @@
 // predictions.
 #include <QAction>
 #include <QDockWidget>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QMenuBar>
@@ -11,7 +12,9 @@
 #include <cmath>
 
 #include "io/channel_stats.h"
+#include "io/format_registry.h"
 #include "ui/error_reporter.h"
+#include "ui/export_dialog.h"
 #include "ui/main_window.h"
 #include "ui/project.h"
 #include "ui/training_parts.h"
@@ -58,7 +61,7 @@ void MainWindow::createTrainingParts() {
   tabifyDockWidget(memoryDock, reconDock);
   memoryDock->raise();
   resizeDocks({memoryDock}, {620}, Qt::Horizontal);
-  resizeDocks({metricsDock}, {260}, Qt::Vertical);
+  resizeDocks({metricsDock}, {330}, Qt::Vertical);
   (void)trainDock;
 
   QMenu* menu = menuBar()->addMenu(tr("&Training"));
@@ -66,6 +69,25 @@ void MainWindow::createTrainingParts() {
   menu->addAction(tr("Pause"), this, [this] { pauseTraining(); });
   menu->addAction(tr("Resume"), this, [this] { resumeTraining(); });
   menu->addAction(tr("Stop"), QKeySequence("Shift+F5"), this, [this] { stopTraining(); });
+  menu->addSeparator();
+  menu->addAction(tr("Export model…"), this, [this] { showExportDialog(); })
+      ->setObjectName("exportModelAction");
+  menu->addAction(
+          tr("Export prediction…"), this,
+          [this] {
+            const auto& tp = *training_;
+            if (!tp.latest || !tp.latest->prediction.defined()) {
+              reportError(this, tr("No prediction yet"), tr("Train at least one epoch first."));
+              return;
+            }
+            const QString image = QString::fromStdString(tp.current.image.path);
+            const QString path = QFileDialog::getSaveFileName(
+                this, tr("Export prediction"),
+                QFileInfo(image).absolutePath() + "/" + QFileInfo(image).completeBaseName() +
+                    ".prediction" + (tp.current.image.geo ? ".tif" : ".png"));
+            if (!path.isEmpty()) exportPrediction(path);
+          })
+      ->setObjectName("exportPredictionAction");
 
   connect(t.panel, &TrainingPanel::startRequested, this, [this] { startTraining(); });
   connect(t.panel, &TrainingPanel::pauseRequested, this, [this] { pauseTraining(); });
@@ -101,7 +123,7 @@ void MainWindow::createTrainingParts() {
     Q_EMIT trainingEpochFinished(e.epoch);
     tp.classIou->setRowCount(0);
     for (const auto& c : tp.current.classes.classes) {
-      const auto it = e.metrics.find("iou_" + c.name);
+      const auto it = e.metrics.find("iou/" + c.name);
       const int row = tp.classIou->rowCount();
       tp.classIou->insertRow(row);
       tp.classIou->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(c.name)));
@@ -180,7 +202,40 @@ void MainWindow::stopTraining() {
   training_->session->wait();
 }
 
+QStringList MainWindow::runs() const { return training_->runs; }
+
 bool MainWindow::isTraining() const { return training_ && training_->session->isRunning(); }
+
+ExportDialog* MainWindow::showExportDialog() {
+  const auto& tp = *training_;
+  QSize size;
+  if (tp.current.image.pixels.defined()) {
+    size = QSize(static_cast<int>(tp.current.image.width()),
+                 static_cast<int>(tp.current.image.height()));
+  }
+  auto* dialog = new ExportDialog(tp.runs, size, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &ExportDialog::exportFinished, this, [this](const ExportOutcome& outcome) {
+    if (!outcome.ok) reportError(this, tr("Export failed"), outcome.message);
+  });
+  dialog->open();
+  return dialog;
+}
+
+bool MainWindow::exportPrediction(const QString& path) {
+  const auto& tp = *training_;
+  try {
+    if (!tp.latest || !tp.latest->prediction.defined()) {
+      throw std::runtime_error("no prediction yet: train at least one epoch");
+    }
+    write_mask(tp.latest->prediction, tp.current.classes, tp.current.image, path.toStdString());
+    logLine("info", "prediction written to " + path);
+    return true;
+  } catch (const std::exception& e) {
+    reportError(this, tr("Cannot export the prediction"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
 
 bool MainWindow::raisePanel(const QString& name) {
   auto* d = findChild<QDockWidget*>(name + "Dock");

@@ -4,6 +4,7 @@
 
 #include "core/augmentation.h"
 #include "core/confusion_matrix.h"
+#include "core/memory_tracker.h"
 #include "core/training_run.h"
 #include "io/run_description.h"
 #include "models/segmentation_loss.h"
@@ -71,6 +72,8 @@ class SnapshotObserver : public TrainObserver {
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
   const auto device = parseDevice(input.settings.device);
+  // Exact allocator bytes for the memory chart (CUDA has its own statistics).
+  if (device.is_cpu()) MemoryTracker::install_cpu_tracking();
   const LabelledImageDataset data(input.image, input.labels, input.classes.ignore_index,
                                   input.sliceAxis);
   const auto config = input.settings.modelConfig(input.image.channels(), input.classes.size());

@@ -13,9 +13,8 @@
 #include <sstream>
 
 #include "app/cli/commands.h"
-#include "app/cli/run_folder.h"
-#include "app/cli/segmentation_run.h"
 #include "core/model_export.h"
+#include "models/run_export.h"
 #if REVUP_HAVE_ONNX_BOOL
 #include "io/onnx_export.h"
 #endif
@@ -28,12 +27,6 @@ struct ExportOptions {
   std::string model, format, output, input_size, checkpoint = "best";
 };
 
-// The loaded model's graph and what the card says about it.
-struct ExportSource {
-  InferenceGraph graph;
-  ModelCard card;
-};
-
 // "HxW" -> {H, W}.
 std::vector<int64_t> parse_input_size(const std::string& text) {
   if (text.empty()) return {};
@@ -43,129 +36,6 @@ std::vector<int64_t> parse_input_size(const std::string& text) {
     throw std::invalid_argument("--input-size must be HxW (e.g. 512x512), got '" + text + "'");
   }
   return {std::stoll(m[1]), std::stoll(m[2])};
-}
-
-// metrics.csv: every epoch's row, numbers as numbers.
-nlohmann::json read_metrics(const std::string& run_dir) {
-  std::ifstream in(fs::path(run_dir) / "metrics.csv");
-  std::string line;
-  if (!std::getline(in, line)) return nullptr;
-  std::vector<std::string> columns;
-  std::stringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) columns.push_back(c);
-  auto rows = nlohmann::json::array();
-  while (std::getline(in, line)) {
-    std::stringstream cells(line);
-    nlohmann::json row;
-    size_t i = 0;
-    for (std::string cell; std::getline(cells, cell, ',') && i < columns.size(); ++i) {
-      try {
-        size_t used = 0;
-        const double v = std::stod(cell, &used);
-        row[columns[i]] = used == cell.size() ? nlohmann::json(v) : nlohmann::json(cell);
-      } catch (const std::exception&) {
-        row[columns[i]] = cell;
-      }
-    }
-    rows.push_back(row);
-  }
-  return {{"epochs", rows.size()},
-          {"last", rows.empty() ? nlohmann::json(nullptr) : rows.back()},
-          {"per_epoch", rows}};
-}
-
-// The config as written and the shape it resolves to, in the paper's terms.
-nlohmann::json architecture(const ModelConfig& m) {
-  int blocks = 0;
-  for (int b : m.blocks_per_stage()) blocks += b;
-  return {{"config", m.to_json()},
-          {"resolved",
-           {{"arch", m.arch},
-            {"residual_blocks", blocks},
-            {"blocks_per_stage", m.blocks_per_stage()},
-            {"block", m.bottleneck() ? "bottleneck" : "basic"},
-            {"widths", m.resolved_widths()},
-            {"stem",
-             m.injective_stem ? "injective" : (m.stem == "patch" ? "patch" : m.resolved_style())},
-            {"stem_width", m.resolved_stem_width()},
-            {"spectral_norm_c", m.sn.coeff},
-            {"fixed_point_iterations", m.inverse.iterations},
-            {"note",
-             "spectral norm and fixed point are training-time: the export bakes the "
-             "normalized weights and never inverts"}}}};
-}
-
-nlohmann::json training_summary(const std::string& run_dir, const nlohmann::json& config,
-                                const std::string& checkpoint) {
-  const auto empty = nlohmann::json::object();
-  return {{"data", config.value("data", empty)},
-          {"options", config.value("training", empty)},
-          {"metrics", read_metrics(run_dir)},
-          {"checkpoint", fs::path(checkpoint).filename().string()}};
-}
-
-ExportSource segmentation_source(const ExportOptions& o) {
-  const auto run = read_segmentation_run(o.model);
-  const auto checkpoint = run_checkpoint(run, o.checkpoint);
-  auto net = load_segmentation_net(run, o.checkpoint, torch::kCPU);
-  ExportSource s;
-  const InputNormalization normalization{run.stats.mean, run.stats.std};
-  s.graph = net->inference_graph(normalization);
-  s.card.task = "segmentation";
-  auto arch = architecture(run.model.backbone);
-  arch["segmentation"] = run.model.to_json();
-  s.card.architecture = arch;
-  s.card.classes = run.classes;
-  s.card.input_channels = run.model.backbone.in_channels;
-  s.card.normalization = normalization;
-  s.card.input_values =
-      "raw pixel values as the image files hold them (0..255 for 8-bit images, the band values "
-      "for rasters), one channel per band; NaN and nodata pixels are the caller's to replace "
-      "(revup-cli predict sets them to the channel mean and marks them ignore)";
-  s.card.training = training_summary(o.model, run.config, checkpoint);
-  return s;
-}
-
-// train-classifier's runs: Fashion-MNIST, pixels scaled to [0, 1] before its
-// normalization; the export folds the scaling in, so it takes raw 0..255 values.
-ExportSource classification_source(const ExportOptions& o, const nlohmann::json& config) {
-  const auto config_path = (fs::path(o.model) / "config.json").string();
-  ModelConfig model;
-  std::vector<double> mean, std;
-  try {
-    model = ModelConfig::from_json(config.at("model"));
-    mean = config.at("normalization").at("mean").get<std::vector<double>>();
-    std = config.at("normalization").at("std").get<std::vector<double>>();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(config_path + ": bad classification run description (" + e.what() +
-                             ")");
-  }
-  if (o.checkpoint != "best" && o.checkpoint != "last") {
-    throw std::invalid_argument("--checkpoint must be best or last, got '" + o.checkpoint + "'");
-  }
-  auto checkpoint = (fs::path(o.model) / (o.checkpoint + ".pt")).string();
-  if (!fs::exists(checkpoint)) checkpoint = (fs::path(o.model) / "last.pt").string();
-  Network net(model);
-  load_model_weights(*net, checkpoint);
-  net->eval();
-  InputNormalization normalization;
-  for (auto& m : mean) normalization.mean.push_back(255.0 * m);
-  for (auto& s : std) normalization.std.push_back(255.0 * s);
-  ExportSource s;
-  s.graph = net->inference_graph(normalization);
-  s.card.task = "classification";
-  s.card.architecture = architecture(model);
-  const std::vector<std::string> fashion_mnist = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
-                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
-                                                  "Bag",         "Ankle boot"};
-  s.card.classes = model.num_classes == 10 ? nlohmann::json{{"names", fashion_mnist},
-                                                            {"source", "Fashion-MNIST's labels"}}
-                                           : nlohmann::json{{"count", model.num_classes}};
-  s.card.input_channels = model.in_channels;
-  s.card.normalization = normalization;
-  s.card.input_values = "raw 8-bit pixel values 0..255";
-  s.card.training = training_summary(o.model, config, checkpoint);
-  return s;
 }
 
 void run_export(const ExportOptions& o) {
@@ -188,10 +58,7 @@ void run_export(const ExportOptions& o) {
     throw std::runtime_error(o.output + ": cannot write, folder " + folder.string() +
                              " does not exist");
   }
-  const auto config = read_run_config(o.model);
-  auto source = config.value("task", "classification") == "segmentation"
-                    ? segmentation_source(o)
-                    : classification_source(o, config);
+  auto source = run_export_source(o.model, o.checkpoint);
   source.card.input_size = input_size;
   source.card.tool_version = REVUP_VERSION;
   const auto report = write_export(source.graph, format, o.output, source.card);

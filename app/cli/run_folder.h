@@ -7,13 +7,9 @@
 #include <string>
 
 #include "models/network.h"
+#include "models/run_files.h"
 
 namespace revup::cli {
-
-// RUN_DIR/config.json. Throws std::runtime_error naming the file and the problem.
-nlohmann::json read_run_config(const std::string& run_dir);
-// The "model" part of a trainer checkpoint into `module`.
-void load_model_weights(torch::nn::Module& module, const std::string& checkpoint_path);
 
 // Rebuilds a classifier from RUN_DIR/config.json and loads RUN_DIR/last.pt.
 Network load_run_network(const std::string& run_dir);

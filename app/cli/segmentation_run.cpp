@@ -35,15 +35,7 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
 }
 
 std::string run_checkpoint(const SegmentationRunInfo& run, const std::string& which) {
-  if (which != "best" && which != "last") {
-    throw std::invalid_argument("--checkpoint must be best or last, got '" + which + "'");
-  }
-  const auto best = (fs::path(run.dir) / "best.pt").string();
-  const auto last = (fs::path(run.dir) / "last.pt").string();
-  if (which == "best" && fs::exists(best)) return best;
-  if (!fs::exists(last))
-    throw std::runtime_error(last + ": missing (the run never finished an epoch)");
-  return last;
+  return run_checkpoint_path(run.dir, which);
 }
 
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,

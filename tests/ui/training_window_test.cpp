@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <QDir>
+#include <QFileInfo>
 #include <QLineSeries>
 #include <QMessageBox>
 #include <QPushButton>
@@ -18,6 +20,7 @@
 
 #include "tests/ui/training_test_util.h"
 #include "tests/ui/ui_test_util.h"
+#include "ui/export_dialog.h"
 #include "ui/image_document.h"
 #include "ui/image_view.h"
 #include "ui/main_window.h"
@@ -72,7 +75,13 @@ TEST(TrainingWindow, TrainsThePaintedImageAndShowsMemoryCurvesAndPredictions) {
   auto* metrics = window.findChild<MetricsChart*>("metricsChart");
   EXPECT_EQ(metrics->lossPoints().size(), 4);
   EXPECT_EQ(metrics->miouPoints().size(), 4);
-  EXPECT_EQ(window.findChild<QTableWidget*>("classIouTable")->rowCount(), 2);
+  auto* iou = window.findChild<QTableWidget*>("classIouTable");
+  ASSERT_EQ(iou->rowCount(), 2);
+  for (int row = 0; row < 2; ++row) {
+    bool isNumber = false;
+    iou->item(row, 1)->text().toDouble(&isNumber);
+    EXPECT_TRUE(isNumber) << "class " << row << ": " << iou->item(row, 1)->text().toStdString();
+  }
   EXPECT_TRUE(window.findChild<ImageView*>("imageView")->hasPrediction());
 
   // An ordinary run folder beside the image: what revup-cli reads.
@@ -81,6 +90,51 @@ TEST(TrainingWindow, TrainsThePaintedImageAndShowsMemoryCurvesAndPredictions) {
     EXPECT_TRUE(fs::exists(run / f)) << (run / f);
   }
   EXPECT_TRUE(window.findChild<QPushButton*>("startButton")->isEnabled());
+
+  // Export, through the dialog's own code path (revup-cli export's).
+  ASSERT_EQ(window.runs().size(), 1);
+  const QStringList formats = availableExportFormats();
+  ASSERT_TRUE(formats.contains("onnx")) << "this build has no ONNX export (libonnx-dev)";
+  for (const QString& format : formats) {
+    ExportRequest request;
+    request.runDir = window.runs().first();
+    request.format = format;
+    request.output = dir.filePath("exported/model." + format);
+    request.height = 64;
+    request.width = 64;
+    QDir().mkpath(dir.filePath("exported"));
+    const auto outcome = exportRun(request);
+    EXPECT_TRUE(outcome.ok) << outcome.message.toStdString();
+    EXPECT_TRUE(QFileInfo::exists(request.output)) << request.output.toStdString();
+    EXPECT_TRUE(QFileInfo::exists(dir.filePath("exported/model.card.json")));
+  }
+  ExportRequest bad{window.runs().first(), "onnx", dir.filePath("no/such/folder/m.onnx")};
+  bad.height = bad.width = 64;
+  const auto failed = exportRun(bad);
+  EXPECT_FALSE(failed.ok);
+  EXPECT_TRUE(failed.message.contains("no/such/folder")) << failed.message.toStdString();
+
+  // The dialog: offers the run and writes through the thread pool.
+  ExportDialog* dialog = window.showExportDialog();
+  QSignalSpy exported(dialog, &ExportDialog::exportFinished);
+  auto request = dialog->request();
+  EXPECT_EQ(request.runDir, window.runs().first());
+  EXPECT_EQ(request.height, 64);
+  request.format = "torchscript";
+  request.output = dir.filePath("exported/from-dialog.pt");
+  dialog->setRequest(request);
+  dialog->startExport();
+  ASSERT_TRUE(testing::waitFor([&] { return exported.count() == 1; }));
+  EXPECT_TRUE(exported.first().at(0).value<ExportOutcome>().ok);
+  EXPECT_TRUE(QFileInfo::exists(request.output));
+  dialog->close();
+
+  // The prediction as a mask the size of the image.
+  const QString mask = dir.filePath("scene.prediction.png");
+  ASSERT_TRUE(window.exportPrediction(mask));
+  const auto written = read_image(mask.toStdString());
+  EXPECT_EQ(written.height(), 64);
+  EXPECT_EQ(written.width(), 64);
 }
 
 TEST(TrainingWindow, NothingLabelledIsAClearDialogNotATraining) {

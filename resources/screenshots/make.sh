@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Renders the README's screenshots of revup from real data Debian ships
+# (./revup.sh deps installs it): a labelme photo with part of its VOC labels
+# as a user would have painted them, trained for a few epochs; the Landsat
+# GeoTIFF; the ch2 MRI. Usage: resources/screenshots/make.sh [build/bin]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${1:-build/bin}
+OUT=resources/screenshots
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export QT_QPA_PLATFORM=offscreen REVUP_LOG_FILE="$WORK/revup.log"
+
+VOC=/usr/share/doc/labelme-examples/examples/semantic_segmentation/data_dataset_voc
+cp "$VOC/JPEGImages/2011_000025.jpg" "$WORK/bus.jpg"
+# Labels as painted strokes: the VOC mask kept on a few bands of rows and
+# columns, the rest unlabelled (255); classes renumbered to those present.
+/usr/bin/python3 - "$VOC" "$WORK" <<'PY'
+import json, sys
+import numpy as np
+from osgeo import gdal
+voc, work = sys.argv[1], sys.argv[2]
+mask = np.load(f"{voc}/SegmentationClass/2011_000025.npy").astype(np.int64)
+names = [l.strip() for l in open(f"{voc}/class_names.txt") if l.strip()]
+present = sorted(int(v) for v in np.unique(mask) if 0 <= v < len(names))
+remap = np.full(256, 255, np.uint8)
+for new, old in enumerate(present):
+    remap[old] = new
+ids = remap[np.clip(mask, 0, 255)]
+painted = np.full_like(ids, 255)
+h, w = ids.shape
+for r in range(h // 8, h, h // 4):
+    painted[r:r + 12] = ids[r:r + 12]
+for c in range(w // 8, w, w // 4):
+    painted[:, c:c + 12] = ids[:, c:c + 12]
+mem = gdal.GetDriverByName("MEM").Create("", w, h, 1, gdal.GDT_Byte)
+mem.GetRasterBand(1).WriteArray(painted)
+gdal.GetDriverByName("PNG").CreateCopy(f"{work}/bus.labels.png", mem)
+json.dump({"classes": [names[i].replace("_background_", "background") for i in present],
+           "ignore_index": 255}, open(f"{work}/bus.classes.json", "w"))
+PY
+
+"$BIN/revup" --screenshot "$OUT/train-memory.png" "$WORK/bus.jpg" --train 12 --panel memory
+"$BIN/revup" --screenshot "$OUT/train-reconstruction.png" "$WORK/bus.jpg" --train 6 \
+  --panel reconstruction
+LANDSAT=build/data/L7_ETMs.tif
+[[ -f $LANDSAT ]] && "$BIN/revup" --screenshot "$OUT/geotiff.png" "$LANDSAT"
+"$BIN/revup" --screenshot "$OUT/volume.png" /usr/share/mricron/templates/ch2.nii.gz 2>/dev/null ||
+  "$BIN/revup" --screenshot "$OUT/volume.png" "$(find /usr/share -name ch2.nii.gz | head -1)"
+ls -la "$OUT"/*.png

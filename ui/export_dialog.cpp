@@ -1,0 +1,173 @@
+#include "ui/export_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QThreadPool>
+
+#include "core/model_export.h"
+#include "models/run_export.h"
+#include "ui/error_reporter.h"
+#ifdef REVUP_HAVE_ONNX_EXPORT
+#include "io/onnx_export.h"
+#endif
+
+namespace revup::ui {
+namespace {
+
+QString suffixFor(const QString& format) {
+  if (format == "onnx") return ".onnx";
+  if (format == "weights") return ".pth";
+  return ".pt";
+}
+
+}  // namespace
+
+QStringList availableExportFormats() {
+#ifdef REVUP_HAVE_ONNX_EXPORT
+  static const bool registered = [] {
+    register_onnx_export();
+    return true;
+  }();
+  (void)registered;
+#endif
+  QStringList formats;
+  for (const auto f : {ExportFormat::kTorchScript, ExportFormat::kWeights, ExportFormat::kOnnx}) {
+    if (export_format_available(f)) formats << export_format_name(f);
+  }
+  return formats;
+}
+
+ExportOutcome exportRun(const ExportRequest& r) {
+  ExportOutcome outcome;
+  try {
+    availableExportFormats();  // registers what this build has
+    const auto format = export_format_from_name(r.format.toStdString());
+    auto source = run_export_source(r.runDir.toStdString(), r.checkpoint.toStdString());
+    if (r.height > 0 && r.width > 0) source.card.input_size = {r.height, r.width};
+    source.card.tool_version = REVUP_VERSION;
+    const auto report = write_export(source.graph, format, r.output.toStdString(), source.card);
+    for (const auto& f : report.files) outcome.files << QString::fromStdString(f);
+    outcome.ok = true;
+    outcome.message = QObject::tr(
+                          "Wrote %1. Read back by the format's own reader: max abs "
+                          "difference %2 on a random input.")
+                          .arg(outcome.files.join(", "))
+                          .arg(report.max_abs_difference, 0, 'g', 3);
+  } catch (const std::exception& e) {
+    outcome.message = QString::fromStdString(e.what());
+  }
+  return outcome;
+}
+
+ExportDialog::ExportDialog(const QStringList& runs, QSize imageSize, QWidget* parent)
+    : QDialog(parent) {
+  setObjectName("exportDialog");
+  setWindowTitle(tr("Export model"));
+  run_ = new QComboBox(this);
+  run_->setObjectName("exportRunCombo");
+  for (const auto& r : runs) run_->addItem(QFileInfo(r).fileName(), r);
+  run_->setCurrentIndex(run_->count() - 1);
+  format_ = new QComboBox(this);
+  format_->setObjectName("exportFormatCombo");
+  format_->addItems(availableExportFormats());
+  checkpoint_ = new QComboBox(this);
+  checkpoint_->addItems({"best", "last"});
+  output_ = new QLineEdit(this);
+  output_->setObjectName("exportOutputEdit");
+  auto* browse = new QPushButton(tr("Browse…"), this);
+  height_ = new QSpinBox(this);
+  width_ = new QSpinBox(this);
+  for (auto* s : {height_, width_}) s->setRange(0, 100000);
+  height_->setValue(imageSize.height());
+  width_->setValue(imageSize.width());
+  height_->setToolTip(tr("The size the export is made and checked for; ONNX is fixed to it"));
+  status_ = new QLabel(this);
+  status_->setObjectName("exportStatus");
+  status_->setWordWrap(true);
+  buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Close, this);
+  buttons_->button(QDialogButtonBox::Ok)->setText(tr("Export"));
+
+  auto* outputRow = new QHBoxLayout;
+  outputRow->addWidget(output_);
+  outputRow->addWidget(browse);
+  auto* sizeRow = new QHBoxLayout;
+  sizeRow->addWidget(height_);
+  sizeRow->addWidget(new QLabel("x", this));
+  sizeRow->addWidget(width_);
+  auto* form = new QFormLayout(this);
+  form->addRow(tr("Run"), run_);
+  form->addRow(tr("Format"), format_);
+  form->addRow(tr("Checkpoint"), checkpoint_);
+  form->addRow(tr("Input size (H x W)"), sizeRow);
+  form->addRow(tr("File"), outputRow);
+  form->addRow(status_);
+  form->addRow(buttons_);
+
+  connect(format_, &QComboBox::currentTextChanged, this, &ExportDialog::suggestOutput);
+  connect(run_, &QComboBox::currentIndexChanged, this, &ExportDialog::suggestOutput);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export to"), output_->text());
+    if (!path.isEmpty()) output_->setText(path);
+  });
+  connect(buttons_, &QDialogButtonBox::accepted, this, &ExportDialog::startExport);
+  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  suggestOutput();
+}
+
+void ExportDialog::suggestOutput() {
+  const QString run = run_->currentData().toString();
+  if (run.isEmpty()) return;
+  output_->setText(QFileInfo(run).absoluteFilePath() + "/model" +
+                   suffixFor(format_->currentText()));
+}
+
+ExportRequest ExportDialog::request() const {
+  return {run_->currentData().toString(), format_->currentText(), output_->text(),
+          checkpoint_->currentText(),     height_->value(),       width_->value()};
+}
+
+void ExportDialog::setRequest(const ExportRequest& r) {
+  const int runIndex = run_->findData(r.runDir);
+  if (runIndex >= 0) run_->setCurrentIndex(runIndex);
+  format_->setCurrentText(r.format);
+  checkpoint_->setCurrentText(r.checkpoint);
+  height_->setValue(r.height);
+  width_->setValue(r.width);
+  output_->setText(r.output);
+}
+
+void ExportDialog::startExport() {
+  const ExportRequest r = request();
+  if (r.runDir.isEmpty()) {
+    status_->setText(tr("Train a model first: there is no run to export."));
+    return;
+  }
+  buttons_->button(QDialogButtonBox::Ok)->setEnabled(false);
+  status_->setText(tr("Exporting and checking %1…").arg(r.output));
+  QPointer<ExportDialog> self(this);
+  QThreadPool::globalInstance()->start([self, r] {
+    const auto outcome = exportRun(r);
+    QMetaObject::invokeMethod(qApp, [self, outcome, r] {
+      if (outcome.ok) {
+        logLine("info", "exported " + r.runDir + ": " + outcome.message);
+      } else {
+        logLine("error", "export of " + r.runDir + " failed: " + outcome.message);
+      }
+      if (!self) return;
+      self->buttons_->button(QDialogButtonBox::Ok)->setEnabled(true);
+      self->status_->setText(outcome.message);
+      Q_EMIT self->exportFinished(outcome);
+    });
+  });
+}
+
+}  // namespace revup::ui
