@@ -86,7 +86,6 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   // last.pt holds the last completed epoch; stopping loses at most the step
   // in flight, and waiting for it is a few seconds at most.
   if (isTraining()) stopTraining();
-  training_.reset();
   event->accept();
 }
 

@@ -5,6 +5,7 @@
 // thread pool; the newest request wins.
 #include <QWidget>
 
+#include <atomic>
 #include <memory>
 
 #include "ui/reconstruction_model.h"
@@ -45,7 +46,8 @@ class ReconstructionView : public QWidget {
   void showCurves(const ErrorCurves& curves);
 
   std::shared_ptr<ReconstructionModel> model_;
-  std::shared_ptr<int> generation_ = std::make_shared<int>(0);
+  // Bumped per request; pool tasks compare it to skip stale work.
+  std::shared_ptr<std::atomic<int>> generation_ = std::make_shared<std::atomic<int>>(0);
   ReconstructionResult last_;
   ErrorCurves curves_;
   QSpinBox *block_, *channel_;

@@ -4,7 +4,7 @@
 
 #include "core/augmentation.h"
 #include "core/confusion_matrix.h"
-#include "core/memory_tracker.h"
+#include "core/device.h"
 #include "core/training_run.h"
 #include "io/run_description.h"
 #include "models/segmentation_loss.h"
@@ -14,14 +14,6 @@
 
 namespace revup::ui {
 namespace {
-
-c10::Device parseDevice(const std::string& name) {
-  c10::Device device(name);
-  if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw std::runtime_error("device " + name + " requested but CUDA is not available");
-  }
-  return device;
-}
 
 // Prediction and per-class IoU on the labelled examples, in eval mode.
 std::shared_ptr<ModelSnapshot> snapshot(SegmentationNet net, const LabelledImageDataset& data,
@@ -71,9 +63,8 @@ class SnapshotObserver : public TrainObserver {
 }  // namespace
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
-  const auto device = parseDevice(input.settings.device);
-  // Exact allocator bytes for the memory chart (CUDA has its own statistics).
-  if (device.is_cpu()) MemoryTracker::install_cpu_tracking();
+  // On the CPU this installs the tracking allocator the memory chart reads.
+  const auto device = select_device(input.settings.device);
   const LabelledImageDataset data(input.image, input.labels, input.classes.ignore_index,
                                   input.sliceAxis);
   const auto config = input.settings.modelConfig(input.image.channels(), input.classes.size());

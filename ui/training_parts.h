@@ -30,13 +30,8 @@ struct TrainingParts {
   QElapsedTimer sinceMemoryRedraw, sinceReconstruction;
   double secondsPerEpoch = 0.0;
   int epochsThisSession = 0;
-
-  ~TrainingParts() {
-    if (session) {
-      session->stop();
-      session->wait();
-    }
-  }
+  // The session (a child of the window) stops and joins its worker when the
+  // window deletes it: ~TrainingSession.
 };
 
 }  // namespace revup::ui

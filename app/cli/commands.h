@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "core/device.h"  // select_device, used by most commands
+
 namespace revup::cli {
 
 void add_info_command(CLI::App& app);
@@ -18,9 +20,6 @@ void add_evaluate_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 
-// "cpu", "cuda", "cuda:1": a clear error if CUDA is asked for and absent. On CPU
-// it installs the exact allocator-level memory tracking.
-c10::Device select_device(const std::string& name);
 void write_json(const std::string& path, const nlohmann::json& j);
 
 }  // namespace revup::cli

@@ -66,7 +66,7 @@ void run_evaluate(const EvaluateOptions& o) {
   }
   if (!o.json.empty()) {
     write_json(o.json, {{"model", o.model},
-                        {"checkpoint", run_checkpoint(run, o.checkpoint)},
+                        {"checkpoint", run_checkpoint_path(run.dir, o.checkpoint)},
                         {"data", o.data},
                         {"split", o.split},
                         {"images", subset.size()},

@@ -34,14 +34,10 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
   return run;
 }
 
-std::string run_checkpoint(const SegmentationRunInfo& run, const std::string& which) {
-  return run_checkpoint_path(run.dir, which);
-}
-
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
                                       const c10::Device& device) {
   SegmentationNet net(run.model);
-  load_model_weights(*net, run_checkpoint(run, which));
+  load_model_weights(*net, run_checkpoint_path(run.dir, which));
   net->to(device);
   net->eval();
   return net;

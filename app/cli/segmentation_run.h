@@ -10,6 +10,7 @@
 #include "io/channel_stats.h"
 #include "io/class_table.h"
 #include "io/run_description.h"
+#include "models/run_files.h"
 #include "models/segmentation_net.h"
 
 namespace revup::cli {
@@ -25,8 +26,6 @@ struct SegmentationRunInfo {
 
 // Throws std::runtime_error naming the file and the problem.
 SegmentationRunInfo read_segmentation_run(const std::string& dir);
-// "best" (falling back to last.pt when no validation ever ran) or "last".
-std::string run_checkpoint(const SegmentationRunInfo& run, const std::string& which);
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
                                       const c10::Device& device);
 

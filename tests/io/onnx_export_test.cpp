@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../export_test_util.h"
 #include "../test_util.h"
 #include "core/model_export.h"
 #include "io/onnx_export.h"
@@ -27,63 +28,15 @@ namespace revup {
 namespace {
 namespace fs = std::filesystem;
 
-// Statistics far from (0, 1), so a normalization left out or applied twice shows.
-InputNormalization stats(int64_t channels) {
-  InputNormalization n;
-  for (int64_t c = 0; c < channels; ++c) {
-    n.mean.push_back(100.0 + 20.0 * static_cast<double>(c));
-    n.std.push_back(30.0 + 5.0 * static_cast<double>(c));
-  }
-  return n;
-}
+using testing::input_stats;
+using testing::max_abs;
+using testing::raw_and_normalized;
+using testing::test_card;
+using testing::tiny_segmentation;
 
-// Raw pixel-like values and what io's normalize makes of them (float64, then float32).
-std::pair<torch::Tensor, torch::Tensor> raw_and_normalized(const InputNormalization& n,
-                                                           std::vector<int64_t> shape) {
-  const auto c = static_cast<int64_t>(n.mean.size());
-  const auto mean = torch::tensor(n.mean, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto sd = torch::tensor(n.std, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto raw = (torch::randn(shape) * sd + mean).to(torch::kFloat32);
-  return {raw, ((raw.to(torch::kFloat64) - mean) / sd).to(torch::kFloat32)};
-}
-
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  if (a.sizes() != b.sizes()) return 1e9;
-  return (a - b).abs().max().item<double>();
-}
-
-struct TempDir {
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("revup-onnx-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  size_t entries() const {
-    return static_cast<size_t>(
-        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-  fs::path path;
+struct ScratchDir : testing::ScratchDir {
+  ScratchDir() : testing::ScratchDir("revup-onnx-test") {}
 };
-
-ModelCard card_for(const std::string& task, int64_t channels, const InputNormalization& n,
-                   std::vector<int64_t> input_size) {
-  ModelCard card;
-  card.task = task;
-  card.architecture = {{"arch", "test"}};
-  card.classes = {"a", "b", "c"};
-  card.input_channels = channels;
-  card.normalization = n;
-  card.input_values = "raw pixel values";
-  card.input_size = std::move(input_size);
-  card.training = {{"data", "none"}};
-  card.tool_version = "test";
-  return card;
-}
 
 class OnnxExport : public ::testing::Test {
  protected:
@@ -95,7 +48,7 @@ class OnnxExport : public ::testing::Test {
 void expect_onnx_matches_forward(const InferenceGraph& graph, const ModelCard& card,
                                  const torch::Tensor& raw, const torch::Tensor& expected,
                                  const std::string& what) {
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("model.onnx");
   const auto report = write_export(graph, ExportFormat::kOnnx, path, card);
   ASSERT_NO_THROW(onnx::checker::check_model(path)) << what;
@@ -149,7 +102,7 @@ TEST_F(OnnxExport, ClassifierOpenCvEqualsLibTorch) {
     Network net(c.config);
     testing::perturb(*net);
     net->eval();
-    const auto n = stats(c.config.in_channels);
+    const auto n = input_stats(c.config.in_channels);
     const auto [raw, x] = raw_and_normalized(n, {1, c.config.in_channels, 32, 32});
     torch::Tensor expected;
     {
@@ -157,25 +110,9 @@ TEST_F(OnnxExport, ClassifierOpenCvEqualsLibTorch) {
       expected = net->forward(x);
     }
     expect_onnx_matches_forward(net->inference_graph(n),
-                                card_for("classification", c.config.in_channels, n, {32, 32}), raw,
+                                test_card("classification", c.config.in_channels, n, {32, 32}), raw,
                                 expected, c.name);
   }
-}
-
-SegmentationConfig tiny_segmentation() {
-  SegmentationConfig c;
-  c.backbone.arch = "revup-memsave";
-  c.backbone.style = "imagenet";
-  c.backbone.stem = "patch";
-  c.backbone.blocks = {2, 2, 2};
-  c.backbone.widths = {4, 8, 8};
-  c.backbone.block = "basic";
-  c.backbone.stem_width = 4;
-  c.backbone.classifier = false;
-  c.backbone.in_channels = 3;
-  c.num_classes = 3;
-  c.decoder_width = 6;
-  return c;
 }
 
 TEST_F(OnnxExport, SegmentationOpenCvEqualsLibTorch) {
@@ -186,7 +123,7 @@ TEST_F(OnnxExport, SegmentationOpenCvEqualsLibTorch) {
     SegmentationNet net(tiny_segmentation());
     testing::perturb(*net);
     net->eval();
-    const auto n = stats(3);
+    const auto n = input_stats(3);
     const auto [raw, x] = raw_and_normalized(n, {1, 3, size[0], size[1]});
     torch::Tensor expected;
     {
@@ -194,7 +131,7 @@ TEST_F(OnnxExport, SegmentationOpenCvEqualsLibTorch) {
       expected = net->forward(x);
     }
     expect_onnx_matches_forward(
-        net->inference_graph(n), card_for("segmentation", 3, n, size), raw, expected,
+        net->inference_graph(n), test_card("segmentation", 3, n, size), raw, expected,
         "segmentation " + std::to_string(size[0]) + "x" + std::to_string(size[1]));
   }
 }
@@ -204,11 +141,11 @@ TEST_F(OnnxExport, FileStatesOpsetAndCarriesTheModelCard) {
   SegmentationNet net(tiny_segmentation());
   testing::perturb(*net);
   net->eval();
-  const auto n = stats(3);
-  TempDir dir;
+  const auto n = input_stats(3);
+  ScratchDir dir;
   const auto path = dir.file("seg.onnx");
   const auto report = write_export(net->inference_graph(n), ExportFormat::kOnnx, path,
-                                   card_for("segmentation", 3, n, {40, 56}));
+                                   test_card("segmentation", 3, n, {40, 56}));
   EXPECT_EQ(report.checked_input, (std::vector<int64_t>{1, 3, 40, 56}));
   EXPECT_EQ(report.files, (std::vector<std::string>{path, dir.file("seg.card.json")}));
   EXPECT_EQ(dir.entries(), 2u);  // no temporary folder left beside them
@@ -249,11 +186,11 @@ TEST_F(OnnxExport, MissingInputSizeIsRefusedAndLeavesNothing) {
   torch::manual_seed(14);
   Network net(testing::small_cifar("revup-memsave", 8));
   net->eval();
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("model.onnx");
   try {
-    write_export(net->inference_graph(stats(3)), ExportFormat::kOnnx, path,
-                 card_for("classification", 3, stats(3), {}));
+    write_export(net->inference_graph(input_stats(3)), ExportFormat::kOnnx, path,
+                 test_card("classification", 3, input_stats(3), {}));
     FAIL() << "an ONNX export without an input size was written";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("fixed input size"), std::string::npos) << e.what();
@@ -265,11 +202,11 @@ TEST_F(OnnxExport, UnwritablePathLeavesNothing) {
   torch::manual_seed(15);
   Network net(testing::small_cifar("revup-memsave", 8));
   net->eval();
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("missing-folder/model.onnx");
   try {
-    write_export(net->inference_graph(stats(3)), ExportFormat::kOnnx, path,
-                 card_for("classification", 3, stats(3), {32, 32}));
+    write_export(net->inference_graph(input_stats(3)), ExportFormat::kOnnx, path,
+                 test_card("classification", 3, input_stats(3), {32, 32}));
     FAIL() << "wrote into a missing folder";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
@@ -280,7 +217,7 @@ TEST_F(OnnxExport, UnwritablePathLeavesNothing) {
 // What the read-back check catches: a file OpenCV cannot read is an error
 // naming it (here: not ONNX at all).
 TEST_F(OnnxExport, OpenCvErrorsNameTheFile) {
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("garbage.onnx");
   std::ofstream(path) << "not a model";
   try {

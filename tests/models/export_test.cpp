@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "../export_test_util.h"
 #include "../test_util.h"
 #include "core/model_export.h"
 #include "core/torchscript_export.h"
@@ -27,57 +28,12 @@ namespace fs = std::filesystem;
 
 constexpr double kTolerance = 1e-5;
 
-// Statistics far from (0, 1), so a normalization left out or applied twice shows.
-InputNormalization stats(int64_t channels) {
-  InputNormalization n;
-  for (int64_t c = 0; c < channels; ++c) {
-    n.mean.push_back(100.0 + 20.0 * static_cast<double>(c));
-    n.std.push_back(30.0 + 5.0 * static_cast<double>(c));
-  }
-  return n;
-}
-
-// Raw pixel-like values and what io's normalize makes of them (float64, then float32).
-std::pair<torch::Tensor, torch::Tensor> raw_and_normalized(const InputNormalization& n,
-                                                           std::vector<int64_t> shape) {
-  const auto c = static_cast<int64_t>(n.mean.size());
-  const auto mean = torch::tensor(n.mean, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto sd = torch::tensor(n.std, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto raw = (torch::randn(shape) * sd + mean).to(torch::kFloat32);
-  return {raw, ((raw.to(torch::kFloat64) - mean) / sd).to(torch::kFloat32)};
-}
-
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a - b).abs().max().item<double>();
-}
-
-struct TempDir {
-  TempDir() {
-    path =
-        fs::temp_directory_path() /
-        ("revup-export-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
-
-ModelCard card_for(const std::string& task, int64_t channels, const InputNormalization& n) {
-  ModelCard card;
-  card.task = task;
-  card.architecture = {{"arch", "test"}};
-  card.classes = {"a", "b", "c"};
-  card.input_channels = channels;
-  card.normalization = n;
-  card.input_values = "raw pixel values";
-  card.training = {{"data", "none"}};
-  card.tool_version = "test";
-  return card;
-}
+using testing::input_stats;
+using testing::max_abs;
+using testing::raw_and_normalized;
+using testing::ScratchDir;
+using testing::test_card;
+using testing::tiny_segmentation;
 
 // The graph, its TorchScript module in memory and the module saved and read
 // back, each against the model's own eval forward on the same raw input.
@@ -85,7 +41,7 @@ void expect_exports_match(const InferenceGraph& graph, const torch::Tensor& raw,
                           const torch::Tensor& expected, const std::string& what) {
   torch::NoGradGuard no_grad;
   const double graph_diff = max_abs(graph.run(raw), expected);
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("model.pt");
   to_torchscript(graph).save(path);
   auto loaded = torch::jit::load(path);
@@ -101,28 +57,12 @@ void expect_exports_match(const InferenceGraph& graph, const torch::Tensor& raw,
   EXPECT_GT(expected.abs().max().item<double>(), 1e-2) << what;
 }
 
-SegmentationConfig tiny_segmentation() {
-  SegmentationConfig c;
-  c.backbone.arch = "revup-memsave";
-  c.backbone.style = "imagenet";
-  c.backbone.stem = "patch";
-  c.backbone.blocks = {2, 2, 2};
-  c.backbone.widths = {4, 8, 8};
-  c.backbone.block = "basic";
-  c.backbone.stem_width = 4;
-  c.backbone.classifier = false;
-  c.backbone.in_channels = 3;
-  c.num_classes = 3;
-  c.decoder_width = 6;
-  return c;
-}
-
 TEST(Export, SegmentationTorchScriptEqualsForward) {
   torch::manual_seed(1);
   SegmentationNet net(tiny_segmentation());
   testing::perturb(*net);
   net->eval();
-  const auto n = stats(3);
+  const auto n = input_stats(3);
   // An odd size: the bilinear resizes and the patch stem's cropping both matter.
   const auto [raw, x] = raw_and_normalized(n, {2, 3, 45, 61});
   torch::Tensor expected;
@@ -176,7 +116,7 @@ TEST(Export, ClassifierTorchScriptEqualsForward) {
     Network net(c.config);
     testing::perturb(*net);
     net->eval();
-    const auto n = stats(c.config.in_channels);
+    const auto n = input_stats(c.config.in_channels);
     const auto [raw, x] = raw_and_normalized(n, {2, c.config.in_channels, 32, 32});
     torch::Tensor expected;
     {
@@ -226,7 +166,7 @@ TEST(Export, UnsupportedLayerAndTrainingModeAreRefused) {
   EXPECT_THROW(training->inference_graph(), c10::Error);
   Network revup(testing::small_cifar("revup-memsave", 8));
   revup->eval();
-  EXPECT_THROW(revup->inference_graph(stats(2)), std::invalid_argument);  // 3-channel model
+  EXPECT_THROW(revup->inference_graph(input_stats(2)), std::invalid_argument);  // 3-channel model
 }
 
 TEST(Export, WeightsRoundTripThroughPickle) {
@@ -234,11 +174,11 @@ TEST(Export, WeightsRoundTripThroughPickle) {
   SegmentationNet net(tiny_segmentation());
   testing::perturb(*net);
   net->eval();
-  const auto graph = net->inference_graph(stats(3));
-  TempDir dir;
+  const auto graph = net->inference_graph(input_stats(3));
+  ScratchDir dir;
   const auto path = dir.file("model.pth");
-  const auto report =
-      write_export(graph, ExportFormat::kWeights, path, card_for("segmentation", 3, stats(3)));
+  const auto report = write_export(graph, ExportFormat::kWeights, path,
+                                   test_card("segmentation", 3, input_stats(3)));
   EXPECT_EQ(report.max_abs_difference, 0.0);
   std::ifstream in(path, std::ios::binary);
   const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
@@ -260,10 +200,10 @@ TEST(Export, TorchScriptFileCarriesACheckedModelCard) {
   SegmentationNet net(tiny_segmentation());
   testing::perturb(*net);
   net->eval();
-  const auto n = stats(3);
-  auto card = card_for("segmentation", 3, n);
+  const auto n = input_stats(3);
+  auto card = test_card("segmentation", 3, n);
   card.input_size = {40, 56};
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("seg.pt");
   const auto report = write_export(net->inference_graph(n), ExportFormat::kTorchScript, path, card);
   EXPECT_LT(report.max_abs_difference, kTolerance);
@@ -291,11 +231,12 @@ TEST(Export, UnwritablePathLeavesNothing) {
   torch::manual_seed(7);
   Network net(testing::small_cifar("revup-memsave", 8));
   net->eval();
-  const auto graph = net->inference_graph(stats(3));
-  TempDir dir;
+  const auto graph = net->inference_graph(input_stats(3));
+  ScratchDir dir;
   const auto path = dir.file("missing-folder/model.pt");
   try {
-    write_export(graph, ExportFormat::kTorchScript, path, card_for("classification", 3, stats(3)));
+    write_export(graph, ExportFormat::kTorchScript, path,
+                 test_card("classification", 3, input_stats(3)));
     FAIL() << "wrote into a missing folder";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
@@ -313,10 +254,10 @@ TEST(Export, RegisteredWriterIsHeldToTheContract) {
   Network net(testing::small_cifar("revup-memsave", 8));
   testing::perturb(*net);
   net->eval();
-  const auto graph = net->inference_graph(stats(3));
-  auto card = card_for("classification", 3, stats(3));
+  const auto graph = net->inference_graph(input_stats(3));
+  auto card = test_card("classification", 3, input_stats(3));
   card.input_size = {16, 16};
-  TempDir dir;
+  ScratchDir dir;
   const auto path = dir.file("model.onnx");
   ASSERT_EQ(export_format_from_name("onnx"), ExportFormat::kOnnx);
   ASSERT_FALSE(export_format_available(ExportFormat::kOnnx));

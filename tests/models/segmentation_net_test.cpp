@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "../export_test_util.h"
 #include "../test_util.h"
 #include "core/memory_tracker.h"
 #include "models/segmentation_loss.h"
@@ -14,19 +15,9 @@
 namespace revup {
 namespace {
 
+// The ImageNet-style stem ("auto"); the export tests use the patch stem.
 SegmentationConfig tiny(const std::string& arch) {
-  SegmentationConfig c;
-  c.backbone.arch = arch;
-  c.backbone.style = "imagenet";
-  c.backbone.blocks = {2, 2, 2};
-  c.backbone.widths = {4, 8, 8};
-  c.backbone.block = "basic";
-  c.backbone.stem_width = 4;
-  c.backbone.classifier = false;
-  c.backbone.in_channels = 3;
-  c.num_classes = 3;
-  c.decoder_width = 6;
-  return c;
+  return testing::tiny_segmentation(arch, "auto");
 }
 
 TEST(SegmentationNet, PredictsEveryPixelAtAnySize) {

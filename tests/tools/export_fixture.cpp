@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "../export_test_util.h"
 #include "../test_util.h"
 #include "core/model_export.h"
 #include "models/network.h"
@@ -24,28 +25,9 @@ namespace revup {
 namespace {
 namespace fs = std::filesystem;
 
-// Statistics far from (0, 1), so a normalization left out or applied twice shows.
-InputNormalization stats(int64_t channels) {
-  InputNormalization n;
-  for (int64_t c = 0; c < channels; ++c) {
-    n.mean.push_back(100.0 + 20.0 * static_cast<double>(c));
-    n.std.push_back(30.0 + 5.0 * static_cast<double>(c));
-  }
-  return n;
-}
-
-ModelCard card_for(const std::string& task, int64_t channels, const InputNormalization& n) {
-  ModelCard card;
-  card.task = task;
-  card.architecture = {{"arch", "python consumer fixture"}};
-  card.classes = {{"count", 0}};
-  card.input_channels = channels;
-  card.normalization = n;
-  card.input_values = "raw pixel values";
-  card.training = {{"data", "none: perturbed weights"}};
-  card.tool_version = "test";
-  return card;
-}
+using testing::input_stats;
+using testing::raw_and_normalized;
+using testing::test_card;
 
 // Both exports of `graph`, and the input with the model's output on it.
 void write_case(const std::string& out, const std::string& name, const InferenceGraph& graph,
@@ -65,16 +47,6 @@ void write_case(const std::string& out, const std::string& name, const Inference
               output.abs().max().item<double>(), script.max_abs_difference);
 }
 
-// Raw pixel-like values and what io's normalize makes of them (float64, then float32).
-std::pair<torch::Tensor, torch::Tensor> raw_and_normalized(const InputNormalization& n,
-                                                           std::vector<int64_t> shape) {
-  const auto c = static_cast<int64_t>(n.mean.size());
-  const auto mean = torch::tensor(n.mean, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto sd = torch::tensor(n.std, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto raw = (torch::randn(shape) * sd + mean).to(torch::kFloat32);
-  return {raw, ((raw.to(torch::kFloat64) - mean) / sd).to(torch::kFloat32)};
-}
-
 void run(const std::string& out) {
   torch::NoGradGuard no_grad;
   {
@@ -82,32 +54,20 @@ void run(const std::string& out) {
     Network net(testing::small_cifar("revup-memsave", 20));
     testing::perturb(*net);
     net->eval();
-    const auto n = stats(3);
+    const auto n = input_stats(3);
     const auto [raw, x] = raw_and_normalized(n, {2, 3, 32, 32});
-    write_case(out, "classifier", net->inference_graph(n), card_for("classification", 3, n), raw,
+    write_case(out, "classifier", net->inference_graph(n), test_card("classification", 3, n), raw,
                net->forward(x));
   }
   {
     torch::manual_seed(22);
-    SegmentationConfig c;
-    c.backbone.arch = "revup-memsave";
-    c.backbone.style = "imagenet";
-    c.backbone.stem = "patch";
-    c.backbone.blocks = {2, 2, 2};
-    c.backbone.widths = {4, 8, 8};
-    c.backbone.block = "basic";
-    c.backbone.stem_width = 4;
-    c.backbone.classifier = false;
-    c.backbone.in_channels = 3;
-    c.num_classes = 3;
-    c.decoder_width = 6;
-    SegmentationNet net(c);
+    SegmentationNet net(testing::tiny_segmentation());
     testing::perturb(*net);
     net->eval();
-    const auto n = stats(3);
+    const auto n = input_stats(3);
     // An odd size: fractional resize scales and the patch stem's cropping.
     const auto [raw, x] = raw_and_normalized(n, {1, 3, 45, 61});
-    write_case(out, "segmentation", net->inference_graph(n), card_for("segmentation", 3, n), raw,
+    write_case(out, "segmentation", net->inference_graph(n), test_card("segmentation", 3, n), raw,
                net->forward(x));
   }
 }

@@ -40,15 +40,8 @@ struct Recorder : TrainingJobObserver {
 };
 
 TrainingJobInput tinyJob(const testing::LabelledScene& scene, const QString& runDir, int epochs) {
-  TrainingJobInput in;
-  in.image = scene.image;
-  in.labels = scene.paintedLabels;
-  in.classes = scene.classes;
-  in.settings.preset = "cpu";
-  in.settings.epochs = epochs;
+  auto in = testing::sceneJob(scene, runDir, epochs);
   in.settings.learningRate = 0.05;
-  in.settings.augment = false;
-  in.runDir = runDir.toStdString();
   return in;
 }
 

@@ -20,16 +20,7 @@ namespace revup::ui {
 namespace {
 
 TrainingJobInput sessionJob(const QString& runDir, int epochs) {
-  const auto scene = testing::labelledScene(48);
-  TrainingJobInput in;
-  in.image = scene.image;
-  in.labels = scene.paintedLabels;
-  in.classes = scene.classes;
-  in.settings.preset = "cpu";
-  in.settings.epochs = epochs;
-  in.settings.augment = false;
-  in.runDir = runDir.toStdString();
-  return in;
+  return testing::sceneJob(testing::labelledScene(48), runDir, epochs);
 }
 
 TEST(TrainingSession, ReportsFromAWorkerAndPausesResumesStops) {

@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QString>
 #include <QTimer>
 
 #include <torch/torch.h>
@@ -11,6 +12,7 @@
 
 #include "io/class_table.h"
 #include "io/image.h"
+#include "ui/training_job.h"
 
 namespace revup::ui::testing {
 
@@ -41,12 +43,31 @@ inline LabelledScene labelledScene(int64_t size = 64, uint64_t seed = 1) {
   return s;
 }
 
-// Processes events until `done()` or `ms` milliseconds pass; returns done().
+// A job training the cpu preset on the scene's painted labels, without
+// augmentation (so runs are comparable step for step).
+inline TrainingJobInput sceneJob(const LabelledScene& scene, const QString& runDir, int epochs) {
+  TrainingJobInput in;
+  in.image = scene.image;
+  in.labels = scene.paintedLabels;
+  in.classes = scene.classes;
+  in.settings.preset = "cpu";
+  in.settings.epochs = epochs;
+  in.settings.augment = false;
+  in.runDir = runDir.toStdString();
+  return in;
+}
+
+// Runs the event loop until `done()` or `ms` milliseconds pass; returns
+// done(). Sleeps in the loop between checks: a busy wait would take the CPU
+// from the worker being waited for.
 inline bool waitFor(const std::function<bool()>& done, int ms = 120000) {
   QElapsedTimer timer;
   timer.start();
-  while (!done() && timer.elapsed() < ms)
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+  while (!done() && timer.elapsed() < ms) {
+    QEventLoop loop;
+    QTimer::singleShot(10, &loop, &QEventLoop::quit);
+    loop.exec();
+  }
   return done();
 }
 
