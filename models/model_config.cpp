@@ -92,8 +92,11 @@ void ModelConfig::validate() const {
     throw std::invalid_argument("the patch stem replaces the ImageNet-style stem");
   if (in_channels < 1 || num_classes < 1)
     throw std::invalid_argument("channels and classes must be >= 1");
-  if (injective_stem && (!is_revup() || resolved_style() != "cifar")) {
-    throw std::invalid_argument("the injective stem is for CIFAR-style RevUp networks");
+  if (injective_stem && !is_revup()) {
+    throw std::invalid_argument("the injective stem is for RevUp networks");
+  }
+  if (injective_stem && stem == "patch") {
+    throw std::invalid_argument("choose the patch stem or the injective stem, not both");
   }
   if (sn.coeff <= 0 || sn.coeff >= 1) throw std::invalid_argument("c must lie in (0, 1)");
   if (sn.power_iterations < 0 || inverse.iterations < 0)

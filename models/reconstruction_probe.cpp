@@ -76,6 +76,62 @@ BlockReconstruction reconstruct_block(Network& net, const torch::Tensor& input, 
   return result;
 }
 
+namespace {
+
+// The invertible blocks straight after the stem, in forward order.
+std::vector<LabeledBlock> leading_invertible_blocks(const Network& net) {
+  std::vector<LabeledBlock> run;
+  const auto& stages = net->stages();
+  for (size_t s = 1; s < stages.size(); ++s) {
+    for (const auto& lb : stages[s]) {
+      if (!lb.block->invertible()) return run;
+      run.push_back(lb);
+    }
+  }
+  return run;
+}
+
+}  // namespace
+
+bool reconstructs_input(const Network& net) {
+  return net->config().injective_stem && !leading_invertible_blocks(net).empty();
+}
+
+InputReconstruction reconstruct_input(Network& net, const torch::Tensor& input, int iterations) {
+  if (!net->config().injective_stem) {
+    throw std::invalid_argument(
+        "the input image can only be rebuilt by a network with the injective stem (its first "
+        "layer is a convolution, which cannot be inverted)");
+  }
+  const auto run = leading_invertible_blocks(net);
+  if (run.empty()) {
+    throw std::invalid_argument(
+        "the input image cannot be rebuilt: no invertible block follows the injective stem");
+  }
+  const bool was_training = net->is_training();
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto& stem = net->stages().front().front().block;
+  torch::Tensor h = stem->apply(input, stem->step_parameters());
+  std::vector<TensorVector> parameters;
+  for (const auto& lb : run) {
+    parameters.push_back(lb.block->step_parameters());
+    h = lb.block->apply(h, parameters.back());
+  }
+  FixedPointOptions options;
+  options.iterations = iterations;
+  for (size_t i = run.size(); i-- > 0;) {
+    const auto& block = run[i].block;
+    h = fixed_point_inverse(
+            h, [&](const torch::Tensor& v) { return block->branch(v, parameters[i]); }, options)
+            .x;
+  }
+  net->train(was_training);
+  // The stem only appended zero channels: the image is the first C of them.
+  const auto rebuilt = h.narrow(1, 0, input.size(1));
+  return {input, rebuilt, static_cast<int>(run.size()), iterations, relative_error(rebuilt, input)};
+}
+
 int invertible_block_count(const Network& net) {
   int count = 0;
   for (const auto& stage : net->stages()) {

@@ -36,4 +36,22 @@ BlockReconstruction reconstruct_block(Network& net, const torch::Tensor& input, 
 
 int invertible_block_count(const Network& net);
 
+// The paper's Figure 4: with the injective stem (zero-padded channels instead
+// of a conv) the stem and the invertible blocks after it form one invertible
+// map, so the input image itself can be rebuilt from their output.
+struct InputReconstruction {
+  torch::Tensor truth;          // the network's input [N, C, H, W]
+  torch::Tensor reconstructed;  // rebuilt through `blocks` blocks, `iterations` each
+  int blocks = 0;
+  int iterations = 0;
+  double relative_error = 0.0;
+};
+
+// Whether `reconstruct_input` can run: an injective stem followed by at least
+// one invertible block.
+bool reconstructs_input(const Network& net);
+
+// Throws std::invalid_argument saying why when `reconstructs_input` is false.
+InputReconstruction reconstruct_input(Network& net, const torch::Tensor& input, int iterations);
+
 }  // namespace revup

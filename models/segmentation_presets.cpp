@@ -55,4 +55,10 @@ SegmentationConfig segmentation_preset(const std::string& name, int64_t in_chann
   throw std::invalid_argument("unknown preset '" + name + "' (" + known + ")");
 }
 
+void use_injective_stem(SegmentationConfig& config) {
+  config.backbone.stem = "auto";
+  config.backbone.injective_stem = true;
+  config.validate();
+}
+
 }  // namespace revup

@@ -20,4 +20,10 @@ const std::vector<SegmentationPreset>& segmentation_presets();
 SegmentationConfig segmentation_preset(const std::string& name, int64_t in_channels,
                                        int64_t num_classes);
 
+// The paper's analysis model: the stem's conv replaced by zero-padded channels
+// so that the input image can be rebuilt from the first stage's output. The
+// first stage then runs at full resolution (4x4 = 16 times the work of the
+// patch stem's): for small images and for studying reconstructions.
+void use_injective_stem(SegmentationConfig& config);
+
 }  // namespace revup

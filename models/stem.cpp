@@ -27,7 +27,8 @@ StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_
 }
 
 int64_t StemBlockImpl::stride() const {
-  return kind == StemKind::kCifar ? 1 : (kind == StemKind::kPatch ? 4 : 2);
+  if (kind == StemKind::kCifar || kind == StemKind::kInjective) return 1;
+  return kind == StemKind::kPatch ? 4 : 2;
 }
 
 int64_t StemBlockImpl::padding() const {

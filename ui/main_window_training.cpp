@@ -173,6 +173,7 @@ bool MainWindow::startTraining() {
     return false;
   }
   input.settings = t.panel->settings();
+  rememberTrainingSettings(input.settings);
   const QString beside =
       projectPath_.isEmpty() ? QString::fromStdString(input.image.path) : projectPath_;
   input.runDir = nextRunFolder(beside).toStdString();

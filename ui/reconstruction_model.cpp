@@ -6,16 +6,33 @@
 
 namespace revup::ui {
 
-QImage greyImage(const torch::Tensor& map, double lo, double hi) {
-  const auto scaled = ((map.to(torch::kDouble) - lo) / std::max(1e-12, hi - lo) * 255.0)
-                          .clamp(0, 255)
-                          .to(torch::kUInt8)
-                          .contiguous();
-  const int h = static_cast<int>(scaled.size(0)), w = static_cast<int>(scaled.size(1));
-  QImage image(w, h, QImage::Format_Grayscale8);
-  const auto* src = scaled.data_ptr<uint8_t>();
-  for (int y = 0; y < h; ++y) std::copy_n(src + int64_t(y) * w, w, image.scanLine(y));
+namespace {
+
+// [H, W, K] bytes, K = 1 or 3.
+torch::Tensor toBytes(const torch::Tensor& hwk, double lo, double hi) {
+  return ((hwk.to(torch::kDouble) - lo) / std::max(1e-12, hi - lo) * 255.0)
+      .clamp(0, 255)
+      .to(torch::kUInt8)
+      .contiguous();
+}
+
+QImage imageFromBytes(const torch::Tensor& bytes, QImage::Format format) {
+  const int h = static_cast<int>(bytes.size(0)), w = static_cast<int>(bytes.size(1));
+  const int64_t row = w * bytes.size(2);
+  QImage image(w, h, format);
+  const auto* src = bytes.data_ptr<uint8_t>();
+  for (int y = 0; y < h; ++y) std::copy_n(src + y * row, row, image.scanLine(y));
   return image;
+}
+
+}  // namespace
+
+QImage greyImage(const torch::Tensor& map, double lo, double hi) {
+  return imageFromBytes(toBytes(map.unsqueeze(-1), lo, hi), QImage::Format_Grayscale8);
+}
+
+QImage colourImage(const torch::Tensor& rgb, double lo, double hi) {
+  return imageFromBytes(toBytes(rgb.permute({1, 2, 0}), lo, hi), QImage::Format_RGB888);
 }
 
 ReconstructionModel::ReconstructionModel(SegmentationNet net, const torch::Tensor& normalized)
@@ -28,9 +45,11 @@ ReconstructionModel::ReconstructionModel(SegmentationNet net, const torch::Tenso
                .to(torch::kFloat)
                .contiguous();
   blockCount_ = invertible_block_count(net_->backbone);
+  rebuildsInput_ = reconstructs_input(net_->backbone);
 }
 
 ReconstructionResult ReconstructionModel::reconstruct(const ReconstructionRequest& request) {
+  if (request.block == ReconstructionRequest::kInputImage) return reconstructInput(request);
   ReconstructionResult r;
   r.request = request;
   r.blockCount = blockCount_;
@@ -52,6 +71,34 @@ ReconstructionResult ReconstructionModel::reconstruct(const ReconstructionReques
   return r;
 }
 
+ReconstructionResult ReconstructionModel::reconstructInput(const ReconstructionRequest& request) {
+  const auto rebuilt = reconstruct_input(net_->backbone, input_, request.iterations);
+  ReconstructionResult r;
+  r.request = request;
+  r.blockCount = blockCount_;
+  r.blocksWalked = rebuilt.blocks;
+  r.channels = static_cast<int>(input_.size(1));
+  r.relativeError = rebuilt.relative_error;
+  const auto truth = rebuilt.truth[0], image = rebuilt.reconstructed[0];
+  const auto error = (image - truth).abs();
+  r.maxAbsError = error.max().item<double>();
+  // A colour image is shown in colour: the paper's N = 1 colour shift is the point.
+  const bool colour = r.channels == 3;
+  r.request.channel = colour ? 0 : std::clamp(request.channel, 0, r.channels - 1);
+  const auto shown = colour ? truth : truth[r.request.channel];
+  const double lo = shown.min().item<double>(), hi = shown.max().item<double>();
+  if (colour) {
+    r.truth = colourImage(truth, lo, hi);
+    r.reconstructed = colourImage(image, lo, hi);
+    r.error = greyImage(error.amax(0), 0.0, std::max(r.maxAbsError, 1e-12));
+  } else {
+    r.truth = greyImage(shown, lo, hi);
+    r.reconstructed = greyImage(image[r.request.channel], lo, hi);
+    r.error = greyImage(error[r.request.channel], 0.0, std::max(r.maxAbsError, 1e-12));
+  }
+  return r;
+}
+
 ErrorCurves ReconstructionModel::errorCurves() {
   ErrorCurves curves;
   const int maxN = curves.iterations.last();
@@ -59,6 +106,11 @@ ErrorCurves ReconstructionModel::errorCurves() {
     QVector<double> row;
     for (int n : curves.iterations) row.push_back(c.relative_errors.at(n - 1));
     curves.perBlock.push_back(row);
+  }
+  if (rebuildsInput_) {
+    for (int n : curves.iterations) {
+      curves.inputImage.push_back(reconstruct_input(net_->backbone, input_, n).relative_error);
+    }
   }
   return curves;
 }

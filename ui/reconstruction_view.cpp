@@ -41,6 +41,8 @@ ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
   setObjectName("reconstructionView");
   block_ = new QSpinBox(this);
   block_->setObjectName("blockSpin");
+  // Shown at -1 when the model has the injective stem (the range allows it then).
+  block_->setSpecialValueText(tr("input image"));
   channel_ = new QSpinBox(this);
   channel_->setObjectName("channelSpin");
   iterations_ = new QSlider(Qt::Horizontal, this);
@@ -92,7 +94,8 @@ ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
 
 void ReconstructionView::setModel(SegmentationNet net, const torch::Tensor& normalized) {
   model_ = std::make_shared<ReconstructionModel>(std::move(net), normalized);
-  block_->setRange(0, std::max(0, model_->blockCount() - 1));
+  block_->setRange(model_->rebuildsInput() ? ReconstructionRequest::kInputImage : 0,
+                   std::max(0, model_->blockCount() - 1));
   setEnabled(model_->blockCount() > 0);
   requestReconstruction();
   requestCurves();
@@ -154,6 +157,19 @@ void ReconstructionView::showResult(const ReconstructionResult& r) {
   setPicture(truth_, r.truth);
   setPicture(rebuilt_, r.reconstructed);
   setPicture(error_, r.error);
+  channel_->setEnabled(!(r.request.block == ReconstructionRequest::kInputImage && r.channels == 3));
+  if (r.request.block == ReconstructionRequest::kInputImage) {
+    summary_->setText(tr("The input image rebuilt from the output of the first %1 blocks, N = %2 "
+                         "iterations each: relative l2 error %3; largest |error| %4 (white in the "
+                         "error map). With N = 1 colours shift; with N = 40 the image is exact "
+                         "to the eye.")
+                          .arg(r.blocksWalked)
+                          .arg(r.request.iterations)
+                          .arg(r.relativeError, 0, 'e', 2)
+                          .arg(r.maxAbsError, 0, 'e', 2));
+    Q_EMIT reconstructed(r);
+    return;
+  }
   summary_->setText(tr("Block %1 (stage %2, block %3) of %4, channel %5 of %6: relative l2 error "
                        "%7 with N = %8; largest |error| %9 (white in the error map)")
                         .arg(r.request.block)
@@ -173,7 +189,8 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
   chart_->removeAllSeries();
   for (auto* axis : chart_->axes()) chart_->removeAxis(axis);
   auto* x = new QValueAxis(chart_);
-  x->setTitleText(tr("invertible block"));
+  const bool input = !curves.inputImage.isEmpty();
+  x->setTitleText(input ? tr("invertible block (-1: the input image)") : tr("invertible block"));
   x->setLabelFormat("%.0f");
   auto* y = new QLogValueAxis(chart_);
   y->setTitleText(tr("relative l2 error"));
@@ -184,6 +201,12 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
   for (int k = 0; k < curves.iterations.size(); ++k) {
     auto* s = new QLineSeries(chart_);
     s->setName(QString("N = %1").arg(curves.iterations[k]));
+    if (input) {
+      const double e = std::max(curves.inputImage[k], 1e-12);
+      s->append(-1, e);
+      lo = std::min(lo, e);
+      hi = std::max(hi, e);
+    }
     for (int b = 0; b < curves.perBlock.size(); ++b) {
       // A log axis cannot show 0: an exact reconstruction sits at the floor.
       const double e = std::max(curves.perBlock[b][k], 1e-12);
@@ -195,7 +218,7 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
     s->attachAxis(x);
     s->attachAxis(y);
   }
-  x->setRange(0, std::max<int>(1, curves.perBlock.size() - 1));
+  x->setRange(input ? -1 : 0, std::max<int>(1, curves.perBlock.size() - 1));
   y->setRange(std::pow(10, std::floor(std::log10(lo))), std::pow(10, std::ceil(std::log10(hi))));
   Q_EMIT curvesReady();
 }

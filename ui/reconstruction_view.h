@@ -2,7 +2,8 @@
 // The reconstruction panel: pick a block, a channel and N (1..100); see the
 // true activation, its reconstruction from the block's output and the error
 // map side by side, and the per-block error for N = 1, 5, 40. Work runs on the
-// thread pool; the newest request wins.
+// thread pool; the newest request wins. With the injective stem, block
+// "input image" rebuilds the image itself (the paper's Figure 4).
 #include <QWidget>
 
 #include <atomic>

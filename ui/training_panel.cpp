@@ -49,6 +49,12 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
          "each block's input (the paper trains with 1)"));
   memSave_ = new QCheckBox(tr("MemSave (rebuild activations instead of keeping them)"), this);
   memSave_->setObjectName("memSaveCheck");
+  injectiveStem_ = new QCheckBox(tr("Injective stem (the input image can be rebuilt)"), this);
+  injectiveStem_->setObjectName("injectiveStemCheck");
+  injectiveStem_->setToolTip(
+      tr("Zero-pad the image's channels instead of the first convolution, as the paper does for "
+         "analysis: the reconstruction panel can then rebuild the input image itself. The first "
+         "stage then runs at full resolution: slower, for small images."));
   learningRate_ = new QDoubleSpinBox(this);
   learningRate_->setObjectName("learningRateSpin");
   learningRate_->setDecimals(4);
@@ -70,6 +76,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Lipschitz bound c"), lipschitz_);
   form->addRow(tr("Fixed-point iterations N"), iterations_);
   form->addRow(memSave_);
+  form->addRow(injectiveStem_);
   form->addRow(tr("Learning rate"), learningRate_);
   form->addRow(tr("Epochs"), epochs_);
   form->addRow(augment_);
@@ -102,7 +109,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   connect(pause_, &QPushButton::clicked, this,
           [this] { paused_ ? Q_EMIT resumeRequested() : Q_EMIT pauseRequested(); });
   connect(stop_, &QPushButton::clicked, this, &TrainingPanel::stopRequested);
-  setSettings(TrainingSettings{});
+  setSettings(rememberedTrainingSettings());
   setRunning(false);
 }
 
@@ -112,6 +119,7 @@ TrainingSettings TrainingPanel::settings() const {
   s.lipschitz = lipschitz_->value();
   s.fixedPointIterations = iterations_->value();
   s.memSave = memSave_->isChecked();
+  s.injectiveStem = injectiveStem_->isChecked();
   s.learningRate = learningRate_->value();
   s.epochs = epochs_->value();
   s.augment = augment_->isChecked();
@@ -125,6 +133,7 @@ void TrainingPanel::setSettings(const TrainingSettings& s) {
   lipschitz_->setValue(s.lipschitz);
   iterations_->setValue(s.fixedPointIterations);
   memSave_->setChecked(s.memSave);
+  injectiveStem_->setChecked(s.injectiveStem);
   learningRate_->setValue(s.learningRate);
   epochs_->setValue(s.epochs);
   augment_->setChecked(s.augment);
@@ -136,8 +145,9 @@ void TrainingPanel::setRunning(bool running) {
   start_->setEnabled(!running);
   pause_->setEnabled(running);
   stop_->setEnabled(running);
-  for (QWidget* w : std::initializer_list<QWidget*>{preset_, lipschitz_, iterations_, memSave_,
-                                                    learningRate_, epochs_, augment_, device_}) {
+  for (QWidget* w :
+       std::initializer_list<QWidget*>{preset_, lipschitz_, iterations_, memSave_, injectiveStem_,
+                                       learningRate_, epochs_, augment_, device_}) {
     w->setEnabled(!running);
   }
   if (!running) setPaused(false);

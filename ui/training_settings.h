@@ -14,6 +14,10 @@ struct TrainingSettings {
   double lipschitz = 0.9;        // c: each conv's spectral-norm bound
   int fixedPointIterations = 1;  // N used by MemSave's backward to rebuild inputs
   bool memSave = true;           // off: plain autograd through the same blocks
+  // Zero-pad the image's channels instead of the stem's conv (the paper's
+  // analysis model): the input image itself can then be rebuilt, at the cost
+  // of a first stage at full resolution.
+  bool injectiveStem = false;
   double learningRate = 0.02;
   int epochs = 100;  // an epoch is one pass over the labelled image (or slices)
   bool augment = true;
@@ -26,5 +30,10 @@ struct TrainingSettings {
 
 void to_json(nlohmann::json& j, const TrainingSettings& s);
 void from_json(const nlohmann::json& j, TrainingSettings& s);
+
+// The settings of the last training started, remembered between sessions
+// (QSettings "training/settings"); the defaults when none or unreadable.
+TrainingSettings rememberedTrainingSettings();
+void rememberTrainingSettings(const TrainingSettings& settings);
 
 }  // namespace revup::ui

@@ -1,5 +1,6 @@
 // revup-cli bench invert: how well each block's input is rebuilt from its
-// output with N = 1..100 fixed-point iterations (the paper's Figure 5), and how
+// output with N = 1..100 fixed-point iterations (the paper's Figure 5), the
+// input image itself for a model with the injective stem (Figure 4), and how
 // far MemSave's N = 1 parameter gradients are from exact ones.
 #include <torch/torch.h>
 
@@ -36,6 +37,7 @@ void add_bench_invert(CLI::App& bench) {
   auto iterations = std::make_shared<int>(100);
   auto perturbation = std::make_shared<double>(0.2);
   auto model_dir = std::make_shared<std::string>();
+  auto injective = std::make_shared<bool>(false);
   cmd->add_option("--depth", *depth, "CIFAR-style RevUp depth (when no --model)")
       ->capture_default_str();
   cmd->add_option("--iterations", *iterations, "Largest N")
@@ -45,6 +47,9 @@ void add_bench_invert(CLI::App& bench) {
                   "Std of the noise added to Fixup's init (when no --model)")
       ->capture_default_str();
   cmd->add_option("--model", *model_dir, "A trained run folder (train-classifier --out)");
+  cmd->add_flag("--injective-stem", *injective,
+                "Zero-pad the input's channels instead of the first conv (when no --model): "
+                "the input image itself is then rebuilt too");
   cmd->callback([=] {
     const auto device = select_device(o->device);
     torch::manual_seed(o->seed);
@@ -56,6 +61,7 @@ void add_bench_invert(CLI::App& bench) {
       c.arch = "revup";
       c.depth = *depth;
       c.in_channels = o->input[1];
+      c.injective_stem = *injective;
       net = Network(c);
       perturb_parameters(*net, *perturbation, *perturbation / 2);
     }
@@ -89,6 +95,20 @@ void add_bench_invert(CLI::App& bench) {
       if (!by_n[k].empty()) plot.series.push_back({"N = " + std::to_string(shown[k]), by_n[k]});
     }
 
+    // The input image rebuilt through the stem and the first invertible stage.
+    nlohmann::json input_image = nullptr;
+    if (reconstructs_input(net)) {
+      nlohmann::json errors = nlohmann::json::array();
+      int blocks = 0;
+      for (int n : {1, 2, 5, 10, 20, 40, 100}) {
+        if (n > *iterations) break;
+        const auto rebuilt = reconstruct_input(net, x, n);
+        errors.push_back({{"n", n}, {"relative_l2_error", rebuilt.relative_error}});
+        blocks = rebuilt.blocks;
+      }
+      input_image = {{"blocks", blocks}, {"by_iterations", errors}};
+    }
+
     // Gradients of MemSave with N = 1 against exact autograd, same weights.
     torch::AutoGradMode grad_on(true);
     auto exact_config = net->config();
@@ -111,7 +131,11 @@ void add_bench_invert(CLI::App& bench) {
     report["config"] = net->config().to_json();
     report["blocks"] = blocks;
     report["gradient_relative_error_n1"] = grad_error;
+    report["input_image"] = input_image;
     report["keys"] = {{"relative_l2_error", "||x_N - x|| / ||x|| for N = 1.. (index N-1)"},
+                      {"input_image",
+                       "injective stem only: the image rebuilt through `blocks` blocks; "
+                       "||x_N - x|| / ||x|| for several N (null for a conv stem)"},
                       {"gradient_relative_error_n1",
                        "||g_memsave(N=1) - g_exact|| / ||g_exact||, all parameters"}};
     write_json(o->json, report);
@@ -120,6 +144,14 @@ void add_bench_invert(CLI::App& bench) {
                 by_n[0].empty() ? 0.0 : torch::tensor(by_n[0]).mean().item<double>() / 1000,
                 by_n[1].empty() ? 0.0 : torch::tensor(by_n[1]).mean().item<double>() / 1000,
                 by_n[2].empty() ? 0.0 : torch::tensor(by_n[2]).mean().item<double>() / 1000);
+    if (!input_image.is_null()) {
+      std::printf("input image rebuilt through %d blocks: relative error",
+                  input_image["blocks"].get<int>());
+      for (const auto& e : input_image["by_iterations"]) {
+        std::printf(" N=%d: %.2e", e["n"].get<int>(), e["relative_l2_error"].get<double>());
+      }
+      std::printf("\n");
+    }
     std::printf("parameter gradients, MemSave N=1 vs exact: relative error %.3e\n", grad_error);
     std::cout << "wrote " << o->json;
     if (write_plot(plot, output_stem(o->json) + ".png"))

@@ -25,7 +25,7 @@ struct TrainOptions {
   double lr = 0.02, weight_decay = 1e-4, dice = 0.0, clip_grad = 0.0;
   double val_fraction = 0.2;
   int axis = -1;
-  bool augment = true, resume = false;
+  bool augment = true, resume = false, injective_stem = false;
   std::vector<double> scale_range = {1.0, 1.0};
   uint64_t seed = 0;
   std::string json;
@@ -80,7 +80,10 @@ void run_train(const TrainOptions& o) {
   const auto& classes = data->classes();
   // Stats exist per channel (computed over the training images at open).
   const auto channels = static_cast<int64_t>(data->stats().mean.size());
-  if (!o.resume) config = segmentation_preset(o.preset, channels, classes.size());
+  if (!o.resume) {
+    config = segmentation_preset(o.preset, channels, classes.size());
+    if (o.injective_stem) use_injective_stem(config);
+  }
   if (config.backbone.in_channels != channels || config.num_classes != classes.size()) {
     throw std::runtime_error(o.out + ": the run's model takes " +
                              std::to_string(config.backbone.in_channels) + " channels and " +
@@ -181,6 +184,9 @@ void add_train_segmentation_command(CLI::App& app) {
   std::string presets;
   for (const auto& p : segmentation_presets()) presets += "\n  " + p.name + ": " + p.description;
   cmd->add_option("--preset", o->preset, "Model size:" + presets)->capture_default_str();
+  cmd->add_flag("--injective-stem", o->injective_stem,
+                "Zero-pad the channels instead of the stem's conv, so that `bench invert` and the "
+                "GUI can rebuild the input image (first stage at full resolution: slower)");
   cmd->add_option("--epochs", o->epochs, "Epochs")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -22,6 +22,15 @@ grep -q '"ratio_to_resnet_fixup"' "$tmp/s.json"
 
 "$cli" bench invert --depth 8 --iterations 10 --input 1 3 16 16 --json "$tmp/i.json"
 grep -q '"gradient_relative_error_n1"' "$tmp/i.json"
+# Figure 4: with the injective stem the image itself is rebuilt, better with more N.
+"$cli" bench invert --depth 8 --injective-stem --iterations 40 --input 1 3 16 16 --json "$tmp/ii.json"
+python3 - "$tmp/ii.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = {r["n"]: r["relative_l2_error"] for r in d["input_image"]["by_iterations"]}
+assert d["input_image"]["blocks"] == 1, d["input_image"]  # RevUp-8: one block per stage
+assert e[40] < e[1] and e[40] < 1e-4, e
+PY
 
 # The segmentation step three ways, small: ratios and timelines come out.
 "$cli" bench seg --input 1 3 96 128 --blocks 2,1,1 --json "$tmp/seg.json"

@@ -1,10 +1,12 @@
 // Projects round-trip, move with their folder, and refuse what they are not.
 #include <QDir>
 #include <QFile>
+#include <QSettings>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
+#include "models/reconstruction_probe.h"
 #include "ui/project.h"
 
 namespace revup::ui {
@@ -84,6 +86,31 @@ TEST(Project, NextRunFolderCountsUp) {
   EXPECT_TRUE(nextRunFolder(beside).endsWith("runs/run-001"));
   QDir().mkpath(dir.filePath("runs/run-001"));
   EXPECT_TRUE(nextRunFolder(beside).endsWith("runs/run-002"));
+}
+
+TEST(TrainingSettings, AreRememberedBetweenSessionsAndSurviveGarbage) {
+  TrainingSettings s;
+  s.epochs = 23;
+  s.lipschitz = 0.7;
+  s.injectiveStem = true;
+  rememberTrainingSettings(s);
+  const auto back = rememberedTrainingSettings();
+  EXPECT_EQ(back.epochs, 23);
+  EXPECT_DOUBLE_EQ(back.lipschitz, 0.7);
+  EXPECT_TRUE(back.injectiveStem);
+
+  QSettings().setValue("training/settings", QByteArray("{not json"));
+  EXPECT_EQ(rememberedTrainingSettings().epochs, TrainingSettings{}.epochs);
+  QSettings().remove("training/settings");
+}
+
+TEST(TrainingSettings, TheInjectiveStemMakesTheInputImageRebuildable) {
+  TrainingSettings s;
+  EXPECT_FALSE(reconstructs_input(SegmentationNet(s.modelConfig(3, 2))->backbone));
+  s.injectiveStem = true;
+  const auto config = s.modelConfig(3, 2);
+  EXPECT_TRUE(config.backbone.injective_stem);
+  EXPECT_TRUE(reconstructs_input(SegmentationNet(config)->backbone));
 }
 
 }  // namespace

@@ -62,6 +62,9 @@ TEST(TrainingWindow, TrainsThePaintedImageAndShowsMemoryCurvesAndPredictions) {
   EXPECT_FALSE(window.findChild<QPushButton*>("startButton")->isEnabled());
   ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
   EXPECT_TRUE(finished.first().at(0).toBool());
+  // The settings of this training open the next session.
+  EXPECT_EQ(rememberedTrainingSettings().epochs, 4);
+  EXPECT_EQ(TrainingPanel().settings().epochs, 4);
 
   auto* memory = window.findChild<MemoryChartView*>("memoryChart");
   ASSERT_NE(memory, nullptr);
