@@ -12,30 +12,8 @@ namespace revup {
 namespace {
 namespace fs = std::filesystem;
 
-// metrics.csv: every epoch's row, numbers as numbers.
 nlohmann::json read_metrics(const std::string& run_dir) {
-  std::ifstream in(fs::path(run_dir) / "metrics.csv");
-  std::string line;
-  if (!std::getline(in, line)) return nullptr;
-  std::vector<std::string> columns;
-  std::stringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) columns.push_back(c);
-  auto rows = nlohmann::json::array();
-  while (std::getline(in, line)) {
-    std::stringstream cells(line);
-    nlohmann::json row;
-    size_t i = 0;
-    for (std::string cell; std::getline(cells, cell, ',') && i < columns.size(); ++i) {
-      try {
-        size_t used = 0;
-        const double v = std::stod(cell, &used);
-        row[columns[i]] = used == cell.size() ? nlohmann::json(v) : nlohmann::json(cell);
-      } catch (const std::exception&) {
-        row[columns[i]] = cell;
-      }
-    }
-    rows.push_back(row);
-  }
+  const auto rows = read_run_metrics(run_dir);
   return {{"epochs", rows.size()},
           {"last", rows.empty() ? nlohmann::json(nullptr) : rows.back()},
           {"per_epoch", rows}};

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace revup {
@@ -19,6 +20,33 @@ nlohmann::json read_run_config(const std::string& run_dir) {
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": not valid JSON (" + e.what() + ")");
   }
+}
+
+nlohmann::json read_run_metrics(const std::string& run_dir) {
+  auto rows = nlohmann::json::array();
+  std::ifstream in(fs::path(run_dir) / "metrics.csv");
+  std::string line;
+  if (!std::getline(in, line)) return rows;
+  std::vector<std::string> columns;
+  std::stringstream header(line);
+  for (std::string c; std::getline(header, c, ',');) columns.push_back(c);
+  while (std::getline(in, line)) {
+    std::stringstream cells(line);
+    auto row = nlohmann::json::object();
+    size_t i = 0;
+    for (std::string cell; std::getline(cells, cell, ',') && i < columns.size(); ++i) {
+      if (cell.empty()) continue;
+      try {
+        size_t used = 0;
+        const double v = std::stod(cell, &used);
+        row[columns[i]] = used == cell.size() ? nlohmann::json(v) : nlohmann::json(cell);
+      } catch (const std::exception&) {
+        row[columns[i]] = cell;  // "nan" parses; anything else is kept as written
+      }
+    }
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 void load_model_weights(torch::nn::Module& module, const std::string& checkpoint_path) {

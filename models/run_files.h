@@ -17,5 +17,8 @@ void load_model_weights(torch::nn::Module& module, const std::string& checkpoint
 // "best" (falling back to last.pt when no validation ever ran) or "last":
 // the checkpoint's path. Throws naming what is missing.
 std::string run_checkpoint_path(const std::string& run_dir, const std::string& which);
+// RUN_DIR/metrics.csv as one JSON object per epoch, numbers as numbers and
+// empty cells left out; an empty array when the run has no epoch yet.
+nlohmann::json read_run_metrics(const std::string& run_dir);
 
 }  // namespace revup

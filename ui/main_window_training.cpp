@@ -186,7 +186,7 @@ bool MainWindow::startTraining() {
   const auto device = c10::Device(input.settings.device);
   if (device.is_cpu())
     t.memory->model().setDeviceTotalMegabytes(MemoryChartModel::cpuTotalMegabytes());
-  t.metrics->clear();
+  t.metrics->startRun(QFileInfo(QString::fromStdString(input.runDir)).fileName());
   t.panel->setRunning(true);
   t.panel->showStatus(tr("Measuring ResNet+Fixup's step for comparison, then training into %1")
                           .arg(QString::fromStdString(input.runDir)));
@@ -249,6 +249,18 @@ bool MainWindow::raisePanel(const QString& name) {
 void MainWindow::applyTrainingProject(const Project& project) {
   training_->panel->setSettings(project.settings);
   training_->runs = project.runs;
+  // Curves of every run the project lists, like TensorBoard's run selector;
+  // a run folder that is gone is left out.
+  QVector<RunCurves> runs;
+  for (const auto& run : project.runs) {
+    if (QFileInfo(run).isDir()) {
+      runs.push_back(readRunCurves(run));
+    } else {
+      logLine("warning", "project run not found: " + run);
+    }
+  }
+  training_->metrics->startRun(QString());
+  training_->metrics->setEarlierRuns(runs);
 }
 
 void MainWindow::fillTrainingProject(Project& project) const {

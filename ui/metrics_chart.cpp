@@ -2,15 +2,21 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
+#include <QListWidget>
 #include <QSlider>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
 #include <algorithm>
 #include <cmath>
+
+#include "models/run_files.h"
 
 namespace revup::ui {
 
@@ -27,17 +33,43 @@ QVector<QPointF> smoothed(const QVector<QPointF>& points, double weight) {
 
 namespace {
 
-QLineSeries* series(QChart* chart, const QString& name, QColor color, double width) {
+QLineSeries* series(QChart* chart, const QString& name, QColor color, double width,
+                    Qt::PenStyle style = Qt::SolidLine) {
   auto* s = new QLineSeries(chart);
   s->setName(name);
   QPen pen(color);
   pen.setWidthF(width);
+  pen.setStyle(style);
   s->setPen(pen);
   chart->addSeries(s);
   return s;
 }
 
+// Earlier runs: colours apart from the current run's orange and green.
+QColor runColour(int index) {
+  static const QColor colours[] = {{0, 114, 178}, {204, 121, 167}, {86, 180, 233},
+                                   {230, 159, 0}, {120, 120, 120}, {0, 0, 0}};
+  return colours[index % std::size(colours)];
+}
+
 }  // namespace
+
+RunCurves readRunCurves(const QString& runDir) {
+  RunCurves curves;
+  curves.name = QFileInfo(runDir).fileName();
+  for (const auto& row : read_run_metrics(runDir.toStdString())) {
+    if (!row.contains("epoch")) continue;
+    const double epoch = row["epoch"].get<double>();
+    for (const auto& [column, points] :
+         {std::pair{"train_loss", &curves.loss}, std::pair{"miou", &curves.miou}}) {
+      if (row.contains(column) && row[column].is_number()) {
+        const double v = row[column].get<double>();
+        if (std::isfinite(v)) points->push_back(QPointF(epoch, v));
+      }
+    }
+  }
+  return curves;
+}
 
 MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   setObjectName("metricsChart");
@@ -77,13 +109,21 @@ MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   smoothingSlider_->setValue(int(smoothing_ * 100));
   connect(smoothingSlider_, &QSlider::valueChanged, this,
           [this](int v) { setSmoothing(v / 100.0); });
+  runList_ = new QListWidget(this);
+  runList_->setObjectName("runList");
+  runList_->setToolTip(tr("Runs of this project; uncheck one to hide its curves"));
+  runList_->setMaximumWidth(180);
+  connect(runList_, &QListWidget::itemChanged, this, [this] { refresh(); });
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Smoothing"), this));
   controls->addWidget(smoothingSlider_);
+  auto* charts = new QHBoxLayout;
+  charts->addWidget(view, 1);
+  charts->addWidget(runList_);
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(view);
+  layout->addLayout(charts);
   layout->addLayout(controls);
-  refresh();
+  rebuildEarlierSeries();
 }
 
 void MetricsChart::addEpoch(int epoch, double loss, const std::map<std::string, double>& metrics) {
@@ -106,16 +146,89 @@ void MetricsChart::setSmoothing(double weight) {
   refresh();
 }
 
+void MetricsChart::startRun(const QString& name) {
+  if (!loss_.isEmpty() || !miou_.isEmpty()) {
+    earlier_.push_back({currentName_.isEmpty() ? tr("previous run") : currentName_, loss_, miou_});
+  }
+  currentName_ = name;
+  loss_.clear();
+  miou_.clear();
+  rebuildEarlierSeries();
+}
+
+void MetricsChart::setEarlierRuns(const QVector<RunCurves>& runs) {
+  earlier_ = runs;
+  rebuildEarlierSeries();
+}
+
+int MetricsChart::visibleEarlierRuns() const {
+  int visible = 0;
+  for (int i = 1; i < runList_->count(); ++i)
+    visible += runList_->item(i)->checkState() == Qt::Checked;
+  return visible;
+}
+
+void MetricsChart::rebuildEarlierSeries() {
+  for (auto* s : earlierSeries_) {
+    chart_->removeSeries(s);
+    delete s;
+  }
+  earlierSeries_.clear();
+  const QSignalBlocker blocker(runList_);
+  runList_->clear();
+  // Row 0 is the current run; it is always shown.
+  auto* current = new QListWidgetItem(
+      currentName_.isEmpty() ? tr("current run") : tr("%1 (current)").arg(currentName_), runList_);
+  current->setFlags(Qt::ItemIsEnabled);
+  for (int i = 0; i < earlier_.size(); ++i) {
+    const QColor colour = runColour(i);
+    auto* loss = series(chart_, tr("%1 loss").arg(earlier_[i].name), colour, 1.5);
+    auto* miou = series(chart_, tr("%1 mIoU").arg(earlier_[i].name), colour, 1.5, Qt::DashLine);
+    loss->attachAxis(epochAxis_);
+    loss->attachAxis(lossAxis_);
+    miou->attachAxis(epochAxis_);
+    miou->attachAxis(miouAxis_);
+    earlierSeries_ << loss << miou;
+    // The run list is their legend, in their colour.
+    for (auto* s : {loss, miou}) {
+      for (auto* marker : chart_->legend()->markers(s)) marker->setVisible(false);
+    }
+    auto* item = new QListWidgetItem(earlier_[i].name, runList_);
+    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+    item->setCheckState(Qt::Checked);
+    item->setForeground(colour);
+  }
+  refresh();
+}
+
 void MetricsChart::refresh() {
   lossRaw_->replace(loss_);
   lossSmooth_->replace(smoothed(loss_, smoothing_));
   miouRaw_->replace(miou_);
   miouSmooth_->replace(smoothed(miou_, smoothing_));
-  double maxLoss = 0.1;
+  double maxLoss = 0.1, firstEpoch = 0.0, lastEpoch = 2.0;
+  bool any = false;
+  const auto span = [&](const QVector<QPointF>& points) {
+    for (const auto& p : points) {
+      firstEpoch = any ? std::min(firstEpoch, p.x()) : p.x();
+      lastEpoch = std::max(lastEpoch, p.x());
+      any = true;
+    }
+  };
   for (const auto& p : loss_) maxLoss = std::max(maxLoss, p.y());
+  span(loss_);
+  for (int i = 0; i < earlier_.size(); ++i) {
+    const bool shown = runList_->item(i + 1)->checkState() == Qt::Checked;
+    earlierSeries_[2 * i]->setVisible(shown);
+    earlierSeries_[2 * i + 1]->setVisible(shown);
+    earlierSeries_[2 * i]->replace(smoothed(earlier_[i].loss, smoothing_));
+    earlierSeries_[2 * i + 1]->replace(smoothed(earlier_[i].miou, smoothing_));
+    if (!shown) continue;
+    for (const auto& p : earlier_[i].loss) maxLoss = std::max(maxLoss, p.y());
+    span(earlier_[i].loss);
+  }
   lossAxis_->setRange(0, maxLoss * 1.1);
-  const double lastEpoch = loss_.isEmpty() ? 1.0 : loss_.last().x();
-  epochAxis_->setRange(loss_.isEmpty() ? 0.0 : loss_.first().x(), std::max(lastEpoch, 2.0));
+  epochAxis_->setRange(any ? firstEpoch : 0.0, lastEpoch);
 }
 
 }  // namespace revup::ui

@@ -1,8 +1,10 @@
 // The worker: training runs off the GUI thread, memory arrives once per step
 // with one sample per block per phase, Pause holds it between steps, Stop ends
 // it, errors arrive as a signal; and the panels that show it.
+#include <QChartView>
 #include <QElapsedTimer>
 #include <QLineSeries>
+#include <QListWidget>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QThread>
@@ -138,6 +140,31 @@ TEST(MetricsChart, SmoothsLikeTensorBoard) {
   chart.addEpoch(3, std::nan(""), {});
   EXPECT_EQ(chart.lossPoints().size(), 2);
   EXPECT_EQ(chart.miouPoints().size(), 2);
+}
+
+TEST(MetricsChart, KeepsEarlierRunsAsTheirOwnCurves) {
+  MetricsChart chart;
+  chart.startRun("run-001");
+  chart.addEpoch(1, 2.0, {{"miou", 0.1}});
+  chart.addEpoch(2, 1.5, {{"miou", 0.3}});
+  chart.startRun("run-002");
+  EXPECT_TRUE(chart.lossPoints().isEmpty());
+  ASSERT_EQ(chart.earlierRuns().size(), 1);
+  EXPECT_EQ(chart.earlierRuns()[0].name, "run-001");
+  EXPECT_EQ(chart.earlierRuns()[0].loss.size(), 2);
+  EXPECT_EQ(chart.earlierRuns()[0].miou.size(), 2);
+  chart.startRun("run-003");  // run-002 had no epoch: nothing to keep
+  EXPECT_EQ(chart.earlierRuns().size(), 1);
+
+  auto* list = chart.findChild<QListWidget*>("runList");
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->count(), 2);  // the current run and run-001
+  EXPECT_EQ(chart.visibleEarlierRuns(), 1);
+  list->item(1)->setCheckState(Qt::Unchecked);
+  EXPECT_EQ(chart.visibleEarlierRuns(), 0);
+  int visibleSeries = 0;
+  for (auto* s : chart.findChild<QChartView*>()->chart()->series()) visibleSeries += s->isVisible();
+  EXPECT_EQ(visibleSeries, 4);  // the current run's raw and smoothed loss and mIoU
 }
 
 }  // namespace

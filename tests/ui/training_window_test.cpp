@@ -183,6 +183,11 @@ TEST(TrainingWindow, AProjectRoundTripsImageLabelsClassesSettingsAndRuns) {
     paintBand(*window.document());
     window.document()->renameClass(1, "disc");
     labels = window.document()->trainingLabels();
+    // One short run, so the project has a run with curves to show again.
+    window.findChild<QSpinBox*>("epochsSpin")->setValue(2);
+    QSignalSpy finished(&window, &MainWindow::trainingFinished);
+    ASSERT_TRUE(window.startTraining());
+    ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
     window.findChild<QSpinBox*>("epochsSpin")->setValue(17);
     window.findChild<QSpinBox*>("iterationsSpin")->setValue(4);
     ASSERT_TRUE(window.saveProject(projectFile));
@@ -197,6 +202,11 @@ TEST(TrainingWindow, AProjectRoundTripsImageLabelsClassesSettingsAndRuns) {
   EXPECT_EQ(reopened.document()->classes().classes.at(1).name, "disc");
   EXPECT_EQ(reopened.findChild<QSpinBox*>("epochsSpin")->value(), 17);
   EXPECT_EQ(reopened.findChild<QSpinBox*>("iterationsSpin")->value(), 4);
+  ASSERT_EQ(reopened.runs().size(), 1);
+  const auto& earlier = reopened.findChild<MetricsChart*>()->earlierRuns();
+  ASSERT_EQ(earlier.size(), 1);
+  EXPECT_EQ(earlier[0].name, "run-001");
+  EXPECT_EQ(earlier[0].loss.size(), 2);  // both epochs, read back from metrics.csv
 
   // A broken project is a dialog, and what was open stays.
   QFile broken(dir.filePath("broken.revup"));
