@@ -102,6 +102,7 @@ std::unique_ptr<ImageDocument> ImageDocument::open(const QString& path) {
       doc->labelsWarning_ = QString::fromStdString(e.what());
     }
   }
+  doc->markLabelsSaved();
   return doc;
 }
 
@@ -147,15 +148,18 @@ int ImageDocument::addClass(const QString& name) {
   }
   const int id = static_cast<int>(classes_.size());
   classes_.classes.push_back({name.toStdString(), voc_color(id)});
+  ++classRevision_;
   return id;
 }
 
 void ImageDocument::renameClass(int id, const QString& name) {
   classes_.classes.at(id).name = name.toStdString();
+  ++classRevision_;
 }
 
 void ImageDocument::recolorClass(int id, const Rgb& color) {
   classes_.classes.at(id).color = color;
+  ++classRevision_;
 }
 
 int ImageDocument::sliceCount(int axis) const {
@@ -289,6 +293,7 @@ void ImageDocument::saveLabels(const QString& path) {
   if (target.isEmpty()) target = labelsFile_.isEmpty() ? defaultLabelsPath() : labelsFile_;
   saveLabelFile(editor_.labels(), classes_, meta_, target);
   labelsFile_ = target;
+  markLabelsSaved();
 }
 
 void ImageDocument::loadLabels(const QString& path) {
@@ -297,6 +302,7 @@ void ImageDocument::loadLabels(const QString& path) {
   setLabels(ids, classes);
   labelsFile_ = path;
   labelsWarning_.clear();
+  markLabelsSaved();
 }
 
 void ImageDocument::setLabels(const torch::Tensor& ids, const ClassTable& classes) {
@@ -308,6 +314,7 @@ void ImageDocument::setLabels(const torch::Tensor& ids, const ClassTable& classe
   editor_.replaceLabels(ids.to(torch::kUInt8).contiguous());
   if (isVolume()) editor_.setPlane(axis, slice);
   classes_ = classes;
+  ++classRevision_;
 }
 
 }  // namespace revup::ui

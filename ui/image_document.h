@@ -113,10 +113,15 @@ class ImageDocument {
   // Replaces the labels with ids already read ([H, W] / [D, H, W], 255 for
   // unlabelled) and the classes; throws std::invalid_argument on a size mismatch.
   void setLabels(const torch::Tensor& ids, const ClassTable& classes);
+  // Labels or classes changed since they were opened, loaded or saved.
+  bool hasUnsavedLabels() const { return revision() != savedRevision_; }
+  // What is shown now is what the label file holds (a project restored it).
+  void markLabelsSaved() { savedRevision_ = revision(); }
 
  private:
   ImageDocument() = default;
   void rebuildPlane();
+  uint64_t revision() const { return editor_.revision() + classRevision_; }
   std::vector<int64_t> labelShape() const;
 
   QString path_;
@@ -131,6 +136,7 @@ class ImageDocument {
   DisplayRange range_, dataRange_;
   std::unique_ptr<ImageTiles> tiles_;
   QString labelsFile_, labelsWarning_;
+  uint64_t classRevision_ = 0, savedRevision_ = 0;
 };
 
 }  // namespace revup::ui

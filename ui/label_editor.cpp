@@ -16,6 +16,7 @@ void LabelEditor::replaceLabels(torch::Tensor labels) {
   }
   labels_ = labels.contiguous();
   history_.clear();
+  ++revision_;
   stroking_ = false;
   axis_ = 0;
   slice_ = 0;
@@ -131,6 +132,7 @@ void LabelEditor::endStroke() {
   if (!stroking_) return;
   stroking_ = false;
   stroke_.compact();
+  if (!stroke_.runs.empty()) ++revision_;
   history_.push(std::move(stroke_));
   stroke_ = {};
 }
@@ -167,6 +169,7 @@ QRect LabelEditor::fill(QPoint seed, uint8_t value) {
   }
   delta.compact();
   history_.push(std::move(delta));
+  ++revision_;
   return changed;
 }
 
@@ -188,12 +191,14 @@ QRect LabelEditor::apply(const LabelDelta& delta, bool forward) {
 QRect LabelEditor::undo() {
   if (stroking_) endStroke();
   if (!history_.canUndo()) return {};
+  ++revision_;
   return apply(history_.takeUndo(), false);
 }
 
 QRect LabelEditor::redo() {
   if (stroking_) endStroke();
   if (!history_.canRedo()) return {};
+  ++revision_;
   return apply(history_.takeRedo(), true);
 }
 

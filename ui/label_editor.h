@@ -66,6 +66,9 @@ class LabelEditor {
   QRect undo();
   QRect redo();
   const LabelHistory& history() const { return history_; }
+  // Counts changes to the map (edits, undo, redo, replacement): equal
+  // revisions mean nothing changed in between.
+  uint64_t revision() const { return revision_; }
 
  private:
   LabelPlane planeOf(int axis, int64_t slice) const;
@@ -82,6 +85,7 @@ class LabelEditor {
   QPointF lastPoint_;
   bool hasLastPoint_ = false;
   LabelDelta stroke_;
+  uint64_t revision_ = 0;
 };
 
 }  // namespace revup::ui

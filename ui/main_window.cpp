@@ -83,6 +83,10 @@ bool MainWindow::saveProject(const QString& path) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!settleUnsavedLabels()) {
+    event->ignore();
+    return;
+  }
   // last.pt holds the last completed epoch; stopping loses at most the step
   // in flight, and waiting for it is a few seconds at most.
   if (isTraining()) stopTraining();

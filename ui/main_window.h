@@ -33,6 +33,10 @@ class MainWindow : public QMainWindow {
   bool openImage(const QString& path);
   // The open image with its labels and classes; nullptr when nothing is open.
   ImageDocument* document() const;
+  // Before the open image is replaced or the window closes: labels changed
+  // since they were last saved are saved or discarded as the user answers
+  // (dialog "unsavedLabelsDialog"); false when the user cancels or saving fails.
+  bool settleUnsavedLabels();
 
   // Projects: the image, labels, classes, training settings and runs.
   bool openProject(const QString& path);

@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QStatusBar>
 
@@ -118,6 +119,7 @@ void MainWindow::createViewerParts() {
     if (!openImage(entry.imagePath)) return;
     try {
       viewer_->document->setLabels(listing->mask(index), listing->classes());
+      viewer_->document->markLabelsSaved();  // they are the dataset's mask file
     } catch (const std::exception& e) {
       reportError(this, tr("Cannot load the mask"), message(e));
     }
@@ -195,7 +197,36 @@ void MainWindow::createViewerParts() {
   new FileDropFilter(this, [this](const QString& path) { openImage(path); });
 }
 
+bool MainWindow::settleUnsavedLabels() {
+  ImageDocument* doc = document();
+  if (!doc || !doc->hasUnsavedLabels()) return true;
+  QMessageBox box(QMessageBox::Warning, tr("Unsaved labels"),
+                  tr("The labels of %1 have changed since they were saved.")
+                      .arg(QFileInfo(doc->path()).fileName()),
+                  QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+  box.setObjectName("unsavedLabelsDialog");
+  box.setInformativeText(
+      tr("Save them to %1?")
+          .arg(doc->labelsFile().isEmpty() ? doc->defaultLabelsPath() : doc->labelsFile()));
+  box.setDefaultButton(QMessageBox::Save);
+  switch (box.exec()) {
+    case QMessageBox::Save:
+      try {
+        doc->saveLabels();
+        return true;
+      } catch (const std::exception& e) {
+        reportError(this, tr("Cannot save labels"), message(e));
+        return false;
+      }
+    case QMessageBox::Discard:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool MainWindow::openImage(const QString& path) {
+  if (!settleUnsavedLabels()) return false;
   std::unique_ptr<ImageDocument> doc;
   try {
     doc = ImageDocument::open(path);
@@ -274,6 +305,7 @@ bool MainWindow::applyViewerProject(const Project& project) {
     }
     if (project.classes.size() > 0) doc->setLabels(doc->trainingLabels(), project.classes);
     if (doc->isVolume()) doc->setSlice(project.sliceAxis, project.sliceIndex);
+    doc->markLabelsSaved();  // saving the project saved them
   } catch (const std::exception& e) {
     reportError(this, tr("Project labels not restored"), message(e));
   }

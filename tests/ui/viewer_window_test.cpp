@@ -16,6 +16,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 #include <QUrl>
 
 #include <filesystem>
@@ -130,6 +131,62 @@ TEST(ViewerWindow, PaintingWithTheMouseChangesLabelsAndUndoRestoresThem) {
   EXPECT_FALSE(undo->isEnabled());
   w.window.findChild<QAction*>("redoAction")->trigger();
   EXPECT_TRUE(doc->trainingLabels().equal(labels));
+}
+
+// Clicks `button` of the modal "unsavedLabelsDialog" once it shows (exec()
+// runs its own loop; a timer polling from inside it answers).
+void answerUnsavedLabels(QMessageBox::StandardButton button) {
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [poll, button] {
+    for (auto* w : QApplication::topLevelWidgets()) {
+      auto* box = qobject_cast<QMessageBox*>(w);
+      if (!box || box->objectName() != "unsavedLabelsDialog" || !box->isVisible()) continue;
+      poll->stop();  // deleteLater waits for the outer loop: stop answering now
+      poll->deleteLater();
+      box->button(button)->click();
+      return;
+    }
+  });
+  poll->start(20);
+}
+
+TEST(ViewerWindow, UnsavedLabelsAreSavedDiscardedOrKeptAsTheUserAnswers) {
+  ShownWindow w;
+  const std::string dir = testing::scratch_dir();
+  const QString first = testing::writePhoto(dir + "/first.png", 30, 40);
+  const QString second = testing::writePhoto(dir + "/second.png", 30, 40);
+  QFile::remove(QString::fromStdString(dir + "/first.labels.png"));
+  ASSERT_TRUE(w.window.openImage(first));
+  ImageDocument* doc = w.window.document();
+  EXPECT_FALSE(doc->hasUnsavedLabels());
+  doc->labels().fill(QPoint(3, 3), 1);
+  EXPECT_TRUE(doc->hasUnsavedLabels());
+
+  // Cancel: nothing opens, the painted labels stay.
+  answerUnsavedLabels(QMessageBox::Cancel);
+  EXPECT_FALSE(w.window.openImage(second));
+  EXPECT_EQ(w.window.document(), doc);
+  EXPECT_TRUE(doc->hasUnsavedLabels());
+  // Closing asks too, and Cancel keeps the window open.
+  answerUnsavedLabels(QMessageBox::Cancel);
+  EXPECT_FALSE(w.window.close());
+  EXPECT_TRUE(w.window.isVisible());
+
+  // Save: the labels land beside the image, then the other image opens.
+  answerUnsavedLabels(QMessageBox::Save);
+  ASSERT_TRUE(w.window.openImage(second));
+  EXPECT_TRUE(w.window.document()->path().endsWith("second.png"));
+  EXPECT_FALSE(w.window.document()->hasUnsavedLabels());
+  ASSERT_TRUE(w.window.openImage(first));  // nothing changed: no question
+  EXPECT_EQ(w.window.document()->trainingLabels()[3][3].item<int64_t>(), 1);
+
+  // Discard: the change is dropped.
+  w.window.document()->renameClass(1, "roof");
+  EXPECT_TRUE(w.window.document()->hasUnsavedLabels());
+  answerUnsavedLabels(QMessageBox::Discard);
+  ASSERT_TRUE(w.window.openImage(second));
+  ASSERT_TRUE(w.window.openImage(first));
+  EXPECT_NE(w.window.document()->classes().classes.at(1).name, "roof");
 }
 
 // Records the area of every paint event a widget gets.
