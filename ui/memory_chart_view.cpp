@@ -10,6 +10,8 @@
 
 #include <algorithm>
 
+#include "ui/chart_style.h"
+
 namespace revup::ui {
 namespace {
 
@@ -43,13 +45,12 @@ void attach(QLineSeries* s, QValueAxis* x, QValueAxis* y) {
 MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   setObjectName("memoryChart");
   blocks_ = new QChart();
+  applyChartStyle(blocks_);
   blocks_->setTitle(tr("Allocated memory after each block, latest step"));
-  revupForward_ = addSeries(blocks_, tr("RevUp forward"), QColor(0, 114, 178));
-  revupBackward_ = addSeries(blocks_, tr("RevUp backward"), QColor(86, 180, 233));
-  baselineForward_ =
-      addSeries(blocks_, tr("ResNet+Fixup forward"), QColor(213, 94, 0), Qt::DashLine);
-  baselineBackward_ =
-      addSeries(blocks_, tr("ResNet+Fixup backward"), QColor(230, 159, 0), Qt::DashLine);
+  revupForward_ = addSeries(blocks_, tr("RevUp forward"), chartColour(1));
+  revupBackward_ = addSeries(blocks_, tr("RevUp backward"), chartColour(5));
+  baselineForward_ = addSeries(blocks_, tr("ResNet+Fixup forward"), chartColour(0), Qt::DashLine);
+  baselineBackward_ = addSeries(blocks_, tr("ResNet+Fixup backward"), chartColour(4), Qt::DashLine);
   deviceTotal_ = addSeries(blocks_, tr("device memory"), Qt::darkGray, Qt::DotLine);
   blockX_ = addAxis(blocks_, Qt::AlignBottom, tr("block (forward, then backward)"));
   blockY_ = addAxis(blocks_, Qt::AlignLeft, tr("MB above the step's start"));
@@ -59,9 +60,10 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   }
 
   overTime_ = new QChart();
+  applyChartStyle(overTime_);
   overTime_->setTitle(tr("Peak memory per step"));
   overTime_->legend()->hide();
-  peaks_ = addSeries(overTime_, tr("peak"), QColor(0, 114, 178));
+  peaks_ = addSeries(overTime_, tr("peak"), chartColour(1));
   stepX_ = addAxis(overTime_, Qt::AlignBottom, tr("step"));
   stepY_ = addAxis(overTime_, Qt::AlignLeft, tr("MB"));
   attach(peaks_, stepX_, stepY_);

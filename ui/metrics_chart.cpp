@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "models/run_files.h"
+#include "ui/chart_style.h"
 
 namespace revup::ui {
 
@@ -45,11 +46,10 @@ QLineSeries* series(QChart* chart, const QString& name, QColor color, double wid
   return s;
 }
 
-// Earlier runs: colours apart from the current run's orange and green.
+// Earlier runs: colours apart from the current run's loss and mIoU.
 QColor runColour(int index) {
-  static const QColor colours[] = {{0, 114, 178}, {204, 121, 167}, {86, 180, 233},
-                                   {230, 159, 0}, {120, 120, 120}, {0, 0, 0}};
-  return colours[index % std::size(colours)];
+  static const int others[] = {1, 3, 5, 4, 6};
+  return chartColour(others[index % std::size(others)]);
 }
 
 }  // namespace
@@ -74,8 +74,9 @@ RunCurves readRunCurves(const QString& runDir) {
 MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   setObjectName("metricsChart");
   chart_ = new QChart();
+  applyChartStyle(chart_);
   chart_->setTitle(tr("Training loss and mIoU on the labels"));
-  const QColor lossColor(213, 94, 0), miouColor(0, 158, 115);
+  const QColor lossColor = chartColour(0), miouColor = chartColour(2);
   lossRaw_ = series(chart_, tr("loss (raw)"), lossColor.lighter(170), 1.0);
   lossSmooth_ = series(chart_, tr("loss"), lossColor, 2.0);
   miouRaw_ = series(chart_, tr("mIoU (raw)"), miouColor.lighter(170), 1.0);

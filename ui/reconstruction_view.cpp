@@ -16,6 +16,7 @@
 
 #include <cmath>
 
+#include "ui/chart_style.h"
 #include "ui/error_reporter.h"
 
 namespace revup::ui {
@@ -57,6 +58,7 @@ ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
   summary_->setWordWrap(true);
 
   chart_ = new QChart();
+  applyChartStyle(chart_);
   chart_->setTitle(tr("Reconstruction error per block"));
   auto* chartView = new QChartView(chart_, this);
   chartView->setRenderHint(QPainter::Antialiasing);
@@ -201,6 +203,7 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
   for (int k = 0; k < curves.iterations.size(); ++k) {
     auto* s = new QLineSeries(chart_);
     s->setName(QString("N = %1").arg(curves.iterations[k]));
+    s->setColor(chartColour(k + 1));
     if (input) {
       const double e = std::max(curves.inputImage[k], 1e-12);
       s->append(-1, e);

@@ -5,6 +5,9 @@
 #include <iostream>
 
 #include "core/torch_compat.h"
+#if REVUP_HAVE_QT_PLOTS_BOOL
+#include "ui/chart_png.h"
+#endif
 
 namespace revup::cli {
 
@@ -78,7 +81,20 @@ nlohmann::json memory_ratios(const nlohmann::json& results) {
   return out;
 }
 
+std::string plot_renderer() {
+#if REVUP_HAVE_QT_PLOTS_BOOL
+  if (ui::canRenderCharts()) return "Qt Charts";
+#endif
+  return REVUP_HAVE_PNG_PLOTS_BOOL ? "OpenCV" : "";
+}
+
 bool write_plot(const PlotSpec& spec, const std::string& path) {
+#if REVUP_HAVE_QT_PLOTS_BOOL
+  if (ui::canRenderCharts()) {
+    ui::writeChartPng(spec, path);
+    return true;
+  }
+#endif
 #if REVUP_HAVE_PNG_PLOTS_BOOL
   write_line_plot_png(spec, path);
   return true;

@@ -33,6 +33,8 @@ PlotSeries timeline_series(const std::string& name, const StepMeasurement& m);
 nlohmann::json memory_ratios(const nlohmann::json& results);
 // Writes a PNG when built with plots; otherwise says so on stderr and returns false.
 bool write_plot(const PlotSpec& spec, const std::string& path);
+// What draws write_plot's PNGs here: "Qt Charts", "OpenCV" or "" (none).
+std::string plot_renderer();
 
 void add_bench_memory(CLI::App& bench);
 void add_bench_speed(CLI::App& bench);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/cli/bench_common.h"
 #include "app/cli/commands.h"
 #include "core/memory_tracker.h"
 #include "core/torch_compat.h"
@@ -35,9 +36,11 @@ void add_info_command(CLI::App& app) {
                          {"reason", p.reason}});
     }
 #endif
-    j["built_in"] = {{"png_plots", REVUP_HAVE_PNG_PLOTS_BOOL},
+    const std::string plots = plot_renderer();
+    j["built_in"] = {{"png_plots", !plots.empty()},
+                     {"png_plots_renderer", plots},
                      {"fashion_mnist_reader", REVUP_HAVE_IO_BOOL},
-                     {"gui", false},
+                     {"gui", static_cast<bool>(REVUP_HAVE_GUI_BOOL)},
                      {"plugins", plugins}};
     std::cout << "RevUp Studio " << REVUP_VERSION << "\n"
               << "  LibTorch        " << j["libtorch_version"].get<std::string>() << "\n"
@@ -45,10 +48,12 @@ void add_info_command(CLI::App& app) {
               << "  CUDA            " << (torch::cuda::is_available() ? "yes" : "no") << " ("
               << j["cuda_devices"] << " devices)\n"
               << "  PNG plots       "
-              << (REVUP_HAVE_PNG_PLOTS_BOOL ? "yes" : "no (built without OpenCV)") << "\n"
+              << (plots.empty() ? "no (built without Qt Charts and OpenCV)" : "yes (" + plots + ")")
+              << "\n"
               << "  Fashion-MNIST   " << (REVUP_HAVE_IO_BOOL ? "yes" : "no (built without zlib)")
               << "\n"
-              << "  GUI             not built yet\n"
+              << "  GUI             "
+              << (REVUP_HAVE_GUI_BOOL ? "yes (revup)" : "no (built without Qt 6)") << "\n"
               << "  plugins         " << (plugins.empty() ? "none found" : "") << "\n";
     for (const auto& p : plugins) {
       std::cout << "    " << p["path"].get<std::string>() << ": "

@@ -1,0 +1,17 @@
+#pragma once
+// One look for every chart RevUp draws, on screen and in the CLI's PNGs:
+// the colour-blind-safe palette (Okabe-Ito) the memory, metrics and
+// reconstruction panels use, and the same fonts and margins.
+#include <QChart>
+#include <QColor>
+
+namespace revup::ui {
+
+// The k-th series colour (Okabe-Ito, cycling): 0 vermillion, 1 blue,
+// 2 bluish green, 3 reddish purple, 4 orange, 5 sky blue, 6 grey.
+QColor chartColour(int k);
+
+// Title font, legend placement and margins shared by all charts.
+void applyChartStyle(QChart* chart);
+
+}  // namespace revup::ui
