@@ -81,6 +81,10 @@ class MainWindow : public QMainWindow {
   // ([H, W] class ids of the current image or slice), project state.
   bool collectTrainingData(TrainingJobInput& input, QString& problem);
   void showPrediction(const torch::Tensor& classIds);
+  // Volumes: the latest model's prediction of the slice shown, computed on the
+  // thread pool when a model arrives or another slice is shown (a whole
+  // volume every epoch would cost more than the epoch).
+  void predictShownSlice();
   bool applyViewerProject(const Project& project);
   void fillViewerProject(Project& project);
   // Training: its part of the project.

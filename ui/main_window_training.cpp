@@ -6,18 +6,25 @@
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QMenuBar>
+#include <QPointer>
 #include <QTableWidget>
+#include <QThreadPool>
 #include <QVBoxLayout>
 
 #include <cmath>
 
 #include "io/channel_stats.h"
 #include "io/format_registry.h"
+#include "models/state_utils.h"
 #include "ui/error_reporter.h"
 #include "ui/export_dialog.h"
+#include "ui/image_document.h"
+#include "ui/image_view.h"
 #include "ui/main_window.h"
 #include "ui/project.h"
 #include "ui/training_parts.h"
+#include "ui/viewer_parts.h"
+#include "ui/volume_controls.h"
 
 namespace revup::ui {
 namespace {
@@ -76,6 +83,10 @@ void MainWindow::createTrainingParts() {
           tr("Export prediction…"), this,
           [this] {
             const auto& tp = *training_;
+            if (tp.latest && tp.current.image.is_volume()) {
+              exportPrediction(QString());  // says how volumes are exported
+              return;
+            }
             if (!tp.latest || !tp.latest->prediction.defined()) {
               reportError(this, tr("No prediction yet"), tr("Train at least one epoch first."));
               return;
@@ -89,6 +100,9 @@ void MainWindow::createTrainingParts() {
           })
       ->setObjectName("exportPredictionAction");
 
+  // Another slice shown: its prediction follows.
+  connect(viewer_->volumeControls, &VolumeControls::planeChanged, this,
+          [this] { predictShownSlice(); });
   connect(t.panel, &TrainingPanel::startRequested, this, [this] { startTraining(); });
   connect(t.panel, &TrainingPanel::pauseRequested, this, [this] { pauseTraining(); });
   connect(t.panel, &TrainingPanel::resumeRequested, this, [this] { resumeTraining(); });
@@ -137,6 +151,12 @@ void MainWindow::createTrainingParts() {
     auto& tp = *training_;
     tp.latest = snapshot;
     if (snapshot->prediction.defined()) showPrediction(snapshot->prediction);
+    if (tp.current.image.is_volume()) {
+      tp.slicePredictor = SegmentationNet(snapshot->net->config());
+      copy_state(*snapshot->net, *tp.slicePredictor);
+      tp.slicePredictor->eval();
+      predictShownSlice();
+    }
     // The reconstruction panel follows the model, at most every few seconds.
     if (!tp.sinceReconstruction.isValid() || tp.sinceReconstruction.elapsed() > 5000 ||
         !tp.reconstruction->hasModel()) {
@@ -161,6 +181,44 @@ void MainWindow::createTrainingParts() {
     logLine("info", (completed ? "training finished: " : "training stopped: ") + run);
     Q_EMIT trainingFinished(completed);
   });
+}
+
+void MainWindow::predictShownSlice() {
+  auto& tp = *training_;
+  ImageDocument* doc = document();
+  if (!doc || !doc->isVolume() || !tp.slicePredictor || !tp.latest) return;
+  if (doc->path().toStdString() != tp.current.image.path) return;  // trained on another image
+  const int axis = doc->sliceAxis(), slice = doc->sliceIndex();
+  if (axis == tp.predictedAxis && slice == tp.predictedSlice && tp.predictedFrom == tp.latest.get())
+    return;  // the same plane and model: only the grey levels changed
+  tp.predictedAxis = axis;
+  tp.predictedSlice = slice;
+  tp.predictedFrom = tp.latest.get();
+  const int generation = ++*tp.slicePrediction;
+  Image plane = doc->image();
+  plane.pixels = plane.pixels.select(axis + 1, slice);  // [C, D, H, W] -> the plane shown
+  viewer_->view->clearPrediction();
+  QPointer<MainWindow> self(this);
+  auto net = tp.slicePredictor;
+  auto stats = tp.latest->stats;
+  auto current = tp.slicePrediction;
+  QThreadPool::globalInstance()->start(
+      [self, net, stats, plane, axis, slice, generation, current]() mutable {
+        if (*current != generation) return;
+        try {
+          torch::NoGradGuard noGrad;
+          const auto ids = net->forward(normalize(plane, stats).unsqueeze(0)).argmax(1)[0];
+          QMetaObject::invokeMethod(qApp, [self, ids, axis, slice, generation, current] {
+            if (!self || *current != generation) return;
+            ImageDocument* doc = self->document();
+            if (doc && doc->sliceAxis() == axis && doc->sliceIndex() == slice) {
+              self->viewer_->view->setPrediction(ids);
+            }
+          });
+        } catch (const std::exception& e) {
+          logLine("error", QString("slice prediction: ") + e.what());
+        }
+      });
 }
 
 bool MainWindow::startTraining() {
@@ -226,6 +284,14 @@ ExportDialog* MainWindow::showExportDialog() {
 bool MainWindow::exportPrediction(const QString& path) {
   const auto& tp = *training_;
   try {
+    if (tp.latest && tp.current.image.is_volume()) {
+      // The window predicts the slice shown only; a whole volume is the CLI's
+      // job (tiling, progress, cancel).
+      throw std::runtime_error(
+          "the window predicts the slice shown only; for the whole volume run\n"
+          "  revup-cli predict --model " +
+          tp.current.runDir + " --input " + tp.current.image.path + " --output MASK.nii.gz");
+    }
     if (!tp.latest || !tp.latest->prediction.defined()) {
       throw std::runtime_error("no prediction yet: train at least one epoch");
     }

@@ -285,7 +285,7 @@ bool MainWindow::collectTrainingData(TrainingJobInput& input, QString& problem) 
 
 void MainWindow::showPrediction(const torch::Tensor& classIds) {
   ImageDocument* doc = document();
-  if (!doc || doc->isVolume()) return;  // volumes: predictions are per slice, not yet shown
+  if (!doc || doc->isVolume()) return;  // volumes: predictShownSlice
   try {
     viewer_->view->setPrediction(classIds);
   } catch (const std::invalid_argument& e) {

@@ -40,7 +40,9 @@ struct ModelSnapshot {
   int epoch = 0;
   ChannelStats stats;  // normalization the model expects
   std::map<std::string, double> metrics;
-  torch::Tensor prediction;  // 2D images: [H, W] class ids of the whole image
+  // 2D images: [H, W] class ids of the whole image. Volumes: undefined (the
+  // window predicts the slice shown from `net`).
+  torch::Tensor prediction;
 };
 
 class TrainingJobObserver : public TrainObserver {

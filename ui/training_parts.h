@@ -4,6 +4,9 @@
 #include <QElapsedTimer>
 #include <QStringList>
 
+#include <atomic>
+#include <memory>
+
 #include "ui/memory_chart_view.h"
 #include "ui/metrics_chart.h"
 #include "ui/reconstruction_view.h"
@@ -26,7 +29,15 @@ struct TrainingParts {
 
   TrainingJobInput current;  // what the running (or last) session trains on
   SnapshotPtr latest;        // the model after the latest epoch
-  QStringList runs;          // this project's run folders
+  // Volumes: the latest model's own copy for slice predictions on the pool
+  // (the reconstruction panel runs the snapshot's), and a counter that lets
+  // only the newest request show its result.
+  SegmentationNet slicePredictor{nullptr};
+  std::shared_ptr<std::atomic<int>> slicePrediction = std::make_shared<std::atomic<int>>(0);
+  // What the last slice prediction was asked for (window/level changes keep it).
+  int predictedAxis = -1, predictedSlice = -1;
+  const ModelSnapshot* predictedFrom = nullptr;
+  QStringList runs;  // this project's run folders
   QElapsedTimer sinceMemoryRedraw, sinceReconstruction;
   double secondsPerEpoch = 0.0;
   int epochsThisSession = 0;

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QLineSeries>
 #include <QMessageBox>
@@ -138,6 +139,38 @@ TEST(TrainingWindow, TrainsThePaintedImageAndShowsMemoryCurvesAndPredictions) {
   const auto written = read_image(mask.toStdString());
   EXPECT_EQ(written.height(), 64);
   EXPECT_EQ(written.width(), 64);
+}
+
+// Volumes: the slice shown gets the latest model's prediction, and another
+// slice gets its own when it is shown.
+TEST(TrainingWindow, AVolumeShowsThePredictionOfTheSliceShown) {
+  QTemporaryDir dir;
+  MainWindow window;
+  window.resize(1200, 800);
+  window.show();
+  ASSERT_TRUE(
+      window.openImage(revup::testing::writeVolume(dir.filePath("v.nii.gz").toStdString())));
+  revup::testing::paintSomething(window.document()->labels());
+  window.findChild<QSpinBox*>("epochsSpin")->setValue(1);
+  QSignalSpy finished(&window, &MainWindow::trainingFinished);
+  ASSERT_TRUE(window.startTraining());
+  ASSERT_TRUE(testing::waitFor([&] { return finished.count() == 1; }));
+  auto* view = window.findChild<ImageView*>("imageView");
+  ASSERT_TRUE(testing::waitFor([&] { return view->hasPrediction(); }));
+
+  window.findChild<QSpinBox*>("sliceSpin")->setValue(0);
+  EXPECT_EQ(window.document()->sliceIndex(), 0);
+  ASSERT_TRUE(testing::waitFor([&] { return view->hasPrediction(); }));
+  // The window/level changes nothing the model sees: the prediction stays.
+  auto* level = window.findChild<QDoubleSpinBox*>("levelSpin");
+  level->setValue(level->value() + 1);
+  EXPECT_TRUE(view->hasPrediction());
+  // A whole volume's mask is the CLI's job: the dialog says how.
+  EXPECT_FALSE(window.exportPrediction(dir.filePath("mask.nii.gz")));
+  auto* box = window.findChild<QMessageBox*>("errorDialog");
+  ASSERT_NE(box, nullptr);
+  EXPECT_TRUE(box->text().contains("revup-cli predict")) << box->text().toStdString();
+  box->close();
 }
 
 TEST(TrainingWindow, NothingLabelledIsAClearDialogNotATraining) {
