@@ -2,6 +2,7 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QCheckBox>
 #include <QLabel>
 #include <QLineSeries>
 #include <QPen>
@@ -77,10 +78,17 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   summary_ = new QLabel(this);
   summary_->setObjectName("memorySummary");
   summary_->setWordWrap(true);
+  deviceScale_ = new QCheckBox(tr("Scale to the device's memory"), this);
+  deviceScale_->setObjectName("deviceScaleCheck");
+  deviceScale_->setToolTip(
+      tr("Draw the device's total memory and stretch the scale to it: how "
+         "much room the step leaves"));
+  connect(deviceScale_, &QCheckBox::toggled, this, [this] { refresh(); });
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(blocksView, 3);
   layout->addWidget(overTimeView, 1);
   layout->addWidget(summary_);
+  layout->addWidget(deviceScale_);
   refresh();
 }
 
@@ -103,7 +111,7 @@ void MemoryChartView::refresh() {
   // The device's memory is drawn when it is on the same scale as the curves
   // (on a GPU it often is); against 24 GB of RAM it would flatten everything.
   const double total = model_.deviceTotalMegabytes();
-  const bool totalOnScale = total > 0 && total < 3 * top;
+  const bool totalOnScale = total > 0 && (total < 3 * top || deviceScale_->isChecked());
   deviceTotal_->replace(totalOnScale ? QVector<QPointF>{{0, total}, {lastX, total}}
                                      : QVector<QPointF>{});
   blockX_->setRange(0, lastX);
@@ -124,7 +132,10 @@ void MemoryChartView::refresh() {
                   .arg(model_.revup().peakMegabytes / model_.baseline().peakMegabytes, 0, 'f', 2);
     }
   }
-  if (total > 0) text += tr(" · device memory %1 GB").arg(total / 1024.0, 0, 'f', 1);
+  if (total > 0) {
+    text += tr(" · device memory %1 GB").arg(total / 1024.0, 0, 'f', 1);
+    if (!totalOnScale) text += tr(" (off this scale)");
+  }
   summary_->setText(text);
 }
 

@@ -13,6 +13,7 @@ class QChartView;
 class QLabel;
 class QLineSeries;
 class QValueAxis;
+class QCheckBox;
 QT_END_NAMESPACE
 
 namespace revup::ui {
@@ -33,6 +34,8 @@ class MemoryChartView : public QWidget {
   QLineSeries* baselineForward() const { return baselineForward_; }
   QLineSeries* baselineBackward() const { return baselineBackward_; }
   QLineSeries* peaks() const { return peaks_; }
+  QLineSeries* deviceTotal() const { return deviceTotal_; }
+  QValueAxis* blockAxisY() const { return blockY_; }
 
  private:
   MemoryChartModel model_;
@@ -42,6 +45,9 @@ class MemoryChartView : public QWidget {
       *peaks_;
   QValueAxis *blockX_, *blockY_, *stepX_, *stepY_;
   QLabel* summary_ = nullptr;
+  // Off: the device line only when it is on the curves' scale. On: always,
+  // with the scale stretched to it (how much headroom is left).
+  QCheckBox* deviceScale_ = nullptr;
 };
 
 }  // namespace revup::ui

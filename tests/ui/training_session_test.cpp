@@ -2,12 +2,15 @@
 // with one sample per block per phase, Pause holds it between steps, Stop ends
 // it, errors arrive as a signal; and the panels that show it.
 #include <QChartView>
+#include <QCheckBox>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QLineSeries>
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QThread>
+#include <QValueAxis>
 
 #include <gtest/gtest.h>
 
@@ -125,6 +128,17 @@ TEST(MemoryChart, HoldsOnePointPerBlockPerPhase) {
   EXPECT_EQ(view.revupForward()->at(blocks - 1).x(), blocks - 1);
   EXPECT_EQ(view.revupBackward()->at(0).x(), blocks);
   EXPECT_DOUBLE_EQ(view.model().maxMegabytes(), 130.0);
+  EXPECT_EQ(view.deviceTotal()->count(), 2);  // 200 MB: on the curves' scale
+
+  // 24 GB of RAM would flatten the curves: off the scale unless asked for.
+  view.model().setDeviceTotalMegabytes(24000.0);
+  view.refresh();
+  EXPECT_EQ(view.deviceTotal()->count(), 0);
+  EXPECT_LT(view.blockAxisY()->max(), 1000.0);
+  EXPECT_TRUE(view.findChild<QLabel*>("memorySummary")->text().contains("off this scale"));
+  view.findChild<QCheckBox*>("deviceScaleCheck")->setChecked(true);
+  EXPECT_EQ(view.deviceTotal()->count(), 2);
+  EXPECT_GE(view.blockAxisY()->max(), 24000.0);
 }
 
 TEST(MetricsChart, SmoothsLikeTensorBoard) {
