@@ -100,7 +100,8 @@ bool write_plot(const PlotSpec& spec, const std::string& path) {
   return true;
 #else
   (void)spec;
-  std::cerr << "note: " << path << " not written: this build has no PNG plots (no OpenCV)\n";
+  std::cerr << "note: " << path
+            << " not written: this build has no PNG plots (neither Qt Charts nor OpenCV)\n";
   return false;
 #endif
 }
