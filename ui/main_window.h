@@ -54,6 +54,9 @@ class MainWindow : public QMainWindow {
 
   // Export: the model of a run (the dialog runs revup-cli export's code) and
   // the latest prediction as a mask matching the image's format and geometry.
+  // A volume is predicted slice by slice in a worker first (progress dialog
+  // "predictionProgress", cancellable): true then means started, and
+  // predictionExported tells the end.
   ExportDialog* showExportDialog();
   bool exportPrediction(const QString& path);
 
@@ -67,6 +70,8 @@ class MainWindow : public QMainWindow {
   // Training reached the end of an epoch (1-based) / ended.
   void trainingEpochFinished(int epoch);
   void trainingFinished(bool completed);
+  // A prediction mask was written (ok) or not (message says why).
+  void predictionExported(bool ok, const QString& message);
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -85,6 +90,7 @@ class MainWindow : public QMainWindow {
   // thread pool when a model arrives or another slice is shown (a whole
   // volume every epoch would cost more than the epoch).
   void predictShownSlice();
+  bool exportVolumePrediction(const QString& path);
   bool applyViewerProject(const Project& project);
   void fillViewerProject(Project& project);
   // Training: its part of the project.

@@ -7,6 +7,8 @@
 #include <QHeaderView>
 #include <QMenuBar>
 #include <QPointer>
+#include <QProgressDialog>
+#include <QStatusBar>
 #include <QTableWidget>
 #include <QThreadPool>
 #include <QVBoxLayout>
@@ -25,6 +27,7 @@
 #include "ui/training_parts.h"
 #include "ui/viewer_parts.h"
 #include "ui/volume_controls.h"
+#include "ui/volume_prediction.h"
 
 namespace revup::ui {
 namespace {
@@ -83,11 +86,7 @@ void MainWindow::createTrainingParts() {
           tr("Export prediction…"), this,
           [this] {
             const auto& tp = *training_;
-            if (tp.latest && tp.current.image.is_volume()) {
-              exportPrediction(QString());  // says how volumes are exported
-              return;
-            }
-            if (!tp.latest || !tp.latest->prediction.defined()) {
+            if (!tp.latest || (!tp.latest->prediction.defined() && !tp.current.image.is_volume())) {
               reportError(this, tr("No prediction yet"), tr("Train at least one epoch first."));
               return;
             }
@@ -95,7 +94,9 @@ void MainWindow::createTrainingParts() {
             const QString path = QFileDialog::getSaveFileName(
                 this, tr("Export prediction"),
                 QFileInfo(image).absolutePath() + "/" + QFileInfo(image).completeBaseName() +
-                    ".prediction" + (tp.current.image.geo ? ".tif" : ".png"));
+                    ".prediction" +
+                    (tp.current.image.is_volume() ? ".nii.gz"
+                                                  : (tp.current.image.geo ? ".tif" : ".png")));
             if (!path.isEmpty()) exportPrediction(path);
           })
       ->setObjectName("exportPredictionAction");
@@ -281,22 +282,52 @@ ExportDialog* MainWindow::showExportDialog() {
   return dialog;
 }
 
+bool MainWindow::exportVolumePrediction(const QString& path) {
+  const auto& tp = *training_;
+  VolumePredictionExport::Job job;
+  job.net = SegmentationNet(tp.latest->net->config());
+  copy_state(*tp.latest->net, *job.net);
+  job.stats = tp.latest->stats;
+  job.volume = tp.current.image;
+  job.axis = tp.current.sliceAxis;
+  job.classes = tp.current.classes;
+  job.path = path;
+  auto* progress =
+      new QProgressDialog(tr("Predicting every slice of the volume…"), tr("Cancel"), 0, 1, this);
+  progress->setObjectName("predictionProgress");
+  progress->setAttribute(Qt::WA_DeleteOnClose);
+  progress->setMinimumDuration(0);
+  auto* exporter = VolumePredictionExport::start(std::move(job), this);
+  connect(progress, &QProgressDialog::canceled, exporter, &VolumePredictionExport::cancel);
+  connect(exporter, &VolumePredictionExport::progress, progress, [progress](int done, int total) {
+    progress->setMaximum(total);
+    progress->setValue(done);
+  });
+  connect(exporter, &VolumePredictionExport::finished, this,
+          [this, progress = QPointer<QProgressDialog>(progress)](bool ok, const QString& message) {
+            if (progress) progress->close();
+            if (ok) {
+              logLine("info", "prediction written to " + message);
+              statusBar()->showMessage(tr("Prediction written to %1").arg(message), 5000);
+            } else if (message != tr("cancelled")) {
+              reportError(this, tr("Cannot export the prediction"), message);
+            }
+            Q_EMIT predictionExported(ok, message);
+          });
+  progress->open();
+  return true;
+}
+
 bool MainWindow::exportPrediction(const QString& path) {
   const auto& tp = *training_;
   try {
-    if (tp.latest && tp.current.image.is_volume()) {
-      // The window predicts the slice shown only; a whole volume is the CLI's
-      // job (tiling, progress, cancel).
-      throw std::runtime_error(
-          "the window predicts the slice shown only; for the whole volume run\n"
-          "  revup-cli predict --model " +
-          tp.current.runDir + " --input " + tp.current.image.path + " --output MASK.nii.gz");
-    }
+    if (tp.latest && tp.current.image.is_volume()) return exportVolumePrediction(path);
     if (!tp.latest || !tp.latest->prediction.defined()) {
       throw std::runtime_error("no prediction yet: train at least one epoch");
     }
     write_mask(tp.latest->prediction, tp.current.classes, tp.current.image, path.toStdString());
     logLine("info", "prediction written to " + path);
+    Q_EMIT predictionExported(true, path);
     return true;
   } catch (const std::exception& e) {
     reportError(this, tr("Cannot export the prediction"), QString::fromStdString(e.what()));

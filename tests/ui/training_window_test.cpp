@@ -19,6 +19,7 @@
 
 #include <filesystem>
 
+#include "io/format_registry.h"
 #include "tests/ui/training_test_util.h"
 #include "tests/ui/ui_test_util.h"
 #include "ui/export_dialog.h"
@@ -165,12 +166,18 @@ TEST(TrainingWindow, AVolumeShowsThePredictionOfTheSliceShown) {
   auto* level = window.findChild<QDoubleSpinBox*>("levelSpin");
   level->setValue(level->value() + 1);
   EXPECT_TRUE(view->hasPrediction());
-  // A whole volume's mask is the CLI's job: the dialog says how.
-  EXPECT_FALSE(window.exportPrediction(dir.filePath("mask.nii.gz")));
-  auto* box = window.findChild<QMessageBox*>("errorDialog");
-  ASSERT_NE(box, nullptr);
-  EXPECT_TRUE(box->text().contains("revup-cli predict")) << box->text().toStdString();
-  box->close();
+  // The whole volume's mask, predicted slice by slice in a worker, in the
+  // volume's format and geometry.
+  QSignalSpy exported(&window, &MainWindow::predictionExported);
+  const QString maskPath = dir.filePath("mask.nii.gz");
+  ASSERT_TRUE(window.exportPrediction(maskPath));
+  ASSERT_TRUE(testing::waitFor([&] { return exported.count() == 1; }));
+  EXPECT_TRUE(exported.first().at(0).toBool()) << exported.first().at(1).toString().toStdString();
+  const auto mask = read_image(maskPath.toStdString());
+  EXPECT_EQ(mask.pixels.sizes(), (std::vector<int64_t>{1, 6, 8, 10}));
+  EXPECT_LE(mask.pixels.max().item<double>(), 1.0);
+  ASSERT_TRUE(mask.voxels.has_value());
+  EXPECT_DOUBLE_EQ(mask.voxels->spacing[2], 2.0);
 }
 
 TEST(TrainingWindow, NothingLabelledIsAClearDialogNotATraining) {
