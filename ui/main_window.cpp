@@ -5,6 +5,7 @@
 #include <QFileDialog>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 
 #include "ui/error_reporter.h"
 #include "ui/project.h"
@@ -82,11 +83,25 @@ bool MainWindow::saveProject(const QString& path) {
   }
 }
 
+void MainWindow::restoreLayout() {
+  layoutRemembered_ = true;
+  const QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+}
+
+void MainWindow::saveLayout() const {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (!settleUnsavedLabels()) {
     event->ignore();
     return;
   }
+  if (layoutRemembered_) saveLayout();
   // last.pt holds the last completed epoch; stopping loses at most the step
   // in flight, and waiting for it is a few seconds at most.
   if (isTraining()) stopTraining();

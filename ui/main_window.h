@@ -64,6 +64,12 @@ class MainWindow : public QMainWindow {
   // "reconstruction", "metrics" (false for an unknown name).
   bool raisePanel(const QString& name);
 
+  // The window's size and its panels' places as the last session left them
+  // (QSettings; saved when the window closes). Not for screenshots, which
+  // must not depend on who ran the program before.
+  void restoreLayout();
+  void saveLayout() const;
+
  Q_SIGNALS:
   // A different image (or none) is open now.
   void documentChanged();
@@ -98,6 +104,7 @@ class MainWindow : public QMainWindow {
   void fillTrainingProject(Project& project) const;
 
   QString projectPath_;
+  bool layoutRemembered_ = false;  // restoreLayout ran: closing saves the layout
 
   std::unique_ptr<ViewerParts> viewer_;
   std::unique_ptr<TrainingParts> training_;

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   revup::ui::MainWindow window;
+  if (!parser.isSet(screenshot)) window.restoreLayout();
   window.show();
   bool loaded = true;
   if (parser.isSet(project)) loaded = window.openProject(parser.value(project));

@@ -189,6 +189,21 @@ TEST(ViewerWindow, UnsavedLabelsAreSavedDiscardedOrKeptAsTheUserAnswers) {
   EXPECT_NE(w.window.document()->classes().classes.at(1).name, "roof");
 }
 
+TEST(ViewerWindow, PanelPlacesAreRememberedBetweenSessions) {
+  {
+    MainWindow window;
+    window.show();
+    window.findChild<QDockWidget*>("metricsDock")->hide();
+    window.saveLayout();
+  }
+  MainWindow next;
+  next.show();
+  EXPECT_TRUE(next.findChild<QDockWidget*>("metricsDock")->isVisible());  // defaults first
+  next.restoreLayout();
+  EXPECT_FALSE(next.findChild<QDockWidget*>("metricsDock")->isVisible());
+  QSettings().remove("window");
+}
+
 // Records the area of every paint event a widget gets.
 class PaintSpy : public QObject {
  public:
