@@ -12,6 +12,7 @@
 
 #include "ui/image_view.h"
 #include "ui/main_window.h"
+#include "ui/training_panel.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -34,7 +35,12 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   revup::ui::MainWindow window;
-  if (!parser.isSet(screenshot)) window.restoreLayout();
+  if (parser.isSet(screenshot)) {
+    // Screenshots show the defaults, not whatever the last session trained with.
+    window.findChild<revup::ui::TrainingPanel*>()->setSettings(revup::ui::TrainingSettings{});
+  } else {
+    window.restoreLayout();
+  }
   window.show();
   bool loaded = true;
   if (parser.isSet(project)) loaded = window.openProject(parser.value(project));
