@@ -39,7 +39,7 @@ void quietQtMessages(QtMsgType type, const QMessageLogContext&, const QString& m
 // Charts are QGraphicsWidgets: they need a QApplication, not just a core one.
 bool ensureApplication() {
   if (qobject_cast<QApplication*>(QCoreApplication::instance())) return true;
-  if (QCoreApplication::instance() || !offscreenPlatformInstalled()) return false;
+  if (!canRenderCharts()) return false;
   qputenv("QT_QPA_PLATFORM", "offscreen");  // a command-line tool never shows a window
   qInstallMessageHandler(quietQtMessages);
   static int argc = 1;

@@ -17,7 +17,6 @@
 
 #include "io/channel_stats.h"
 #include "io/format_registry.h"
-#include "models/state_utils.h"
 #include "ui/error_reporter.h"
 #include "ui/export_dialog.h"
 #include "ui/image_document.h"
@@ -153,9 +152,7 @@ void MainWindow::createTrainingParts() {
     tp.latest = snapshot;
     if (snapshot->prediction.defined()) showPrediction(snapshot->prediction);
     if (tp.current.image.is_volume()) {
-      tp.slicePredictor = SegmentationNet(snapshot->net->config());
-      copy_state(*snapshot->net, *tp.slicePredictor);
-      tp.slicePredictor->eval();
+      tp.slicePredictor = evalCopy(snapshot->net);
       predictShownSlice();
     }
     // The reconstruction panel follows the model, at most every few seconds.
@@ -196,19 +193,17 @@ void MainWindow::predictShownSlice() {
   tp.predictedSlice = slice;
   tp.predictedFrom = tp.latest.get();
   const int generation = ++*tp.slicePrediction;
-  Image plane = doc->image();
-  plane.pixels = plane.pixels.select(axis + 1, slice);  // [C, D, H, W] -> the plane shown
+  const Image volume = doc->image();
   viewer_->view->clearPrediction();
   QPointer<MainWindow> self(this);
   auto net = tp.slicePredictor;
   auto stats = tp.latest->stats;
   auto current = tp.slicePrediction;
   QThreadPool::globalInstance()->start(
-      [self, net, stats, plane, axis, slice, generation, current]() mutable {
+      [self, net, stats, volume, axis, slice, generation, current]() mutable {
         if (*current != generation) return;
         try {
-          torch::NoGradGuard noGrad;
-          const auto ids = net->forward(normalize(plane, stats).unsqueeze(0)).argmax(1)[0];
+          const auto ids = predictSlice(net, volume, stats, axis, slice);
           QMetaObject::invokeMethod(qApp, [self, ids, axis, slice, generation, current] {
             if (!self || *current != generation) return;
             ImageDocument* doc = self->document();
@@ -285,8 +280,7 @@ ExportDialog* MainWindow::showExportDialog() {
 bool MainWindow::exportVolumePrediction(const QString& path) {
   const auto& tp = *training_;
   VolumePredictionExport::Job job;
-  job.net = SegmentationNet(tp.latest->net->config());
-  copy_state(*tp.latest->net, *job.net);
+  job.net = evalCopy(tp.latest->net);
   job.stats = tp.latest->stats;
   job.volume = tp.current.image;
   job.axis = tp.current.sliceAxis;

@@ -19,10 +19,7 @@ namespace {
 std::shared_ptr<ModelSnapshot> snapshot(SegmentationNet net, const LabelledImageDataset& data,
                                         const ClassTable& classes, const c10::Device& device) {
   auto s = std::make_shared<ModelSnapshot>();
-  s->net = SegmentationNet(net->config());
-  copy_state(*net, *s->net);
-  s->net->to(torch::kCPU);
-  s->net->eval();
+  s->net = evalCopy(net);
   s->stats = data.stats();
 
   const bool wasTraining = net->is_training();
@@ -61,6 +58,14 @@ class SnapshotObserver : public TrainObserver {
 };
 
 }  // namespace
+
+SegmentationNet evalCopy(const SegmentationNet& net) {
+  SegmentationNet copy(net->config());
+  copy_state(*net, *copy);
+  copy->to(torch::kCPU);
+  copy->eval();
+  return copy;
+}
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
   // On the CPU this installs the tracking allocator the memory chart reads.

@@ -45,6 +45,10 @@ struct ModelSnapshot {
   torch::Tensor prediction;
 };
 
+// An independent copy of `net` in eval mode, on the CPU: for a thread of its
+// own (modules are not safe to run from two threads at once).
+SegmentationNet evalCopy(const SegmentationNet& net);
+
 class TrainingJobObserver : public TrainObserver {
  public:
   virtual void on_baseline(const StepMeasurement&) {}

@@ -9,18 +9,22 @@
 
 namespace revup::ui {
 
+torch::Tensor predictSlice(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
+                           int axis, int64_t index) {
+  torch::NoGradGuard noGrad;
+  Image plane = volume;
+  plane.pixels = volume.pixels.select(axis + 1, index);  // [C, D, H, W] -> [C, ., .]
+  return net->forward(normalize(plane, stats).unsqueeze(0)).argmax(1)[0];
+}
+
 torch::Tensor predictVolume(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
                             int axis, const std::function<bool(int, int)>& onSlice) {
-  torch::NoGradGuard noGrad;
   net->eval();
   const int total = static_cast<int>(volume.pixels.size(axis + 1));
   std::vector<torch::Tensor> slices;
   slices.reserve(total);
-  Image plane = volume;
   for (int k = 0; k < total; ++k) {
-    plane.pixels = volume.pixels.select(axis + 1, k);  // [C, D, H, W] -> [C, ., .]
-    slices.push_back(
-        net->forward(normalize(plane, stats).unsqueeze(0)).argmax(1)[0].to(torch::kUInt8));
+    slices.push_back(predictSlice(net, volume, stats, axis, k).to(torch::kUInt8));
     if (!onSlice(k + 1, total)) return {};
   }
   return torch::stack(slices, axis).to(torch::kInt64);

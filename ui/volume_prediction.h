@@ -17,6 +17,11 @@
 
 namespace revup::ui {
 
+// [h, w] class ids of one slice of `volume` ([C, D, H, W]) along `axis`: the
+// plane the viewer shows for that axis and index.
+torch::Tensor predictSlice(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
+                           int axis, int64_t index);
+
 // [D, H, W] class ids of `volume` ([C, D, H, W]), one slice along `axis` at a
 // time. `onSlice(done, total)` after each; returning false stops (an
 // undefined tensor is returned then).
