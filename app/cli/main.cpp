@@ -10,6 +10,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"revup-cli: memory-efficient invertible residual networks (RevUp)"};
   app.require_subcommand(1);
+  // `revup-cli train --threads 4` as well as `revup-cli --threads 4 train`:
+  // subcommands created after this hand options they do not know to the app.
+  app.fallthrough();
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads for LibTorch (default: all cores)")
       ->check(CLI::NonNegativeNumber);

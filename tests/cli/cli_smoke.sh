@@ -9,6 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$cli" info --json "$tmp/info.json"
 grep -q '"libtorch_version"' "$tmp/info.json"
+# --threads is the app's option, taken before or after the subcommand.
+"$cli" info --threads 1 | grep -q "threads *1 of" || { echo "info --threads 1 not applied"; exit 1; }
 
 "$cli" bench memory --archs resnet-fixup revup-memsave --depths 8 14 --input 2 3 16 16 --json "$tmp/m.json"
 for key in arch depth input peak_bytes activation_peak_bytes timeline; do
