@@ -100,7 +100,12 @@ std::vector<torch::Tensor> NetworkImpl::stage_features(const torch::Tensor& x) {
 torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(!fc_.is_empty(),
               "this network was built without a classifier head (use stage_features)");
-  const auto f = features(x);
+  auto f = features(x);
+  // RevUp's blocks are pre-activation: the stream they leave is not rectified
+  // (ResNet's ReLU after each sum is). A final ReLU before the pooling, as in
+  // pre-activation ResNets and i-ResNet, keeps the average from cancelling the
+  // positive and negative parts of a feature.
+  if (config_.is_revup()) f = torch::relu(f);
   return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
 }
 
@@ -128,6 +133,7 @@ InferenceGraph NetworkImpl::inference_graph(const InputNormalization& input) {
   torch::NoGradGuard no_grad;
   InferenceGraph graph;
   int h = describe_stages(graph, graph.add_normalization(input), "");
+  if (config_.is_revup()) h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, "head"});
   h = graph.add({InferenceOpKind::kGlobalAvgPool, {h}, {}, {}, "pool"});
   graph.add({InferenceOpKind::kLinear,
              {h},

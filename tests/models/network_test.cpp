@@ -23,6 +23,27 @@ TEST(Network, EveryArchitectureBuildsAndClassifies) {
   }
 }
 
+TEST(Network, ClassifierPoolsRectifiedFeatures) {
+  // RevUp's pre-activation stream is signed; ResNet's post-activation stream
+  // is rectified already. Either way the head must pool relu(features).
+  torch::manual_seed(41);
+  for (const char* arch : {"revup-memsave", "resnet-fixup"}) {
+    Network net(testing::small_cifar(arch, 8));
+    testing::perturb(*net, 1.0, 0.5);
+    net->eval();
+    torch::NoGradGuard no_grad;
+    auto& fc = *net->named_modules()["fc"]->as<torch::nn::Linear>();
+    fc.weight.normal_();
+    const auto x = torch::randn({2, 3, 16, 16});
+    const auto f = net->features(x);
+    if (std::string(arch) == "revup-memsave") {
+      EXPECT_LT(f.min().item<double>(), 0.0) << "the test needs negative features";
+    }
+    const auto expected = fc.forward(torch::relu(f).mean({2, 3}));
+    EXPECT_TRUE(torch::allclose(net->forward(x), expected, 1e-5, 1e-6)) << arch;
+  }
+}
+
 TEST(Network, DepthsMatchThePaper) {
   EXPECT_EQ(Network(testing::small_cifar("revup", 110))->residual_block_count(), 54);
   ModelConfig c;
