@@ -41,8 +41,8 @@ void counting_free(void* data) {
   std::free(block);
 }
 
-struct CountingCpuAllocator final : c10::Allocator {
-  c10::DataPtr allocate(size_t n) const override {
+struct CountingCpuAllocator final : compat::Allocator {
+  c10::DataPtr allocate_block(size_t n) const override {
     void* block = nullptr;
     if (posix_memalign(&block, kAlignment, n + kHeader) != 0 || block == nullptr) {
       throw std::bad_alloc();

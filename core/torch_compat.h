@@ -1,6 +1,7 @@
 #pragma once
 // The one place that knows the differences between Debian's LibTorch 1.13 and
 // a current LibTorch 2.x. Everything else calls these helpers.
+#include <c10/core/Allocator.h>
 #include <torch/torch.h>
 
 #include <array>
@@ -11,7 +12,25 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#define REVUP_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) ||        \
+   (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
 namespace revup::compat {
+
+// c10::Allocator: 2.3 made allocate() non-const and added the pure virtual
+// copy_data(). An allocator derives from this and implements allocate_block().
+struct Allocator : c10::Allocator {
+  virtual c10::DataPtr allocate_block(size_t n) const = 0;
+#if REVUP_TORCH_AT_LEAST(2, 3)
+  c10::DataPtr allocate(size_t n) override { return allocate_block(n); }
+  void copy_data(void* dest, const void* src, std::size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
+#else
+  c10::DataPtr allocate(size_t n) const override { return allocate_block(n); }
+#endif
+};
 
 inline bool cuda_stats_available() {
 #if defined(REVUP_HAVE_CUDA)
