@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Compiles the LibTorch-only build (core, models, revup-cli, tests) against the
+# headers of a LibTorch 2.x, without a GPU and without installing anything:
+# Debian trixie's libtorch-dev (2.6, CPU) is downloaded from Debian's archive
+# and unpacked under build-torch2/. Object files only: trixie's libraries need
+# a newer glibc than Debian 12 has, so linking is not part of this check.
+# API differences between 1.13 and 2.x show up here as compile errors; the
+# CUDA-only code (core/torch_compat.h's REVUP_HAVE_CUDA part) needs
+# tests/gpu/run.sh on a CUDA machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DEST=build-torch2
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$DEST/debs"
+if [ ! -f "$DEST/root/usr/include/torch/version.h" ] && [ ! -f "$DEST/root/usr/include/torch/csrc/api/include/torch/version.h" ]; then
+  echo "fetching trixie's package index and libtorch-dev (about 70 MB)"
+  curl -fsS "$MIRROR/dists/trixie/main/binary-amd64/Packages.xz" -o "$DEST/Packages.xz"
+  for pkg in libtorch-dev libtorch2.6; do
+    file=$(xz -dc "$DEST/Packages.xz" |
+      awk -v p="$pkg" '$1=="Package:"{x=($2==p)} x&&$1=="Filename:"{print $2; exit}')
+    [ -n "$file" ] || { echo "trixie has no $pkg any more: update this script"; exit 1; }
+    curl -fsS "$MIRROR/$file" -o "$DEST/debs/$pkg.deb"
+    dpkg-deb -x "$DEST/debs/$pkg.deb" "$DEST/root"
+  done
+fi
+LIB="$PWD/$DEST/root/usr/lib/x86_64-linux-gnu"
+cmake --preset torch-only -B "$DEST/build" -DTorch_DIR="$LIB/cmake/Torch" \
+  -DCaffe2_DIR="$LIB/cmake/Caffe2" > "$DEST/configure.log"
+grep "RevUp: LibTorch" "$DEST/configure.log"
+# Every object file, none of the links.
+objects=$(ninja -C "$DEST/build" -t targets all | awk -F: '/\.o: CXX_COMPILER/{print $1}')
+if ninja -C "$DEST/build" -k 0 $objects > "$DEST/compile.log" 2>&1; then
+  echo "compiled $(echo "$objects" | wc -w) translation units against LibTorch 2.x headers: no errors"
+else
+  grep -E "error|Error" "$DEST/compile.log" | sort -u | head -n 40
+  echo "compile errors against LibTorch 2.x: see $DEST/compile.log"
+  exit 1
+fi
