@@ -65,6 +65,20 @@ torch::Tensor predict_logits(const LogitsFunction& forward, const torch::Tensor&
   return sum.div_(weight);
 }
 
+torch::Tensor predict_volume_slices(
+    const torch::Tensor& x, int axis,
+    const std::function<torch::Tensor(const torch::Tensor&)>& predict_plane,
+    const std::function<bool(int64_t, int64_t)>& on_slice) {
+  const int64_t total = x.size(axis + 1);
+  std::vector<torch::Tensor> slices;
+  slices.reserve(static_cast<size_t>(total));
+  for (int64_t i = 0; i < total; ++i) {
+    slices.push_back(predict_plane(x.select(axis + 1, i)));
+    if (on_slice && !on_slice(i + 1, total)) return {};
+  }
+  return torch::stack(slices, axis);
+}
+
 ConfusionMatrix evaluate_segmentation(const LogitsFunction& forward, const Dataset& data,
                                       int64_t classes, int64_t ignore_index,
                                       const TileOptions& tiles,

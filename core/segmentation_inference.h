@@ -24,6 +24,15 @@ struct TileOptions {
 torch::Tensor predict_logits(const LogitsFunction& forward, const torch::Tensor& image,
                              const TileOptions& tiles = {});
 
+// Class ids of a volume x [C, D, H, W], one slice along `axis` (0, 1, 2: D, H,
+// W) at a time through `predict_plane` ([C, a, b] -> [a, b]), stacked back in
+// place. `on_slice(done, total)` after each slice; false stops, and the result
+// is then an undefined tensor.
+torch::Tensor predict_volume_slices(
+    const torch::Tensor& x, int axis,
+    const std::function<torch::Tensor(const torch::Tensor&)>& predict_plane,
+    const std::function<bool(int64_t, int64_t)>& on_slice = {});
+
 // Runs the model over every example of `data` (targets [H, W]) and accumulates
 // the confusion matrix. `progress(i, n)` is called after each image.
 ConfusionMatrix evaluate_segmentation(const LogitsFunction& forward, const Dataset& data,

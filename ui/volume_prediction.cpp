@@ -3,31 +3,34 @@
 #include <QPointer>
 #include <QThreadPool>
 
-#include <vector>
-
+#include "core/segmentation_inference.h"
 #include "io/format_registry.h"
 
 namespace revup::ui {
 
+namespace {
+// [h, w] class ids of one normalized plane [C, h, w].
+torch::Tensor classIds(SegmentationNet& net, const torch::Tensor& plane) {
+  torch::NoGradGuard noGrad;
+  return net->forward(plane.unsqueeze(0)).argmax(1)[0];
+}
+}  // namespace
+
 torch::Tensor predictSlice(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
                            int axis, int64_t index) {
-  torch::NoGradGuard noGrad;
   Image plane = volume;
   plane.pixels = volume.pixels.select(axis + 1, index);  // [C, D, H, W] -> [C, ., .]
-  return net->forward(normalize(plane, stats).unsqueeze(0)).argmax(1)[0];
+  return classIds(net, normalize(plane, stats));
 }
 
 torch::Tensor predictVolume(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
                             int axis, const std::function<bool(int, int)>& onSlice) {
-  net->eval();
-  const int total = static_cast<int>(volume.pixels.size(axis + 1));
-  std::vector<torch::Tensor> slices;
-  slices.reserve(total);
-  for (int k = 0; k < total; ++k) {
-    slices.push_back(predictSlice(net, volume, stats, axis, k).to(torch::kUInt8));
-    if (!onSlice(k + 1, total)) return {};
-  }
-  return torch::stack(slices, axis).to(torch::kInt64);
+  return predict_volume_slices(
+      normalize(volume, stats), axis,
+      [&](const torch::Tensor& plane) { return classIds(net, plane); },
+      [&](int64_t done, int64_t total) {
+        return onSlice(static_cast<int>(done), static_cast<int>(total));
+      });
 }
 
 VolumePredictionExport* VolumePredictionExport::start(Job job, QObject* parent) {

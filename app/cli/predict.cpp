@@ -61,15 +61,14 @@ void run_predict(const PredictOptions& o) {
   if (image.is_volume()) {
     // Slice-wise along the axis the model was trained on; x is [C, D, H, W].
     const int axis = run.slice_axis >= 0 ? run.slice_axis : 0;
-    const int64_t n = x.size(axis + 1);
-    std::vector<torch::Tensor> slices;
-    ProgressBar bar("predict", n);
-    for (int64_t i = 0; i < n; ++i) {
-      slices.push_back(predict_mask(logits, x.select(axis + 1, i), tiles));
-      bar.update(i + 1);
-    }
+    ProgressBar bar("predict", x.size(axis + 1));
+    mask = predict_volume_slices(
+        x, axis, [&](const torch::Tensor& plane) { return predict_mask(logits, plane, tiles); },
+        [&](int64_t done, int64_t) {
+          bar.update(done);
+          return true;
+        });
     bar.finish();
-    mask = torch::stack(slices, axis);
   } else {
     mask = predict_mask(logits, x, tiles);
   }

@@ -79,5 +79,24 @@ TEST(Augmentation, KeepsImageAndLabelsAligned) {
   EXPECT_EQ(half.target.numel(), 12 * 20);
 }
 
+TEST(SegmentationInference, VolumesArePredictedSliceBySliceAlongTheirAxis) {
+  const auto x = torch::arange(2 * 3 * 4 * 5, torch::kFloat).reshape({2, 3, 4, 5});
+  const auto first_channel = [](const torch::Tensor& plane) { return plane[0].to(torch::kLong); };
+  for (int axis = 0; axis < 3; ++axis) {
+    int64_t calls = 0;
+    const auto ids =
+        predict_volume_slices(x, axis, first_channel, [&](int64_t done, int64_t total) {
+          EXPECT_EQ(done, ++calls);
+          EXPECT_EQ(total, x.size(axis + 1));
+          return true;
+        });
+    EXPECT_TRUE(torch::equal(ids, x[0].to(torch::kLong))) << "axis " << axis;
+  }
+  // Stopping after the second slice returns nothing.
+  const auto stopped =
+      predict_volume_slices(x, 1, first_channel, [](int64_t done, int64_t) { return done < 2; });
+  EXPECT_FALSE(stopped.defined());
+}
+
 }  // namespace
 }  // namespace revup
