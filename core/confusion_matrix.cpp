@@ -45,16 +45,26 @@ std::vector<double> ConfusionMatrix::class_iou() const {
   return iou;
 }
 
+std::vector<int64_t> ConfusionMatrix::unscored_classes() const {
+  const auto iou = class_iou();
+  std::vector<int64_t> out;
+  for (int64_t c : expected_) {
+    if (c >= 0 && c < classes_ && std::isnan(iou[static_cast<size_t>(c)])) out.push_back(c);
+  }
+  return out;
+}
+
 double ConfusionMatrix::mean_iou() const {
   double sum = 0;
-  int n = 0;
+  int64_t n = 0;
   for (double v : class_iou()) {
     if (!std::isnan(v)) {
       sum += v;
       ++n;
     }
   }
-  return n == 0 ? 0.0 : sum / n;
+  n += static_cast<int64_t>(unscored_classes().size());  // each with IoU 0
+  return n == 0 ? 0.0 : sum / static_cast<double>(n);
 }
 
 int64_t ConfusionMatrix::labelled_pixels() const { return counts_.sum().item<int64_t>(); }

@@ -17,9 +17,16 @@ class ConfusionMatrix {
   // prediction, target: same shape, int64 class ids (target may hold ignore_index).
   void add(const torch::Tensor& prediction, const torch::Tensor& target);
 
+  // Classes known to exist in the data (its masks, all splits): one that
+  // the scored pixels never hold nor predict counts as IoU 0 in the mean, so
+  // a validation split of background alone cannot read 100 %.
+  void expect_classes(std::vector<int64_t> ids) { expected_ = std::move(ids); }
+  // Expected classes with neither labelled pixels nor predictions here.
+  std::vector<int64_t> unscored_classes() const;
+
   // IoU per class; NaN for a class absent from both targets and predictions.
   std::vector<double> class_iou() const;
-  // Mean over classes with a defined IoU.
+  // Mean over classes with a defined IoU, and the expected classes.
   double mean_iou() const;
   double pixel_accuracy() const;
   int64_t labelled_pixels() const;
@@ -32,6 +39,7 @@ class ConfusionMatrix {
   int64_t classes_;
   int64_t ignore_index_;
   torch::Tensor counts_;  // int64 [classes, classes]
+  std::vector<int64_t> expected_;
 };
 
 }  // namespace revup

@@ -1,5 +1,6 @@
 #include "io/class_table.h"
 
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -49,6 +50,18 @@ ClassTable ClassTable::from_labelme_file(const std::string& path) {
   }
   if (names.empty()) throw std::runtime_error(path + ": names no class");
   return from_names(names);
+}
+
+ClassTable read_class_table_file(const std::string& path) {
+  if (std::filesystem::path(path).extension() != ".json")
+    return ClassTable::from_labelme_file(path);
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": file not found or unreadable");
+  try {
+    return nlohmann::json::parse(in).get<ClassTable>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
 }
 
 void to_json(nlohmann::json& j, const ClassTable& table) {

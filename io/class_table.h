@@ -36,6 +36,10 @@ struct ClassTable {
   static ClassTable from_labelme_file(const std::string& path);
 };
 
+// A class table file: JSON (see from_json) when it ends in .json, else
+// labelme's one name a line. Throws std::runtime_error naming the file.
+ClassTable read_class_table_file(const std::string& path);
+
 // The Pascal-VOC colormap's colour for `index` (0..255); index 255 is
 // (224, 224, 192), what VOC uses for "void".
 Rgb voc_color(int64_t index);

@@ -20,13 +20,69 @@ struct Pair {
   std::string name, image, mask;
 };
 
+// A mask file's raw values [H, W] int64: .npy arrays as stored (labelme's
+// -1 kept), one-channel images as stored, colour images (VOC palette PNGs,
+// which OpenCV expands) as class ids through a class table's colours or,
+// without one, as RGB codes (r << 16 | g << 8 | b).
+struct RawMask {
+  torch::Tensor values;
+  bool colour = false;
+};
+
+RawMask read_raw_mask(const std::string& path, const std::optional<ClassTable>& table) {
+  if (fs::path(path).extension() == ".npy") {
+    auto ids = read_npy(path).to(torch::kInt64);
+    if (ids.dim() != 2) throw std::runtime_error(path + ": a mask must be [H, W]");
+    return {ids, false};
+  }
+  const Image m = read_image(path);
+  if (m.is_volume()) throw std::runtime_error(path + ": a 2D mask was expected, not a volume");
+  if (m.channels() == 1) {
+    if (torch::isFloatingType(m.pixels.scalar_type())) {
+      throw std::runtime_error(path + ": a mask must hold integer class ids, not floats");
+    }
+    return {m.pixels[0].to(torch::kInt64), false};
+  }
+  if (m.channels() >= 3) {
+    // Always colours, never grey ids: VOC's "car" is (128, 128, 128).
+    const auto rgb = m.pixels.to(torch::kUInt8);
+    if (table) return {colors_to_ids(rgb, *table, path), false};
+    const auto c = rgb.slice(0, 0, 3).to(torch::kInt64);
+    return {c[0] * 65536 + c[1] * 256 + c[2], true};
+  }
+  throw std::runtime_error(path + ": a mask must have 1 channel (ids) or 3 (colours)");
+}
+
 class PairedFilesDataset : public SegmentationDataset {
  public:
-  PairedFilesDataset(std::vector<Pair> pairs, ClassTable classes, std::string layout,
-                     DatasetOptions options)
-      : pairs_(std::move(pairs)), layout_(std::move(layout)) {
-    classes_ = std::move(classes);
+  // Reads every mask once: the values they hold decide how they are read
+  // (or are checked against the reading given), before any training.
+  PairedFilesDataset(std::vector<Pair> pairs, std::optional<ClassTable> table, bool voc,
+                     std::string layout, const std::string& root, DatasetOptions options)
+      : pairs_(std::move(pairs)), table_(std::move(table)), layout_(std::move(layout)) {
     options_ = std::move(options);
+    if (options_.classes) table_ = options_.classes;
+    bool colour = false;
+    for (size_t i = 0; i < pairs_.size(); ++i) {
+      const auto raw = read_raw_mask(pairs_[i].mask, table_);
+      if (i > 0 && raw.colour != colour) {
+        throw std::runtime_error(pairs_[i].mask + ": " +
+                                 (raw.colour ? "a colour" : "a one-channel") + " mask among " +
+                                 (colour ? "colour" : "one-channel") + " masks");
+      }
+      colour = raw.colour;
+      value_counts_.push_back(count_values(raw.values));
+    }
+    const auto all = mask_values(all_indices(pairs_.size()));
+    if (options_.reading) {
+      reading_ = options_.reading->reading;
+      classes_ = options_.reading->classes;
+    } else {
+      reading_ =
+          decide_mask_reading(all, colour, voc, table_, options_.mask_values, root, classes_);
+      check_learnable(reading_, all, classes_, root);
+    }
+    for (size_t i = 0; i < pairs_.size(); ++i) check_values(value_counts_[i], pairs_[i].mask);
   }
   size_t size() const override { return pairs_.size(); }
   std::string name(size_t i) const override { return pairs_.at(i).name; }
@@ -34,38 +90,29 @@ class PairedFilesDataset : public SegmentationDataset {
   std::string layout() const override { return layout_; }
   Image image(size_t i) const override { return read_image(pairs_.at(i).image); }
   torch::Tensor mask(size_t i) const override {
-    auto ids = read_ids(pairs_.at(i).mask, classes_);
-    check_ids(ids, pairs_.at(i).mask);
+    const auto& path = pairs_.at(i).mask;
+    auto ids = reading_.apply(read_raw_mask(path, table_).values, path);
+    check_ids(ids, path);
     return ids;
-  }
-
-  // A mask file as class ids: .npy arrays as stored (labelme's -1 is
-  // ignore), one-channel images as ids, colour images (VOC palette PNGs,
-  // which OpenCV expands) through the class colours.
-  static torch::Tensor read_ids(const std::string& path, const ClassTable& classes) {
-    if (fs::path(path).extension() == ".npy") {
-      auto ids = read_npy(path).to(torch::kInt64);
-      if (ids.dim() != 2) throw std::runtime_error(path + ": a mask must be [H, W]");
-      return ids.masked_fill(ids.lt(0), classes.ignore_index);
-    }
-    const Image m = read_image(path);
-    if (m.is_volume()) throw std::runtime_error(path + ": a 2D mask was expected, not a volume");
-    if (m.channels() == 1) {
-      if (torch::isFloatingType(m.pixels.scalar_type())) {
-        throw std::runtime_error(path + ": a mask must hold integer class ids, not floats");
-      }
-      return m.pixels[0].to(torch::kInt64);
-    }
-    if (m.channels() >= 3) {
-      // Always colours, never grey ids: VOC's "car" is (128, 128, 128).
-      return colors_to_ids(m.pixels.to(torch::kUInt8), classes, path);
-    }
-    throw std::runtime_error(path + ": a mask must have 1 channel (ids) or 3 (colours)");
   }
 
  private:
   std::vector<Pair> pairs_;
+  std::optional<ClassTable> table_;
   std::string layout_;
+
+  // The same check as check_ids, on the values alone: fails at open, naming
+  // the first file with a value the reading cannot place.
+  void check_values(const ValueCounts& counts, const std::string& path) const {
+    for (const auto& [v, c] : counts) {
+      const auto id = reading_.class_of(v);
+      if (!id) {
+        reading_.apply(torch::full({1}, v, torch::kInt64), path);  // throws its message
+      } else if (*id != reading_.ignore_index) {
+        check_ids(torch::full({1}, *id, torch::kInt64), path);
+      }
+    }
+  }
 };
 
 bool is_image_file(const fs::path& p) { return default_registry().find(p.string()) != nullptr; }
@@ -110,40 +157,10 @@ std::vector<Pair> match(const fs::path& images_dir, const fs::path& masks_dir,
 
 // Class names from the files a user is likely to have next to the data.
 std::optional<ClassTable> class_file(const fs::path& root) {
-  if (fs::is_regular_file(root / "classes.json")) {
-    std::ifstream in(root / "classes.json");
-    try {
-      return nlohmann::json::parse(in).get<ClassTable>();
-    } catch (const std::exception& e) {
-      throw std::runtime_error((root / "classes.json").string() + ": " + e.what());
-    }
-  }
-  for (const char* name : {"class_names.txt", "labels.txt"}) {
-    if (fs::is_regular_file(root / name)) {
-      return ClassTable::from_labelme_file((root / name).string());
-    }
+  for (const char* name : {"classes.json", "class_names.txt", "labels.txt"}) {
+    if (fs::is_regular_file(root / name)) return read_class_table_file((root / name).string());
   }
   return std::nullopt;
-}
-
-// Without a class list: as many classes as the largest id in any mask
-// (the ignore value aside) says.
-ClassTable infer_classes(const std::vector<Pair>& pairs) {
-  ClassTable probe = ClassTable::numbered(0);
-  int64_t top = 0;
-  for (const auto& p : pairs) {
-    const Image m = read_image(p.mask);
-    if (m.channels() != 1) {
-      throw std::runtime_error(p.mask + ": colour masks need a class list (classes.json, " +
-                               "class_names.txt or labels.txt)");
-    }
-    auto ids = m.pixels.to(torch::kInt64);
-    ids = ids.masked_select(ids.ne(probe.ignore_index));
-    if (ids.numel() > 0) top = std::max(top, ids.max().item<int64_t>());
-  }
-  auto table = ClassTable::numbered(std::max<int64_t>(top + 1, 2));
-  table.classes[0].name = "background";
-  return table;
 }
 
 std::unique_ptr<SegmentationDataset> finish(std::unique_ptr<SegmentationDataset> data,
@@ -158,11 +175,9 @@ std::unique_ptr<SegmentationDataset> open_folder_pairs(const std::string& root,
                                                        const DatasetOptions& options) {
   const fs::path r(root);
   auto pairs = match(r / "images", r / "masks");
-  auto classes = class_file(r);
-  ClassTable table = classes ? *classes : infer_classes(pairs);
-  return finish(
-      std::make_unique<PairedFilesDataset>(std::move(pairs), std::move(table), "folders", options),
-      options);
+  return finish(std::make_unique<PairedFilesDataset>(std::move(pairs), class_file(r), false,
+                                                     "folders", root, options),
+                options);
 }
 
 std::unique_ptr<SegmentationDataset> open_voc(const std::string& root,
@@ -189,9 +204,9 @@ std::unique_ptr<SegmentationDataset> open_voc(const std::string& root,
          "car",        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",
          "motorbike",  "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"});
   }
-  return finish(
-      std::make_unique<PairedFilesDataset>(std::move(pairs), std::move(*classes), "voc", options),
-      options);
+  return finish(std::make_unique<PairedFilesDataset>(std::move(pairs), std::move(classes), true,
+                                                     "voc", root, options),
+                options);
 }
 
 std::unique_ptr<SegmentationDataset> open_pair_manifest(const std::string& path,
@@ -212,19 +227,17 @@ std::unique_ptr<SegmentationDataset> open_pair_manifest(const std::string& path,
     throw std::runtime_error(path + ": bad manifest (" + e.what() + ")");
   }
   if (pairs.empty()) throw std::runtime_error(path + ": manifest lists no pairs");
-  ClassTable table;
+  std::optional<ClassTable> table;
   if (manifest.contains("classes")) {
     try {
       table = manifest.get<ClassTable>();
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ": bad class list (" + e.what() + ")");
     }
-  } else {
-    table = infer_classes(pairs);
   }
-  return finish(
-      std::make_unique<PairedFilesDataset>(std::move(pairs), std::move(table), "manifest", options),
-      options);
+  return finish(std::make_unique<PairedFilesDataset>(std::move(pairs), std::move(table), false,
+                                                     "manifest", path, options),
+                options);
 }
 
 }  // namespace revup

@@ -13,6 +13,12 @@ namespace revup {
 
 namespace fs = std::filesystem;
 
+std::vector<size_t> all_indices(size_t n) {
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  return all;
+}
+
 Split split_indices(size_t n, double val_fraction, uint64_t seed) {
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
@@ -39,6 +45,49 @@ void SegmentationDataset::check_ids(const torch::Tensor& ids, const std::string&
                              " classes, ignore value " + std::to_string(classes_.ignore_index) +
                              "; " + std::to_string(bad.sum().item<int64_t>()) + " such pixels)");
   }
+}
+
+const ValueCounts& SegmentationDataset::mask_values(size_t index) const {
+  static const ValueCounts none;
+  return index < value_counts_.size() ? value_counts_[index] : none;
+}
+
+ValueCounts SegmentationDataset::mask_values(const std::vector<size_t>& indices) const {
+  ValueCounts all;
+  for (size_t i : indices) add_counts(all, mask_values(i));
+  return all;
+}
+
+std::vector<int64_t> SegmentationDataset::class_pixels(const std::vector<size_t>& indices) const {
+  return reading_.class_pixels(mask_values(indices), classes_.size());
+}
+
+std::string SegmentationDataset::describe_masks() const {
+  return describe_mask_reading(reading_, mask_values(all_indices(size())), classes_);
+}
+
+std::vector<int64_t> present_classes(const SegmentationDataset& data) {
+  const auto pixels = data.class_pixels(all_indices(data.size()));
+  std::vector<int64_t> out;
+  for (size_t c = 0; c < pixels.size(); ++c) {
+    if (pixels[c] > 0) out.push_back(static_cast<int64_t>(c));
+  }
+  return out;
+}
+
+std::string one_class_validation_warning(const SegmentationDataset& data,
+                                         const std::vector<size_t>& val) {
+  if (val.empty()) return "";
+  const auto pixels = data.class_pixels(val);
+  std::vector<size_t> present;
+  for (size_t c = 0; c < pixels.size(); ++c) {
+    if (pixels[c] > 0) present.push_back(c);
+  }
+  if (present.size() != 1) return "";
+  return "every labelled pixel of the validation split (" + std::to_string(val.size()) +
+         " images) is class '" + data.classes().classes[present[0]].name +
+         "': its mIoU scores no other class (each counts as 0). Hold out more images "
+         "(--val-fraction) or choose another split (--seed).";
 }
 
 Example SegmentationDataset::get(size_t index) const {

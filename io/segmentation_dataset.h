@@ -26,6 +26,7 @@
 #include "io/channel_stats.h"
 #include "io/class_table.h"
 #include "io/image.h"
+#include "io/mask_values.h"
 
 namespace revup {
 
@@ -37,11 +38,24 @@ struct DatasetOptions {
   // Statistics to normalize inputs with (a trained model's); none: computed
   // over the training split when the dataset is opened.
   std::optional<ChannelStats> stats;
+  // How mask values become classes: decided over all masks (auto, or the
+  // convention asked for) unless a trained model's reading is given, which
+  // then fixes the classes too (evaluate, resume).
+  MaskValueOptions mask_values;
+  std::optional<ClassTable> classes;  // a class table given by the user (--classes)
+  struct FixedReading {
+    MaskReading reading;
+    ClassTable classes;
+  };
+  std::optional<FixedReading> reading;
 };
 
 struct Split {
   std::vector<size_t> train, val;
 };
+
+// 0, 1, ..., n-1: every example of a dataset of n.
+std::vector<size_t> all_indices(size_t n);
 
 // Seeded shuffle of 0..n-1 into train and val; with n >= 2 and a positive
 // fraction both get at least one example.
@@ -57,6 +71,15 @@ class SegmentationDataset : public Dataset {
   Example get(size_t index) const override;
 
   const ClassTable& classes() const { return classes_; }
+  // How the masks' values were read, and the raw values each mask holds
+  // (empty for layouts that do not scan their masks).
+  const MaskReading& mask_reading() const { return reading_; }
+  const ValueCounts& mask_values(size_t index) const;
+  ValueCounts mask_values(const std::vector<size_t>& indices) const;
+  // Labelled pixels per class over the masks at `indices`.
+  std::vector<int64_t> class_pixels(const std::vector<size_t>& indices) const;
+  // The mask-reading report (see describe_mask_reading).
+  std::string describe_masks() const;
   virtual std::string name(size_t index) const = 0;
   virtual Image image(size_t index) const = 0;  // raw, with metadata
   // [H, W] int64 class ids as stored (ignore value kept), checked against
@@ -77,9 +100,21 @@ class SegmentationDataset : public Dataset {
   ClassTable classes_;
   DatasetOptions options_;
   ChannelStats stats_;
+  MaskReading reading_;
+  std::vector<ValueCounts> value_counts_;  // per example; empty when not scanned
   // Throws naming `where` if ids are neither classes nor the ignore value.
   void check_ids(const torch::Tensor& ids, const std::string& where) const;
 };
+
+// The classes any mask of `data` holds (every split): what a validation
+// split is expected to score (ConfusionMatrix::expect_classes).
+std::vector<int64_t> present_classes(const SegmentationDataset& data);
+
+// A validation split whose labelled pixels are all one class scores no other
+// class: said before hours of training, not after. "" when the split is fine
+// (or its masks were not scanned).
+std::string one_class_validation_warning(const SegmentationDataset& data,
+                                         const std::vector<size_t>& val);
 
 // Detects the layout of `path` (a folder or a .json manifest) and opens it.
 // Throws std::runtime_error naming the path and what was expected.

@@ -23,9 +23,7 @@ void run_evaluate(const EvaluateOptions& o) {
   const auto device = select_device(o.device);
   if (!o.json.empty()) check_output_folder(o.json);
   const auto run = read_segmentation_run(o.model);
-  DatasetOptions options;
-  options.stats = run.stats;  // the model's normalization, not the data's
-  options.slice_axis = run.slice_axis;
+  auto options = run.dataset_options();
   const bool val_only = o.split == "val";
   if (val_only) {
     // The run's own split: the same fraction and seed give the same images.
@@ -48,10 +46,15 @@ void run_evaluate(const EvaluateOptions& o) {
   const SubsetDataset subset(*data, indices);
   auto net = load_segmentation_net(run, o.checkpoint, device);
   ProgressBar bar("evaluate", static_cast<int64_t>(subset.size()));
-  const auto cm = evaluate_segmentation(
+  auto cm = evaluate_segmentation(
       logits_function(net, device), subset, run.classes.size(), run.classes.ignore_index,
       {o.tile, o.overlap}, [&](size_t done, size_t) { bar.update(static_cast<int64_t>(done)); });
   bar.finish();
+  cm.expect_classes(present_classes(*data));
+  for (int64_t c : cm.unscored_classes()) {
+    std::printf("  %-20s not in these labels nor predicted: counts as IoU 0\n",
+                run.classes.classes[static_cast<size_t>(c)].name.c_str());
+  }
 
   const auto iou = cm.class_iou();
   nlohmann::json per_class = nlohmann::json::array();
@@ -75,7 +78,9 @@ void run_evaluate(const EvaluateOptions& o) {
                         {"pixel_accuracy", cm.pixel_accuracy()},
                         {"per_class", per_class},
                         {"keys",
-                         {{"miou", "mean over classes present in labels or predictions of IoU"},
+                         {{"miou",
+                           "mean IoU over classes present in labels or predictions; a class the "
+                           "dataset's masks hold that neither has counts as 0"},
                           {"pixel_accuracy", "correct / labelled pixels (ignore value excluded)"},
                           {"per_class", "IoU per class; null when absent from both"}}}});
     std::printf("wrote %s\n", o.json.c_str());

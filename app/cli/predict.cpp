@@ -76,7 +76,15 @@ void run_predict(const PredictOptions& o) {
   mask.masked_fill_(valid_pixels(image).logical_not(), run.classes.ignore_index);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_mask(mask, run.classes, image, o.output);
+  // In the values of the masks it learnt from: a model trained on 0/255
+  // masks writes 0/255, on colour masks their colours.
+  if (run.masks && run.masks->colour) {
+    Image coloured = image;
+    coloured.pixels = colorize(mask, run.classes);
+    write_image(coloured, o.output);
+  } else {
+    write_mask(run.masks ? run.masks->to_values(mask) : mask, run.classes, image, o.output);
+  }
 
   std::printf("wrote %s (%s, %lld classes) in %s%s\n", o.output.c_str(),
               image.is_volume() ? "label volume" : "mask",

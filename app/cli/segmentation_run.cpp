@@ -23,6 +23,7 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
     run.classes = run.config.at("classes").get<ClassTable>();
     run.stats = run.config.at("normalization").get<ChannelStats>();
     if (run.config.contains("data")) run.slice_axis = run.config["data"].value("slice_axis", -1);
+    if (run.config.contains("masks")) run.masks = run.config.at("masks").get<MaskReading>();
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": bad segmentation run description (" + e.what() + ")");
   }
@@ -32,6 +33,14 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
                              std::to_string(run.model.num_classes));
   }
   return run;
+}
+
+DatasetOptions SegmentationRunInfo::dataset_options() const {
+  DatasetOptions options;
+  options.stats = stats;  // the model's normalization, not the data's
+  options.slice_axis = slice_axis;
+  if (masks) options.reading = DatasetOptions::FixedReading{*masks, classes};
+  return options;
 }
 
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,

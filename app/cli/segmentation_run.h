@@ -4,12 +4,15 @@
 // last.pt, written by core's TrainingRun).
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 
 #include "core/segmentation_inference.h"
 #include "io/channel_stats.h"
 #include "io/class_table.h"
+#include "io/mask_values.h"
 #include "io/run_description.h"
+#include "io/segmentation_dataset.h"
 #include "models/run_files.h"
 #include "models/segmentation_net.h"
 
@@ -22,6 +25,12 @@ struct SegmentationRunInfo {
   ClassTable classes;
   ChannelStats stats;
   int slice_axis = -1;  // volumes: the axis the model was trained along
+  // How its masks were read ("masks" in config.json); runs made before it
+  // was recorded have none.
+  std::optional<MaskReading> masks;
+  // Dataset options that read data as this run was trained: its
+  // normalization, slice axis and mask reading.
+  DatasetOptions dataset_options() const;
 };
 
 // Throws std::runtime_error naming the file and the problem.

@@ -29,9 +29,25 @@ struct TrainOptions {
   std::vector<double> scale_range = {1.0, 1.0};
   uint64_t seed = 0;
   std::string json;
+  std::string mask_values = "auto", ignore_value, classes;
 };
 
-namespace fs = std::filesystem;
+// --mask-values, --ignore-value and --classes as dataset options.
+void read_mask_options(const TrainOptions& o, DatasetOptions& d) {
+  d.mask_values.convention = parse_mask_values(o.mask_values);
+  if (o.ignore_value == "none") {
+    d.mask_values.ignore_nothing = true;
+  } else if (!o.ignore_value.empty()) {
+    try {
+      size_t used = 0;
+      d.mask_values.ignore_value = std::stoll(o.ignore_value, &used);
+      if (used != o.ignore_value.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      throw std::runtime_error("--ignore-value " + o.ignore_value + ": expected a number or none");
+    }
+  }
+  if (!o.classes.empty()) d.classes = read_class_table_file(o.classes);
+}
 
 // A new run that fails (bad data found mid-epoch, a full disk, Ctrl-C) before
 // its first checkpoint leaves nothing a user could resume: remove the files it
@@ -64,6 +80,7 @@ void run_train(const TrainOptions& o) {
   data_options.slice_axis = o.axis;
   data_options.val_fraction = o.val_fraction;
   data_options.seed = o.seed;
+  read_mask_options(o, data_options);
   SegmentationConfig config;
   if (!o.resume) segmentation_preset(o.preset, 3, 2);  // a bad name fails before data is read
   if (o.resume) {
@@ -72,10 +89,15 @@ void run_train(const TrainOptions& o) {
     config = run.model;
     data_options.stats = run.stats;
     if (run.slice_axis >= 0) data_options.slice_axis = run.slice_axis;
+    // Its masks read as before: the same values mean the same classes.
+    if (run.masks) data_options.reading = DatasetOptions::FixedReading{*run.masks, run.classes};
   }
   const auto data = open_segmentation_dataset(o.data, data_options);
   if (data->size() == 0) throw std::runtime_error(o.data + ": no labelled images found");
+  std::printf("%s", data->describe_masks().c_str());
   const auto split = data->split();
+  const auto warning = one_class_validation_warning(*data, split.val);
+  if (!warning.empty()) std::fprintf(stderr, "\nWARNING: %s\n\n", warning.c_str());
   const SubsetDataset train(*data, split.train), val(*data, split.val);
   const auto& classes = data->classes();
   // Stats exist per channel (computed over the training images at open).
@@ -118,6 +140,9 @@ void run_train(const TrainOptions& o) {
                               {"val_fraction", o.val_fraction}};
   run_options.description =
       segmentation_description(config.to_json(), classes, data->stats(), data_json);
+  run_options.description["masks"] = data->mask_reading();
+  run_options.description["masks_found"] =
+      mask_values_json(data->mask_values(all_indices(data->size())));
   run_options.best_metric = val.size() > 0 ? "miou" : "";
 
   NewRunGuard guard(o.out, o.resume);
@@ -127,9 +152,11 @@ void run_train(const TrainOptions& o) {
   for (const auto& c : classes.classes) class_names.push_back(c.name);
   if (val.size() > 0) {
     const auto logits = logits_function(net, device);
-    run.set_evaluation([&, logits] {
-      return evaluate_segmentation(logits, val, classes.size(), classes.ignore_index)
-          .metrics(class_names);
+    const auto expected = present_classes(*data);  // in any split
+    run.set_evaluation([&, logits, expected] {
+      auto cm = evaluate_segmentation(logits, val, classes.size(), classes.ignore_index);
+      cm.expect_classes(expected);
+      return cm.metrics(class_names);
     });
   }
   ConsoleTrainObserver console(o.epochs, {"miou", "pixel_accuracy"});
@@ -208,6 +235,18 @@ void add_train_segmentation_command(CLI::App& app) {
   cmd->add_flag("!--no-augment", o->augment, "Turn off flips, 90-degree turns and jitter");
   cmd->add_option("--scale-range", o->scale_range, "Random rescale range, e.g. 0.75 1.25")
       ->expected(2);
+  cmd->add_option("--mask-values", o->mask_values,
+                  "How mask values become classes: auto (reported before training), binary "
+                  "(two classes split at the midpoint), index (values are class ids), voc (ids, "
+                  "255 ignored)")
+      ->check(CLI::IsMember({"auto", "binary", "index", "voc"}))
+      ->capture_default_str();
+  cmd->add_option("--ignore-value", o->ignore_value,
+                  "A mask value that marks pixels to ignore, or 'none' to ignore nothing (not "
+                  "even VOC's 255 or a class table's ignore value)");
+  cmd->add_option("--classes", o->classes,
+                  "Class table: classes.json, or a text file with one class name a line; mask "
+                  "values are then class ids (colour masks: the classes' colours)");
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last.pt");

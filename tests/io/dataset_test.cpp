@@ -145,7 +145,9 @@ TEST(Dataset, NanPixelsAreAnErrorUnlessNodata) {
   auto pixels = torch::ones({4, 4}, torch::kFloat32);
   pixels[1][1] = std::nanf("");
   write_npy(pixels, dir + "/images/a.npy");
-  write_npy(torch::ones({4, 4}, torch::kInt32), dir + "/masks/a.npy");
+  auto ids = torch::ones({4, 4}, torch::kInt32);
+  ids[0][0] = 0;  // both classes: a mask of one class alone is refused
+  write_npy(ids, dir + "/masks/a.npy");
   testing::write_file(dir + "/labels.txt", "bg\nthing\n");
   DatasetOptions o;
   o.stats = ChannelStats{{0}, {1}};
