@@ -8,8 +8,21 @@
 
 #include "core/atomic_file.h"
 #include "core/memory_tracker.h"
+#include "core/spectral_norm.h"
 
 namespace revup {
+
+void check_spectral_norms_follow(torch::nn::Module& module) {
+  for (const auto& m : module.modules()) {
+    const auto* conv = m->as<SpectralNormConv2dImpl>();
+    if (conv != nullptr && conv->options.power_iterations < 1) {
+      throw std::runtime_error(
+          "power_iterations = 0 while training: the spectral norms would never follow the "
+          "weights the optimizer moves, and Lip(g) < 1 (invertibility) would no longer hold "
+          "(use P >= 1)");
+    }
+  }
+}
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
@@ -69,6 +82,7 @@ std::vector<size_t> Trainer::epoch_order(size_t n) const {
 bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
   using clock = std::chrono::steady_clock;
   if (train.size() == 0) throw std::runtime_error("the training set is empty");
+  check_spectral_norms_follow(*model_.module);
   const auto epoch_start = clock::now();
   const double lr = lr_for_epoch(epoch_);
   set_lr(lr);

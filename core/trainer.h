@@ -81,6 +81,11 @@ struct TrainableModel {
 using LossFunction = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
 using Evaluation = std::function<std::map<std::string, double>()>;
 
+// Throws std::runtime_error when a spectrally normalized conv of `module` runs
+// no power iteration per step (P = 0): training would move the weights away
+// from their normalization, and Lip(g) < 1 would be assumed, not kept.
+void check_spectral_norms_follow(torch::nn::Module& module);
+
 class Trainer {
  public:
   Trainer(TrainableModel model, LossFunction loss, TrainerOptions options);

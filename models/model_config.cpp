@@ -101,6 +101,14 @@ void ModelConfig::validate() const {
   if (sn.coeff <= 0 || sn.coeff >= 1) throw std::invalid_argument("c must lie in (0, 1)");
   if (sn.power_iterations < 0 || inverse.iterations < 0)
     throw std::invalid_argument("iterations must be >= 0");
+  // MemSave rebuilds every block's input by the fixed point; with no
+  // iteration it would use the output as the input and every gradient would
+  // be wrong, silently.
+  if (arch == "revup-memsave" && inverse.iterations == 0 && inverse.tolerance <= 0) {
+    throw std::invalid_argument(
+        "inverse.iterations = 0 with MemSave: backward could not rebuild the activations "
+        "(use N >= 1, or a tolerance)");
+  }
 }
 
 nlohmann::json ModelConfig::to_json() const {

@@ -12,6 +12,7 @@ void add_bench_commands(CLI::App& app) {
   add_bench_segmentation(*bench);
 #if REVUP_HAVE_IO_BOOL
   add_bench_raster(*bench);
+  add_bench_lipschitz(*bench);
 #endif
 }
 

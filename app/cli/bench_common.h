@@ -41,7 +41,8 @@ void add_bench_speed(CLI::App& bench);
 void add_bench_4k(CLI::App& bench);
 void add_bench_invert(CLI::App& bench);
 void add_bench_segmentation(CLI::App& bench);
-void add_bench_raster(CLI::App& bench);  // needs io (plugins)
+void add_bench_raster(CLI::App& bench);     // needs io (plugins)
+void add_bench_lipschitz(CLI::App& bench);  // needs io (Fashion-MNIST, the demo scene)
 
 // One training step of `config` built as `arch` on (input, target), after a
 // warm-up step: the trainer's path (coarse logits, banded loss).

@@ -1,0 +1,122 @@
+// The Lipschitz guarantee measured, not assumed: true operator norms from the
+// kernels' transfer matrices, independent of the power iteration that sets
+// the spectral norms' divisors. (Training with P = 1 is checked end to end by
+// cli.lipschitz_training through `bench lipschitz`.)
+#include <gtest/gtest.h>
+
+#include "core/operator_norm.h"
+#include "core/trainer.h"
+#include "models/lipschitz_audit.h"
+#include "models/network.h"
+#include "tests/test_util.h"
+
+namespace revup {
+namespace {
+
+// ||conv||_2 on an n x n zero-padded input, by power iteration to convergence.
+double dense_norm(const torch::Tensor& w, int64_t n, int iterations = 400) {
+  torch::NoGradGuard no_grad;
+  const int64_t p = w.size(2) / 2;
+  auto u = torch::randn({1, w.size(1), n, n}, torch::kFloat64);
+  double sigma = 0;
+  for (int i = 0; i < iterations; ++i) {
+    u = u / u.norm();
+    const auto v = torch::conv2d(u, w, {}, 1, p);
+    sigma = v.norm().item<double>();
+    u = torch::conv_transpose2d(v, w, {}, 1, p);
+  }
+  return sigma;
+}
+
+TEST(OperatorNorm, BoundsTheConvolutionAtEveryInputSizeAndIsTight) {
+  torch::manual_seed(3);
+  const auto w = torch::randn({5, 3, 3, 3}, torch::kFloat64);
+  const double bound = conv_operator_norm(w, 128);
+  for (int64_t n : {8, 33, 96}) {
+    SCOPED_TRACE(n);
+    EXPECT_LE(dense_norm(w, n), bound);
+  }
+  // Large inputs approach the supremum: the bound is not loose.
+  EXPECT_GE(dense_norm(w, 96), bound / 1.03);
+  // A 1x1 kernel is its matrix at every frequency.
+  const auto m = torch::randn({6, 4, 1, 1}, torch::kFloat64);
+  EXPECT_NEAR(conv_operator_norm(m), torch::linalg_svdvals(m.view({6, 4})).max().item<double>(),
+              1e-9);
+}
+
+TEST(OperatorNorm, CatchesAProbeThatLagsBehindTheWeights) {
+  // What the audit exists for: the estimator reads sigma at its probe, and a
+  // probe left behind by a weight change under-estimates it.
+  torch::manual_seed(5);
+  SpectralNormConv2d conv(8, 8, 3);
+  conv->power_iterate(200);
+  {
+    torch::NoGradGuard no_grad;
+    // Move the weight along a direction the probe does not see.
+    conv->weight.mul_(0.1).add_(torch::randn_like(conv->weight) * 2.0);
+  }
+  const double true_norm = conv_operator_norm(conv->weight);
+  EXPECT_LT(conv->sigma_bound(), 0.9 * true_norm);
+  conv->power_iterate(300);
+  EXPECT_GE(conv->sigma_bound(), true_norm);  // converged: the margin covers the supremum
+}
+
+TEST(Network, EveryRevUpBlockIsContractiveByItsTrueOperatorNorms) {
+  torch::manual_seed(40);
+  auto c = testing::small_cifar("revup-memsave", 20);
+  Network net(c);
+  testing::perturb(*net, 1.0, 0.5);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->scalar_parameters()) p.fill_(3.0);  // Fixup's scale far above 1
+  }
+  net->eval();
+  const auto audit = audit_lipschitz(*net, 128);
+  ASSERT_EQ(audit.blocks.size(), net->invertible_blocks().size());
+  for (const auto& b : audit.blocks) {
+    SCOPED_TRACE(b.name);
+    // Converged probes: each conv at most c up to the 128-grid's margin (0.24 %).
+    for (const auto& conv : b.convs) EXPECT_LE(conv.true_sigma, c.sn.coeff * 1.0025) << conv.name;
+    EXPECT_LT(b.bound, c.sn.coeff);
+  }
+  EXPECT_GT(audit.max_sigma_over_c, 0.5);  // the scale of 3 was normalized, not ignored
+}
+
+TEST(Network, ConfigurationsThatVoidTheGuaranteeAreRefused) {
+  auto c = testing::small_cifar("revup-memsave", 8);
+  c.inverse.iterations = 0;
+  EXPECT_THROW(Network{c}, std::invalid_argument);
+  c.inverse.tolerance = 1e-6;  // a tolerance-driven inverse is fine
+  EXPECT_NO_THROW(Network{c});
+  c = testing::small_cifar("revup-memsave", 8);
+  c.sn.coeff = 1.0;
+  EXPECT_THROW(Network{c}, std::invalid_argument);
+
+  c = testing::small_cifar("revup-memsave", 8);
+  c.sn.power_iterations = 0;
+  Network net(c);
+  struct Noise : Dataset {
+    size_t size() const override { return 4; }
+    Example get(size_t) const override {
+      return {torch::randn({3, 8, 8}), torch::tensor(int64_t{1})};
+    }
+  } data;
+  TrainerOptions t;
+  t.batch_size = 2;
+  Trainer trainer(
+      trainable(net),
+      [](const torch::Tensor& out, const torch::Tensor& y) {
+        return torch::nn::functional::cross_entropy(out, y);
+      },
+      t);
+  try {
+    trainer.fit(data);
+    FAIL() << "training with P = 0 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("power_iterations = 0 while training"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace revup
