@@ -40,10 +40,22 @@ Gradients finish_preactivation(const BranchShape& shape, const torch::Tensor& x,
                                torch::Tensor grad_r) {
   torch::NoGradGuard no_grad;
   if (projection >= 0) {
+    // The shortcut reads x + bias_1a (Fixup's reference): a 1x1 conv of a
+    // shifted input is the conv plus bias_1a * sum_i W[o, i].
     const auto& w = p[static_cast<size_t>(projection)];
+    const auto pre = static_cast<size_t>(shape.convs());  // bias_1a
     const auto x_read = subsample(x, shape.stride);
-    if (w.requires_grad())
-      result.second[static_cast<size_t>(projection)] = conv1x1_weight_grad(grad_y, x_read);
+    const auto grad_out_sum = grad_y.sum({0, 2, 3});  // [out]
+    if (w.requires_grad()) {
+      result.second[static_cast<size_t>(projection)] =
+          conv1x1_weight_grad(grad_y, x_read)
+              .add_((grad_out_sum * p[pre].detach()).view({-1, 1, 1, 1}).expand_as(w));
+    }
+    if (p[pre].requires_grad()) {
+      const auto g = (grad_out_sum * w.detach().sum({1, 2, 3})).sum();
+      auto& slot = result.second[pre];
+      slot = slot.defined() ? slot + g : g;
+    }
     if (input_needs_grad) {
       relu_backward_(grad_r, x);
       subsample(grad_r, shape.stride).add_(conv1x1_input_grad(grad_y, w.detach()));

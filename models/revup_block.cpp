@@ -124,8 +124,15 @@ TensorVector FixupBlockImpl::step_parameters() {
   return p;
 }
 
+// The projection shortcut reads x + bias_1a, as the branch's first conv does
+// (Fixup's reference): folded into the 1x1 conv's bias, exact without padding.
+torch::Tensor FixupBlockImpl::projection_bias(const TensorVector& p) const {
+  return p[static_cast<size_t>(shape.convs())] * p.back().sum({1, 2, 3});
+}
+
 torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
-  const auto identity = has_projection ? torch::conv2d(x, p.back(), {}, shape.stride) : x;
+  const auto identity =
+      has_projection ? torch::conv2d(x, p.back(), projection_bias(p), shape.stride) : x;
   auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p).add_(identity);
   return pre_activation ? out : out.relu_();
 }
@@ -137,7 +144,8 @@ int FixupBlockImpl::describe(InferenceGraph& graph, int x, const std::string& sc
   if (has_projection) {
     identity = graph.add({InferenceOpKind::kConv2d,
                           {x},
-                          {graph.add_tensor(scope + ".shortcut.weight", p.back())},
+                          {graph.add_tensor(scope + ".shortcut.weight", p.back()),
+                           graph.add_tensor(scope + ".shortcut.bias", projection_bias(p))},
                           {shape.stride, 0},
                           scope + ".shortcut"});
   }

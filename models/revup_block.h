@@ -54,6 +54,8 @@ struct FixupBlockImpl : torch::nn::Module, SequenceBlock {
   Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
                       bool input_needs_grad) const override;
   int describe(InferenceGraph& graph, int x, const std::string& scope) override;
+  // bias_1a * sum_i W[o, i]: the shortcut's share of the branch's first pre-bias.
+  torch::Tensor projection_bias(const TensorVector& p) const;
 
   BranchShape shape;
   bool pre_activation;

@@ -27,20 +27,37 @@ void perturb_parameters(torch::nn::Module& module, double weight_std, double sca
   }
 }
 
-std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module) {
+namespace {
+
+// Fixup's reference implementation trains every bias and every scale at
+// lr/10: its 0-d scalars, and the biases of its layers (the classifier's and,
+// here, the decoder's). BatchNorm's affine parameters belong to the BatchNorm
+// baseline, which is not Fixup: they keep the full rate.
+bool is_fixup_scalar(const torch::nn::Module& owner, const std::string& name,
+                     const torch::Tensor& p) {
+  if (p.dim() == 0) return true;
+  if (owner.as<torch::nn::BatchNorm2dImpl>() != nullptr) return false;
+  return name == "bias";
+}
+
+std::vector<torch::Tensor> split_parameters(const torch::nn::Module& module, bool scalars) {
   std::vector<torch::Tensor> out;
-  for (const auto& p : module.parameters()) {
-    if (p.dim() == 0) out.push_back(p);
+  for (const auto& m : module.modules()) {
+    for (const auto& p : m->named_parameters(/*recurse=*/false)) {
+      if (is_fixup_scalar(*m, p.key(), p.value()) == scalars) out.push_back(p.value());
+    }
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module) {
+  return split_parameters(module, true);
+}
+
 std::vector<torch::Tensor> weight_parameters(const torch::nn::Module& module) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : module.parameters()) {
-    if (p.dim() != 0) out.push_back(p);
-  }
-  return out;
+  return split_parameters(module, false);
 }
 
 }  // namespace revup

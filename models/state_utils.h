@@ -12,8 +12,9 @@ namespace revup {
 // Copies every parameter and buffer of `from` into the same-named one of `to`.
 void copy_state(const torch::nn::Module& from, torch::nn::Module& to);
 
-// Fixup trains its scalar biases and scales at lr/10: a module's 0-d
-// parameters, and everything else.
+// Fixup trains every bias and scale at lr/10 (its reference implementation's
+// optimizer groups): a module's 0-d parameters and its layers' biases
+// (BatchNorm's aside); and everything else at the full rate.
 std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module);
 std::vector<torch::Tensor> weight_parameters(const torch::nn::Module& module);
 

@@ -1,7 +1,10 @@
 #include "models/network.h"
 
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include <algorithm>
+#include <cmath>
 
 #include "../test_util.h"
 
@@ -52,32 +55,6 @@ TEST(Network, DepthsMatchThePaper) {
   EXPECT_TRUE(c.bottleneck());
 }
 
-TEST(Network, EveryRevUpBlockIsContractiveIncludingFixupScale) {
-  torch::manual_seed(40);
-  auto c = testing::small_cifar("revup-memsave", 20);
-  Network net(c);
-  testing::perturb(*net, 1.0, 0.5);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->scalar_parameters()) p.fill_(3.0);  // scale far above 1
-  }
-  for (auto& block : net->invertible_blocks()) {
-    for (auto& conv : block->convs) conv->power_iterate(200);
-    block->eval();
-    // Lip(g) <= |scale| * prod_j sigma_j / divisor_j.
-    const size_t m = block->convs.size();
-    const auto scale = block->scalars.back();
-    double lip = std::abs(scale.item<double>());
-    for (size_t j = 0; j < m; ++j) {
-      auto& conv = block->convs[j];
-      const auto divisor =
-          conv->divisor(conv->weight, conv->direction(), j + 1 == m ? scale : torch::Tensor());
-      lip *= conv->sigma_bound() / divisor.item<double>();
-    }
-    EXPECT_LE(lip, c.sn.coeff * (1 + 1e-6));
-  }
-}
-
 TEST(Network, ConfigRoundTripsThroughJson) {
   auto c = testing::small_cifar("revup-memsave", 32);
   c.sn.coeff = 0.7;
@@ -99,8 +76,53 @@ TEST(Network, FixupScalarsAreSeparatedForTheirOwnLearningRate) {
   const auto scalars = net->scalar_parameters();
   const auto weights = net->weight_parameters();
   EXPECT_EQ(scalars.size() + weights.size(), net->parameters().size());
-  // 9 blocks x 5 scalars (2 convs: 4 biases + scale) + the stem's bias.
-  EXPECT_EQ(scalars.size(), 9u * 5u + 1u);
+  // 9 blocks x 5 scalars (2 convs: 4 biases + scale) + the stem's bias + the
+  // classifier's bias (Fixup's reference trains every bias at lr/10).
+  EXPECT_EQ(scalars.size(), 9u * 5u + 1u + 1u);
+  const auto fc_bias = net->named_parameters()["fc.bias"];
+  EXPECT_TRUE(std::any_of(scalars.begin(), scalars.end(),
+                          [&](const torch::Tensor& t) { return t.is_same(fc_bias); }));
+  // The BatchNorm baseline is no Fixup network: its norms' biases keep the full rate.
+  Network bn(testing::small_cifar("resnet", 20));
+  for (const auto& p : bn->named_parameters()) {
+    if (p.key().find("norms") != std::string::npos) {
+      const auto s = bn->scalar_parameters();
+      EXPECT_FALSE(std::any_of(s.begin(), s.end(), [&](const torch::Tensor& t) {
+        return t.is_same(p.value());
+      })) << p.key();
+    }
+  }
+}
+
+TEST(Network, FixupInitializationAsTheReferenceHasIt) {
+  torch::manual_seed(11);
+  for (const char* arch : {"resnet-fixup", "revup-memsave"}) {
+    SCOPED_TRACE(arch);
+    const auto c = testing::small_cifar(arch, 56, {16, 32, 64});
+    Network net(c);
+    const int64_t blocks = 27;                                         // (56 - 2) / 2
+    const double scale = std::pow(static_cast<double>(blocks), -0.5);  // m = 2: L^(-1/(2m-2))
+    int64_t branches = 0;
+    for (const auto& p : net->named_parameters()) {
+      const auto& name = p.key();
+      const auto& w = p.value();
+      if (name.find("conv2") != std::string::npos ||
+          name.find("convs.1.weight") != std::string::npos) {
+        EXPECT_EQ(w.abs().max().item<double>(), 0.0) << name;  // each branch's last conv
+        ++branches;
+      } else if (name.find("conv1") != std::string::npos ||
+                 name.find("convs.0.weight") != std::string::npos) {
+        // He (fan-out) times L^(-1/(2m-2)): std sqrt(2 / (out * k * k)) * scale.
+        const double he = std::sqrt(2.0 / static_cast<double>(w.size(0) * w.size(2) * w.size(3)));
+        EXPECT_NEAR(w.std().item<double>() / (he * scale), 1.0, 0.15) << name;
+      } else if (w.dim() == 0) {
+        EXPECT_EQ(w.item<double>(), name.find("scale") != std::string::npos ? 1.0 : 0.0) << name;
+      }
+    }
+    EXPECT_EQ(branches, blocks);
+    EXPECT_EQ(net->named_parameters()["fc.weight"].abs().max().item<double>(), 0.0);
+    EXPECT_EQ(net->named_parameters()["fc.bias"].abs().max().item<double>(), 0.0);
+  }
 }
 
 TEST(Network, InjectiveStemMakesTheFirstStageInvertibleFromTheImage) {
