@@ -1,12 +1,9 @@
 // Medical images through ITK: NIfTI (.nii, .nii.gz), MetaImage (.mha,
-// .mhd), NRRD (.nrrd, .nhdr) and DICOM series (a folder). Images come with
+// .mhd), NRRD (.nrrd, .nhdr) and DICOM (dicom_series.h). Images come with
 // their spacing, origin and direction; masks are written with the
 // reference's, 2D as 2D and 3D as 3D.
-#include <itkGDCMImageIO.h>
-#include <itkGDCMSeriesFileNames.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
-#include <itkImageSeriesReader.h>
 #include <itkMetaImageIO.h>
 #include <itkNiftiImageIO.h>
 #include <itkNrrdImageIO.h>
@@ -16,6 +13,7 @@
 #include <stdexcept>
 
 #include "io/plugin_api.h"
+#include "plugins/itk/dicom_series.h"
 #include "plugins/itk/itk_conversion.h"
 #include "plugins/itk/nifti_check.h"
 
@@ -64,33 +62,6 @@ Image read_itk_file(const std::string& path) {
   } catch (const itk::ExceptionObject& e) {
     throw std::runtime_error(path + ": unreadable, truncated or corrupt (" + e.GetDescription() +
                              ")");
-  }
-}
-
-// A folder of DICOM files: its first series, slices ordered by position.
-Image read_dicom_series(const std::string& folder) {
-  try {
-    auto names = itk::GDCMSeriesFileNames::New();
-    names->SetUseSeriesDetails(true);
-    names->SetDirectory(folder);
-    const auto series = names->GetSeriesUIDs();
-    if (series.empty()) throw std::runtime_error(folder + ": no DICOM series in this folder");
-    const auto files = names->GetFileNames(series.front());
-    auto probe = itk::GDCMImageIO::New();
-    probe->SetFileName(files.front());
-    probe->ReadImageInformation();
-    return with_read_type(probe->GetComponentType(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      auto reader = itk::ImageSeriesReader<Volume<T>>::New();
-      reader->SetImageIO(itk::GDCMImageIO::New());
-      reader->SetFileNames(files);
-      reader->Update();
-      Image image = to_image<T>(reader->GetOutput(), 3);
-      if (series.size() > 1) image.band_names = {"series " + series.front()};
-      return image;
-    });
-  } catch (const itk::ExceptionObject& e) {
-    throw std::runtime_error(folder + ": unreadable DICOM series (" + e.GetDescription() + ")");
   }
 }
 
@@ -165,7 +136,7 @@ void write_itk_mask(const torch::Tensor& ids, const ClassTable&, const Image& re
 REVUP_PLUGIN_EXPORT int revup_plugin_abi_version() { return REVUP_PLUGIN_ABI_VERSION; }
 
 REVUP_PLUGIN_EXPORT const char* revup_plugin_description() {
-  return "ITK " ITK_VERSION_STRING ": NIfTI, MetaImage, NRRD, DICOM series; label volumes";
+  return "ITK " ITK_VERSION_STRING ": NIfTI, MetaImage, NRRD, DICOM files and series; masks";
 }
 
 REVUP_PLUGIN_EXPORT void revup_register_formats(revup::FormatRegistry& registry) {
@@ -185,10 +156,6 @@ REVUP_PLUGIN_EXPORT void revup_register_formats(revup::FormatRegistry& registry)
   dicom.name = "dicom-series";
   dicom.extensions = {".dcm"};
   dicom.reads_folders = true;
-  dicom.read = [](const std::string& path) {
-    const bool folder = std::filesystem::is_directory(path);
-    return revup::itk_plugin::read_dicom_series(
-        folder ? path : std::filesystem::path(path).parent_path().string());
-  };
+  dicom.read = revup::itk_plugin::read_dicom;
   registry.add(dicom);
 }
