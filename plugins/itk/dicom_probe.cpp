@@ -162,6 +162,10 @@ std::string last_line_of(FILE* file) {
 }
 
 // One child from paths[first] on; returns the first index not yet settled.
+// fork() without exec: the child uses only ITK/GDCM and malloc. In the GUI or
+// under LibTorch's thread pools another thread may hold a lock at the moment
+// of the fork; the child would then hang on it, which the per-file timeout
+// turns into a reported file instead of a hung RevUp.
 size_t probe_from(const std::vector<std::string>& paths, size_t first,
                   std::vector<DicomProbe>& results, int seconds_per_file) {
   int fds[2];

@@ -75,8 +75,8 @@ TEST(DicomFolder, FolderReadsTheSeriesWithTheMostFilesAndNamesTheRest) {
   for (const std::string other : {"b1.dcm", "b2.dcm", "multi.dcm"}) {
     EXPECT_NE(w.find(other), std::string::npos) << other << " not named in:\n" << w;
   }
-  for (const std::string bad :
-       {"a4-broken.dcm", "a5-bits12.dcm", "b3-cut.dcm", "b4-palette.dcm", "report.dcm", "notes.txt"}) {
+  for (const std::string bad : {"a4-broken.dcm", "a5-bits12.dcm", "b3-cut.dcm", "b4-palette.dcm",
+                                "report.dcm", "notes.txt"}) {
     EXPECT_NE(w.find(bad + " ("), std::string::npos) << bad << " not named in:\n" << w;
   }
 }
