@@ -37,6 +37,9 @@ PACKAGES=(
   python3-gdal                  # real-data tests: derive labels for the Landsat GeoTIFF and
                                 #   read back the predicted GeoTIFF's geotransform and CRS
                                 #   (both pull in python3-numpy)
+  python3-pydicom               # tests: write the DICOM export folder (two series, files
+                                #   GDCM cannot decode, a report without pixels, multi-frame)
+                                #   that the ITK plugin's DICOM reading is tested on
 )
 # Not installed but unpacked: r-cran-stars carries a real Landsat GeoTIFF
 # (L7_ETMs.tif, 6 bands, UTM) and installing it would pull in all of R.

@@ -36,6 +36,10 @@ struct Image {
   std::optional<double> nodata;
   std::optional<GeoReference> geo;      // rasters
   std::optional<VoxelGeometry> voxels;  // volumes
+  // What the user should know about how it was read, one sentence each, for
+  // front ends to show: files of a DICOM folder skipped and why, series not
+  // read. Empty when the file read as it is.
+  std::vector<std::string> warnings;
 
   int64_t channels() const { return pixels.size(0); }
   bool is_volume() const { return pixels.dim() == 4; }

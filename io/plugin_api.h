@@ -11,9 +11,10 @@
 //
 // Bump the version whenever Image, ImageInfo, Window, ClassTable, ImageFormat
 // or FormatRegistry change their layout: the loader refuses other versions.
+// 2: Image::warnings.
 #include "io/format_registry.h"
 
-#define REVUP_PLUGIN_ABI_VERSION 1
+#define REVUP_PLUGIN_ABI_VERSION 2
 
 #define REVUP_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))
 

@@ -46,6 +46,7 @@ Image metadataOf(const Image& image) {
   m.nodata = image.nodata;
   m.geo = image.geo;
   m.voxels = image.voxels;
+  m.warnings = image.warnings;
   return m;
 }
 

@@ -54,6 +54,8 @@ class ImageDocument {
   // The whole image ([C, H, W] or [C, D, H, W]); a tiled raster is read in
   // full on the first call (for training).
   const Image& image() const;
+  // What the reader had to say (DICOM files skipped, series not read).
+  const std::vector<std::string>& readWarnings() const { return meta_.warnings; }
 
   // Labels: uint8 in the editor; for training int64 [H, W] or [D, H, W] with
   // 255 for unlabelled pixels.

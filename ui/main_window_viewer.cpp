@@ -249,6 +249,10 @@ bool MainWindow::openImage(const QString& path) {
   setWindowTitle(QString("%1 - RevUp Studio").arg(QFileInfo(path).fileName()));
   v.recent.add(path);
   logLine("info", "opened " + path + ": " + d->description());
+  for (const auto& w : d->readWarnings()) logLine("warning", QString::fromStdString(w));
+  if (!d->readWarnings().empty()) {
+    statusBar()->showMessage(QString::fromStdString(d->readWarnings().front()), 10000);
+  }
   if (!d->labelsWarning().isEmpty()) {
     reportError(this, tr("Labels not loaded"), d->labelsWarning());
   } else if (!d->labelsFile().isEmpty()) {

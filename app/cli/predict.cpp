@@ -44,6 +44,7 @@ void run_predict(const PredictOptions& o) {
   }
   const auto run = read_segmentation_run(o.model);
   const auto image = read_image(o.input);
+  for (const auto& w : image.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (!o.overlay.empty() && image.is_volume()) {
     throw std::runtime_error("--overlay is for 2D images; " + o.input + " is a volume");
   }

@@ -67,6 +67,57 @@ TEST(ItkPlugin, LabelVolumeKeepsSpacingOriginDirection) {
   }
 }
 
+void expect_geometry(const Image& image, const VoxelGeometry& g) {
+  ASSERT_TRUE(image.voxels.has_value());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(image.voxels->spacing[i], g.spacing[i], 1e-6) << i;
+    EXPECT_NEAR(image.voxels->origin[i], g.origin[i], 1e-4) << i;
+  }
+  for (int i = 0; i < 9; ++i) EXPECT_NEAR(image.voxels->direction[i], g.direction[i], 1e-6) << i;
+}
+
+// Issue 13, part 3: a mask keeps its input's dimensionality, size, spacing,
+// origin and direction in every format ITK writes: a 2D input gives a 2D mask
+// (two sizes, a 2x2 direction), not a volume of one slice.
+TEST(ItkPlugin, MasksAreShapedLikeTheirInputs) {
+  require_itk();
+  Image flat, volume;
+  flat.pixels = torch::arange(5 * 6, torch::kInt16).view({1, 5, 6});
+  // A 2D file holds two axes; reading pads the third with spacing 1, origin 0.
+  flat.voxels = VoxelGeometry{{0.5, 1.25, 1}, {-3, 7, 0}, {0, 1, 0, -1, 0, 0, 0, 0, 1}};
+  volume.pixels = torch::arange(4 * 5 * 6, torch::kInt16).view({1, 4, 5, 6});
+  volume.voxels = VoxelGeometry{{0.5, 1.25, 2}, {-3, 7, 11}, {0, 1, 0, -1, 0, 0, 0, 0, 1}};
+  const auto dir = testing::scratch_dir();
+  for (const std::string ext : {".mha", ".mhd", ".nrrd", ".nhdr", ".nii", ".nii.gz"}) {
+    for (const Image* made : {&flat, &volume}) {
+      const std::string name = made->is_volume() ? "3d" : "2d";
+      SCOPED_TRACE(name + ext);
+      write_image(*made, dir + "/image" + name + ext);
+      const auto input = read_image(dir + "/image" + name + ext);
+      ASSERT_EQ(input.pixels.sizes(), made->pixels.sizes());
+      expect_geometry(input, *made->voxels);
+      const auto mask = input.pixels[0].to(torch::kInt64).remainder(3);
+      write_mask(mask, ClassTable::numbered(3), input, dir + "/mask" + name + ext);
+      const auto back = read_image(dir + "/mask" + name + ext);
+      ASSERT_EQ(back.pixels.sizes(), input.pixels.sizes());
+      EXPECT_TRUE(back.pixels[0].to(torch::kInt64).equal(mask));
+      expect_geometry(back, *input.voxels);
+    }
+  }
+  // The 2D formats' writers (OpenCV, GDAL) were 2D already and stay so.
+  const auto input = read_image(dir + "/image2d.nrrd");
+  const auto mask = input.pixels[0].to(torch::kInt64).remainder(3);
+  for (const std::string ext : {".png", ".tif"}) {
+    if (default_registry().find("x" + ext) == nullptr) continue;
+    SCOPED_TRACE(ext);
+    write_mask(mask, ClassTable::numbered(3), input, dir + "/mask" + ext);
+    const auto back = read_image(dir + "/mask" + ext);
+    EXPECT_FALSE(back.is_volume());
+    EXPECT_EQ(back.height(), 5);
+    EXPECT_EQ(back.width(), 6);
+  }
+}
+
 TEST(ItkPlugin, FloatVolumesRoundTrip) {
   require_itk();
   Image v;
