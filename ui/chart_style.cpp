@@ -45,10 +45,12 @@ int chartMinimumHeight(const QChart* chart, int yTicks) {
   const int xAxis = label + QFontMetrics(axisTitle).height();
   // A y label takes a line; half a line between two keeps them apart.
   const int plot = std::max(std::max(2, yTicks) * label * 3 / 2, yTitle + label);
-  // The chart's margins, and the gaps Qt Charts leaves between title, plot,
-  // tick labels and axis title and around its background (measured: ~40 px).
+  // The chart's margins, and the gaps Qt Charts 6.4 leaves between title,
+  // plot, tick labels and axis title and around its background (measured
+  // 43 px with the offscreen platform's fonts: the loss chart's plot came out
+  // 3 px short of `plot` with 40).
   const QMargins m = chart->margins();
-  return m.top() + m.bottom() + title + xAxis + plot + 40;
+  return m.top() + m.bottom() + title + xAxis + plot + 44;
 }
 
 }  // namespace revup::ui

@@ -15,6 +15,7 @@
 #include <QValueAxis>
 
 #include <cmath>
+#include <cstdio>
 
 #include "ui/chart_legend.h"
 #include "ui/chart_ticks.h"
@@ -90,6 +91,10 @@ void expectRoomForAxes(QWidget* panel) {
     SCOPED_TRACE(view->objectName().toStdString());
     EXPECT_GE(view->height(), view->minimumHeight());
     const QChart* chart = view->chart();
+    std::printf("%-26s view %d px (least %d), plot %.0f px, y label %d px\n",
+                qPrintable(view->objectName()), view->height(), view->minimumHeight(),
+                chart->plotArea().height(),
+                QFontMetrics(chart->axes().value(0)->labelsFont()).height());
     for (auto* axis : chart->axes(Qt::Vertical)) {
       const QFontMetrics labels(axis->labelsFont()), title(axis->titleFont());
       const auto* value = qobject_cast<QValueAxis*>(axis);
