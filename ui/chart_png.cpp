@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "ui/chart_style.h"
+#include "ui/chart_ticks.h"
 
 namespace revup::ui {
 namespace {
@@ -66,7 +67,6 @@ void writeChartPng(const PlotSpec& spec, const std::string& path, int width, int
   chart->setTitle(QString::fromStdString(spec.title));
   auto* x = new QValueAxis(chart);
   x->setTitleText(QString::fromStdString(spec.x_label));
-  x->setLabelFormat("%.0f");
   auto* y = new QValueAxis(chart);
   y->setTitleText(QString::fromStdString(spec.y_label));
   chart->addAxis(x, Qt::AlignBottom);
@@ -91,17 +91,9 @@ void writeChartPng(const PlotSpec& spec, const std::string& path, int width, int
     s->attachAxis(x);
     s->attachAxis(y);
   }
-  x->setRange(0, std::max<double>(1, points - 1));
-  // Whole-number ticks (x is an index), at most about ten of them.
-  double step = 1;
-  while ((points - 1) / step > 10) {
-    step *= (QString::number(step).startsWith('2') ? 2.5 : 2);
-  }
-  x->setTickType(QValueAxis::TicksDynamic);
-  x->setTickAnchor(0);
-  x->setTickInterval(step);
-  y->setRange(lo, hi > lo ? hi * 1.05 : lo + 1);
-  y->applyNiceNumbers();
+  // Whole-number ticks on x (an index), at most about ten of them.
+  applyNiceTicks(x, 0, std::max<double>(1, points - 1), 11, true);
+  applyNiceTicks(y, lo, hi, 8);
 
   QGraphicsScene scene;
   scene.addItem(chart);  // the scene owns the chart now

@@ -14,4 +14,10 @@ QColor chartColour(int k);
 // Title font, legend placement and margins shared by all charts.
 void applyChartStyle(QChart* chart);
 
+// The least height `chart` needs with its axes in place to show its title,
+// the x axis's labels and title, and `yTicks` tick labels on the y axis with
+// room between them (less, and Qt Charts writes "..." for each label). The
+// legend, when drawn outside the chart, is not included.
+int chartMinimumHeight(const QChart* chart, int yTicks);
+
 }  // namespace revup::ui

@@ -43,7 +43,7 @@ void ImageView::setOpacity(double opacity) {
 void ImageView::updateColors() {
   if (!document_) return;
   labelColors_ = overlayColors(document_->classes(), opacity_);
-  predictionColors_ = overlayColors(document_->classes(), opacity_ * 0.7);
+  predictionColors_ = overlayColors(document_->classes(), opacity_ * 0.7, BackgroundTint::Clear);
 }
 
 void ImageView::setPrediction(const torch::Tensor& classIds) {

@@ -1,15 +1,31 @@
 #include "ui/label_overlay.h"
 
+#include <QString>
+
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace revup::ui {
 
-ColorLut overlayColors(const ClassTable& classes, double opacity) {
+int64_t backgroundClass(const ClassTable& classes) {
+  for (int64_t i = 0; i < classes.size(); ++i) {
+    const QString name = QString::fromStdString(classes.classes[i].name);
+    if (name.compare("background", Qt::CaseInsensitive) == 0 ||
+        name.compare("_background_", Qt::CaseInsensitive) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+ColorLut overlayColors(const ClassTable& classes, double opacity, BackgroundTint background) {
   ColorLut lut{};
   lut.fill(0);
   const int alpha = static_cast<int>(std::lround(std::clamp(opacity, 0.0, 1.0) * 255));
+  const int64_t clear = background == BackgroundTint::Clear ? backgroundClass(classes) : -1;
   for (int64_t i = 0; i < std::min<int64_t>(classes.size(), kUnlabelled); ++i) {
+    if (i == clear) continue;
     const auto& c = classes.classes[i].color;
     lut[i] = qPremultiply(qRgba(c[0], c[1], c[2], alpha));
   }

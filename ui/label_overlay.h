@@ -16,9 +16,20 @@ namespace revup::ui {
 
 using ColorLut = std::array<QRgb, 256>;  // premultiplied ARGB per id
 
+// Whether the background class is tinted. Painted labels show it (a stroke
+// of background is a label the user made and must see); a prediction leaves
+// it clear, or its black tint darkens most of the image and hides it.
+enum class BackgroundTint { Shown, Clear };
+
+// The background class: the one named "background" (labelme's
+// "_background_" too), any case; -1 when there is none (a numbered or
+// land-cover table's class 0 is a class like any other).
+int64_t backgroundClass(const ClassTable& classes);
+
 // The classes' colours at `opacity` (0..1); the unlabelled value and ids
-// past the table are transparent.
-ColorLut overlayColors(const ClassTable& classes, double opacity);
+// past the table are transparent, and so is the background class if asked.
+ColorLut overlayColors(const ClassTable& classes, double opacity,
+                       BackgroundTint background = BackgroundTint::Shown);
 
 // Fills `out` (ARGB32 premultiplied, the size of `target`) with the labels
 // under the target pixels `target`, where plane pixel p is drawn at target

@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -17,10 +18,25 @@ namespace revup::ui {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setObjectName("mainWindow");
   setWindowTitle("RevUp Studio");
-  resize(1600, 1000);
   createViewerParts();
   createTrainingParts();
   createMenus();
+  setDefaultLayout(QSize(1600, 1000));
+}
+
+void MainWindow::setDefaultLayout(const QSize& size) {
+  resize(size);
+  // Panels on the left a fifth of the width (their forms clamp it from
+  // below), the charts on the right two fifths, the image the rest.
+  const auto docks = [this](const QStringList& names) {
+    QList<QDockWidget*> out;
+    for (const auto& name : names) out << findChild<QDockWidget*>(name);
+    return out;
+  };
+  const auto left = docks({"classDock", "trainingDock"});
+  const auto right = docks({"memoryDock", "reconstructionDock", "metricsDock"});
+  resizeDocks(left, QList<int>(left.size(), size.width() / 5), Qt::Horizontal);
+  resizeDocks(right, QList<int>(right.size(), size.width() * 2 / 5), Qt::Horizontal);
 }
 
 MainWindow::~MainWindow() = default;

@@ -69,6 +69,9 @@ class MainWindow : public QMainWindow {
   // must not depend on who ran the program before.
   void restoreLayout();
   void saveLayout() const;
+  // The window at `size` with its panels in their first places, sized to it
+  // (what a new user sees; screenshots at several sizes).
+  void setDefaultLayout(const QSize& size);
 
  Q_SIGNALS:
   // A different image (or none) is open now.

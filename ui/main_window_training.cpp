@@ -56,22 +56,24 @@ void MainWindow::createTrainingParts() {
   t.classIou->setEditTriggers(QAbstractItemView::NoEditTriggers);
   t.session = new TrainingSession(this);
 
+  t.classIou->setMinimumHeight(5 * t.classIou->fontMetrics().height());
   auto* metricsPane = new QWidget(this);
   auto* metricsLayout = new QVBoxLayout(metricsPane);
   metricsLayout->addWidget(t.metrics, 3);
   metricsLayout->addWidget(t.classIou, 1);
 
-  auto* trainDock = dock(this, tr("Training"), "trainingDock", t.panel, Qt::LeftDockWidgetArea);
+  dock(this, tr("Training"), "trainingDock", t.panel, Qt::LeftDockWidgetArea);
+  // The charts want height more than width: they share the right side as
+  // tabs from the tool bar to the status bar. A bottom dock for loss and mIoU
+  // left each chart a third of the height, too little for its axes at 800 px.
   auto* memoryDock = dock(this, tr("Memory"), "memoryDock", t.memory, Qt::RightDockWidgetArea);
   auto* reconDock = dock(this, tr("Reconstruction"), "reconstructionDock", t.reconstruction,
                          Qt::RightDockWidgetArea);
   auto* metricsDock =
-      dock(this, tr("Loss and mIoU"), "metricsDock", metricsPane, Qt::BottomDockWidgetArea);
+      dock(this, tr("Loss and mIoU"), "metricsDock", metricsPane, Qt::RightDockWidgetArea);
   tabifyDockWidget(memoryDock, reconDock);
+  tabifyDockWidget(reconDock, metricsDock);
   memoryDock->raise();
-  resizeDocks({memoryDock}, {620}, Qt::Horizontal);
-  resizeDocks({metricsDock}, {330}, Qt::Vertical);
-  (void)trainDock;
 
   QMenu* menu = menuBar()->addMenu(tr("&Training"));
   menu->addAction(tr("Start"), QKeySequence("F5"), this, [this] { startTraining(); });

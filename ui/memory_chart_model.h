@@ -12,7 +12,7 @@
 namespace revup::ui {
 
 struct MemoryCurve {
-  QVector<QPointF> forward, backward;  // x: position in the step (block order), y: MB
+  QVector<QPointF> forward, backward;  // x: position in the step (block order), y: MiB
   double peakMegabytes = 0.0;
   bool empty() const { return forward.isEmpty() && backward.isEmpty(); }
 };
@@ -24,14 +24,15 @@ class MemoryChartModel {
   static MemoryCurve curveFrom(const QVector<MemorySample>& samples, double peakMegabytes);
 
   void setLatestStep(const QVector<MemorySample>& samples, double peakMegabytes);
+  // `label` names the baseline's curves in the legend ("<label> forward").
   void setBaseline(const QVector<MemorySample>& samples, double peakMegabytes,
-                   const QString& label = "ResNet+Fixup (measured)");
+                   const QString& label = "ResNet+Fixup");
   void clear();
 
   const MemoryCurve& revup() const { return revup_; }
   const MemoryCurve& baseline() const { return baseline_; }
   const QString& baselineLabel() const { return baselineLabel_; }
-  // One point per step: (step number, peak MB above what was live before it).
+  // One point per step: (step number, peak MiB above what was live before it).
   const QVector<QPointF>& peaks() const { return peaks_; }
 
   // Total memory of the device training runs on (RAM for the CPU).

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 
+#include "ui/chart_legend.h"
 #include "ui/chart_style.h"
+#include "ui/chart_ticks.h"
 
 namespace revup::ui {
 namespace {
@@ -31,10 +33,12 @@ QLineSeries* addSeries(QChart* chart, const QString& name, const QColor& color,
 QValueAxis* addAxis(QChart* chart, Qt::Alignment where, const QString& title) {
   auto* axis = new QValueAxis(chart);
   axis->setTitleText(title);
-  axis->setLabelFormat("%.0f");
   chart->addAxis(axis, where);
   return axis;
 }
+
+// Tick counts the charts are given room for (chartMinimumHeight).
+constexpr int kBlockTicks = 6, kPeakTicks = 4, kXTicks = 8;
 
 void attach(QLineSeries* s, QValueAxis* x, QValueAxis* y) {
   s->attachAxis(x);
@@ -54,7 +58,8 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   baselineBackward_ = addSeries(blocks_, tr("ResNet+Fixup backward"), chartColour(4), Qt::DashLine);
   deviceTotal_ = addSeries(blocks_, tr("device memory"), Qt::darkGray, Qt::DotLine);
   blockX_ = addAxis(blocks_, Qt::AlignBottom, tr("block (forward, then backward)"));
-  blockY_ = addAxis(blocks_, Qt::AlignLeft, tr("MB above the step's start"));
+  // Memory is counted in 2^20 bytes (training_session.cpp): MiB, not MB.
+  blockY_ = addAxis(blocks_, Qt::AlignLeft, tr("above step start (MiB)"));
   for (auto* s :
        {revupForward_, revupBackward_, baselineForward_, baselineBackward_, deviceTotal_}) {
     attach(s, blockX_, blockY_);
@@ -63,18 +68,21 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   overTime_ = new QChart();
   applyChartStyle(overTime_);
   overTime_->setTitle(tr("Peak memory per step"));
-  overTime_->legend()->hide();
+  overTime_->legend()->hide();  // one series, named by the title
   peaks_ = addSeries(overTime_, tr("peak"), chartColour(1));
-  stepX_ = addAxis(overTime_, Qt::AlignBottom, tr("step"));
-  stepY_ = addAxis(overTime_, Qt::AlignLeft, tr("MB"));
+  stepX_ = addAxis(overTime_, Qt::AlignBottom, tr("training step"));
+  stepY_ = addAxis(overTime_, Qt::AlignLeft, tr("peak (MiB)"));
   attach(peaks_, stepX_, stepY_);
+  auto* legend = new ChartLegend(blocks_, this);
+  legend->setSeries(
+      {revupForward_, revupBackward_, baselineForward_, baselineBackward_, deviceTotal_});
 
   auto* blocksView = new QChartView(blocks_, this);
   blocksView->setRenderHint(QPainter::Antialiasing);
   blocksView->setObjectName("memoryPerBlockView");
   auto* overTimeView = new QChartView(overTime_, this);
   overTimeView->setRenderHint(QPainter::Antialiasing);
-  overTimeView->setMaximumHeight(180);
+  overTimeView->setObjectName("peakPerStepView");
   summary_ = new QLabel(this);
   summary_->setObjectName("memorySummary");
   summary_->setWordWrap(true);
@@ -86,10 +94,14 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
   connect(deviceScale_, &QCheckBox::toggled, this, [this] { refresh(); });
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(blocksView, 3);
+  layout->addWidget(legend);
   layout->addWidget(overTimeView, 1);
   layout->addWidget(summary_);
   layout->addWidget(deviceScale_);
   refresh();
+  // After refresh: the heights depend on the axes' titles and fonts.
+  blocksView->setMinimumHeight(chartMinimumHeight(blocks_, kBlockTicks));
+  overTimeView->setMinimumHeight(chartMinimumHeight(overTime_, kPeakTicks));
 }
 
 void MemoryChartView::refresh() {
@@ -97,11 +109,12 @@ void MemoryChartView::refresh() {
   revupBackward_->replace(model_.revup().backward);
   baselineForward_->replace(model_.baseline().forward);
   baselineBackward_->replace(model_.baseline().backward);
-  baselineForward_->setName(model_.baselineLabel().isEmpty()
-                                ? tr("ResNet+Fixup forward")
-                                : model_.baselineLabel() + tr(" forward"));
+  const QString baseline =
+      model_.baselineLabel().isEmpty() ? tr("ResNet+Fixup") : model_.baselineLabel();
+  baselineForward_->setName(tr("%1 forward").arg(baseline));
+  baselineBackward_->setName(tr("%1 backward").arg(baseline));
 
-  const double top = std::max(1.0, model_.maxMegabytes() * 1.15);
+  const double top = model_.maxMegabytes();
   double lastX = 1;
   for (const auto* c : {&model_.revup(), &model_.baseline()}) {
     for (const auto* s : {&c->forward, &c->backward}) {
@@ -114,26 +127,29 @@ void MemoryChartView::refresh() {
   const bool totalOnScale = total > 0 && (total < 3 * top || deviceScale_->isChecked());
   deviceTotal_->replace(totalOnScale ? QVector<QPointF>{{0, total}, {lastX, total}}
                                      : QVector<QPointF>{});
-  blockX_->setRange(0, lastX);
-  blockY_->setRange(0, totalOnScale ? total * 1.05 : top);
+  applyNiceTicks(blockX_, 0, lastX, kXTicks, true);
+  // A little room over the device line, so that it is not the plot's frame.
+  applyNiceTicks(blockY_, 0, totalOnScale ? total * 1.05 : top, kBlockTicks);
 
   peaks_->replace(model_.peaks());
-  double peakTop = 1.0;
+  double peakTop = 0.0;
   for (const auto& p : model_.peaks()) peakTop = std::max(peakTop, p.y());
-  stepX_->setRange(1, std::max<qreal>(2, model_.peaks().size()));
-  stepY_->setRange(0, peakTop * 1.15);
+  applyNiceTicks(stepX_, 1, std::max<qreal>(2, model_.peaks().size()), kXTicks, true);
+  applyNiceTicks(stepY_, 0, peakTop, kPeakTicks);
 
   QString text;
-  if (!model_.revup().empty()) {
-    text = tr("RevUp step peak: %1 MB").arg(model_.revup().peakMegabytes, 0, 'f', 1);
+  if (model_.revup().empty() && model_.baseline().empty()) {
+    text = tr("No measurement yet: the curves start with training.");
+  } else if (!model_.revup().empty()) {
+    text = tr("RevUp step peak: %1 MiB").arg(model_.revup().peakMegabytes, 0, 'f', 1);
     if (!model_.baseline().empty() && model_.baseline().peakMegabytes > 0) {
-      text += tr(" · ResNet+Fixup: %1 MB (RevUp uses %2x)")
+      text += tr(" · ResNet+Fixup: %1 MiB (RevUp uses %2x)")
                   .arg(model_.baseline().peakMegabytes, 0, 'f', 1)
                   .arg(model_.revup().peakMegabytes / model_.baseline().peakMegabytes, 0, 'f', 2);
     }
   }
   if (total > 0) {
-    text += tr(" · device memory %1 GB").arg(total / 1024.0, 0, 'f', 1);
+    text += tr(" · device memory %1 GiB").arg(total / 1024.0, 0, 'f', 1);
     if (!totalOnScale) text += tr(" (off this scale)");
   }
   summary_->setText(text);

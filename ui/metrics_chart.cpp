@@ -17,7 +17,9 @@
 #include <cmath>
 
 #include "models/run_files.h"
+#include "ui/chart_legend.h"
 #include "ui/chart_style.h"
+#include "ui/chart_ticks.h"
 
 namespace revup::ui {
 
@@ -45,6 +47,9 @@ QLineSeries* series(QChart* chart, const QString& name, QColor color, double wid
   chart->addSeries(s);
   return s;
 }
+
+// Tick counts the chart is given room for (chartMinimumHeight).
+constexpr int kYTicks = 6, kXTicks = 8;
 
 // Earlier runs: colours apart from the current run's loss and mIoU.
 QColor runColour(int index) {
@@ -83,12 +88,13 @@ MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   miouSmooth_ = series(chart_, tr("mIoU"), miouColor, 2.0);
   epochAxis_ = new QValueAxis(chart_);
   epochAxis_->setTitleText(tr("epoch"));
-  epochAxis_->setLabelFormat("%.0f");
   lossAxis_ = new QValueAxis(chart_);
   lossAxis_->setTitleText(tr("loss"));
   miouAxis_ = new QValueAxis(chart_);
   miouAxis_->setTitleText(tr("mIoU"));
-  miouAxis_->setRange(0, 1);
+  applyNiceTicks(miouAxis_, 0, 1, kYTicks);
+  // The grid follows the loss's ticks; a second grid would not line up.
+  miouAxis_->setGridLineVisible(false);
   chart_->addAxis(epochAxis_, Qt::AlignBottom);
   chart_->addAxis(lossAxis_, Qt::AlignLeft);
   chart_->addAxis(miouAxis_, Qt::AlignRight);
@@ -103,6 +109,10 @@ MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   auto* view = new QChartView(chart_, this);
   view->setRenderHint(QPainter::Antialiasing);
   view->setRubberBand(QChartView::RectangleRubberBand);  // drag to zoom, right click out
+  view->setObjectName("metricsChartView");
+  // Earlier runs are left out: the run list is their legend.
+  auto* legend = new ChartLegend(chart_, this);
+  legend->setSeries({lossRaw_, lossSmooth_, miouRaw_, miouSmooth_});
 
   smoothingSlider_ = new QSlider(Qt::Horizontal, this);
   smoothingSlider_->setObjectName("smoothingSlider");
@@ -113,18 +123,21 @@ MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   runList_ = new QListWidget(this);
   runList_->setObjectName("runList");
   runList_->setToolTip(tr("Runs of this project; uncheck one to hide its curves"));
-  runList_->setMaximumWidth(180);
+  // A few rows; the chart keeps the height.
+  runList_->setMinimumHeight(3 * runList_->fontMetrics().height());
+  runList_->setMaximumHeight(6 * runList_->fontMetrics().height());
   connect(runList_, &QListWidget::itemChanged, this, [this] { refresh(); });
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Smoothing"), this));
   controls->addWidget(smoothingSlider_);
-  auto* charts = new QHBoxLayout;
-  charts->addWidget(view, 1);
-  charts->addWidget(runList_);
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(charts);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(view, 1);
+  layout->addWidget(legend);
   layout->addLayout(controls);
+  layout->addWidget(runList_);
   rebuildEarlierSeries();
+  view->setMinimumHeight(chartMinimumHeight(chart_, kYTicks));
 }
 
 void MetricsChart::addEpoch(int epoch, double loss, const std::map<std::string, double>& metrics) {
@@ -207,7 +220,7 @@ void MetricsChart::refresh() {
   lossSmooth_->replace(smoothed(loss_, smoothing_));
   miouRaw_->replace(miou_);
   miouSmooth_->replace(smoothed(miou_, smoothing_));
-  double maxLoss = 0.1, firstEpoch = 0.0, lastEpoch = 2.0;
+  double maxLoss = 0.0, firstEpoch = 0.0, lastEpoch = 2.0;
   bool any = false;
   const auto span = [&](const QVector<QPointF>& points) {
     for (const auto& p : points) {
@@ -228,8 +241,8 @@ void MetricsChart::refresh() {
     for (const auto& p : earlier_[i].loss) maxLoss = std::max(maxLoss, p.y());
     span(earlier_[i].loss);
   }
-  lossAxis_->setRange(0, maxLoss * 1.1);
-  epochAxis_->setRange(any ? firstEpoch : 0.0, lastEpoch);
+  applyNiceTicks(lossAxis_, 0, maxLoss, kYTicks);
+  applyNiceTicks(epochAxis_, any ? firstEpoch : 0.0, lastEpoch, kXTicks, true);
 }
 
 }  // namespace revup::ui

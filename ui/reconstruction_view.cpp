@@ -16,7 +16,9 @@
 
 #include <cmath>
 
+#include "ui/chart_legend.h"
 #include "ui/chart_style.h"
+#include "ui/chart_ticks.h"
 #include "ui/error_reporter.h"
 
 namespace revup::ui {
@@ -30,6 +32,9 @@ QLabel* imageLabel(QWidget* parent, const QString& name) {
   label->setFrameShape(QFrame::StyledPanel);
   return label;
 }
+
+// Tick counts the chart is given room for (chartMinimumHeight).
+constexpr int kYTicks = 6, kXTicks = 8;
 
 void setPicture(QLabel* label, const QImage& image) {
   label->setPixmap(
@@ -60,9 +65,11 @@ ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
   chart_ = new QChart();
   applyChartStyle(chart_);
   chart_->setTitle(tr("Reconstruction error per block"));
-  auto* chartView = new QChartView(chart_, this);
-  chartView->setRenderHint(QPainter::Antialiasing);
-  chartView->setMinimumHeight(200);
+  chartView_ = new QChartView(chart_, this);
+  chartView_->setRenderHint(QPainter::Antialiasing);
+  chartView_->setObjectName("reconstructionChartView");
+  chartView_->setMinimumHeight(chartMinimumHeight(chart_, kYTicks));
+  legend_ = new ChartLegend(chart_, this);
 
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Block"), this));
@@ -78,11 +85,13 @@ ReconstructionView::ReconstructionView(QWidget* parent) : QWidget(parent) {
     images->addWidget(new QLabel(titles[i], this), 0, i, Qt::AlignHCenter);
     images->addWidget(pictures[i], 1, i);
   }
+  images->setRowStretch(1, 1);  // the pictures take the height, their titles stay on them
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
   layout->addLayout(images, 2);
   layout->addWidget(summary_);
-  layout->addWidget(chartView, 1);
+  layout->addWidget(chartView_, 1);
+  layout->addWidget(legend_);
 
   for (auto* spin : {block_, channel_}) {
     connect(spin, &QSpinBox::valueChanged, this, &ReconstructionView::requestReconstruction);
@@ -193,7 +202,6 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
   auto* x = new QValueAxis(chart_);
   const bool input = !curves.inputImage.isEmpty();
   x->setTitleText(input ? tr("invertible block (-1: the input image)") : tr("invertible block"));
-  x->setLabelFormat("%.0f");
   auto* y = new QLogValueAxis(chart_);
   y->setTitleText(tr("relative l2 error"));
   y->setLabelFormat("%.0e");
@@ -221,8 +229,17 @@ void ReconstructionView::showCurves(const ErrorCurves& curves) {
     s->attachAxis(x);
     s->attachAxis(y);
   }
-  x->setRange(input ? -1 : 0, std::max<int>(1, curves.perBlock.size() - 1));
-  y->setRange(std::pow(10, std::floor(std::log10(lo))), std::pow(10, std::ceil(std::log10(hi))));
+  applyNiceTicks(x, input ? -1 : 0, std::max<int>(1, curves.perBlock.size() - 1), kXTicks, true);
+  // A label every `decades` powers of ten, so that at most kYTicks labels
+  // share the height (an exact block sits at 1e-12: twelve decades).
+  const double loExp = std::floor(std::log10(lo)), hiExp = std::ceil(std::log10(hi));
+  const int decades = std::max(1, static_cast<int>(std::ceil((hiExp - loExp) / (kYTicks - 1))));
+  const double first = std::floor(loExp / decades) * decades;
+  const double last = std::max(first + decades, std::ceil(hiExp / decades) * decades);
+  y->setBase(std::pow(10.0, decades));
+  y->setRange(std::pow(10.0, first), std::pow(10.0, last));
+  legend_->setSeries(chart_->series());
+  chartView_->setMinimumHeight(chartMinimumHeight(chart_, kYTicks));
   Q_EMIT curvesReady();
 }
 

@@ -13,6 +13,7 @@
 
 QT_BEGIN_NAMESPACE
 class QChart;
+class QChartView;
 class QLabel;
 class QLogValueAxis;
 class QSlider;
@@ -21,6 +22,8 @@ class QValueAxis;
 QT_END_NAMESPACE
 
 namespace revup::ui {
+
+class ChartLegend;
 
 class ReconstructionView : public QWidget {
   Q_OBJECT
@@ -55,6 +58,8 @@ class ReconstructionView : public QWidget {
   QSlider* iterations_;
   QLabel *iterationsLabel_, *truth_, *rebuilt_, *error_, *summary_;
   QChart* chart_;
+  QChartView* chartView_;
+  ChartLegend* legend_;
 };
 
 }  // namespace revup::ui

@@ -2,7 +2,8 @@
 //   revup [IMAGE]                      open an image (photo, raster, volume)
 //   revup --project P                  open a project
 //   revup --screenshot FILE ...        render the window to a PNG once loaded, then quit;
-//         [--train N] [--panel NAME]   after N epochs of training, with a panel in front
+//         [--train N] [--panel NAME]   after N epochs of training, with a panel in front,
+//         [--size WxH]                 the window at that size (default 1600x1000)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -30,14 +31,26 @@ int main(int argc, char** argv) {
   const QCommandLineOption train("train", "With --screenshot: train N epochs first.", "N");
   const QCommandLineOption panel(
       "panel", "Bring a panel to the front: training, memory, reconstruction, metrics.", "NAME");
-  parser.addOptions({project, screenshot, train, panel});
+  const QCommandLineOption size("size", "With --screenshot: the window's size (default 1600x1000).",
+                                "WxH", "1600x1000");
+  parser.addOptions({project, screenshot, train, panel, size});
   parser.addPositionalArgument("image", "An image, raster or volume to open.", "[IMAGE]");
   parser.process(app);
 
   revup::ui::MainWindow window;
+  QSize shotSize;
   if (parser.isSet(screenshot)) {
     // Screenshots show the defaults, not whatever the last session trained with.
     window.findChild<revup::ui::TrainingPanel*>()->setSettings(revup::ui::TrainingSettings{});
+    const QStringList wh = parser.value(size).split('x');
+    const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
+    if (wh.size() != 2 || w < 320 || h < 240) {
+      std::fprintf(stderr, "revup: --size wants WxH, e.g. 1280x800, not %s\n",
+                   qPrintable(parser.value(size)));
+      return 2;
+    }
+    shotSize = QSize(w, h);
+    window.setDefaultLayout(shotSize);
   } else {
     window.restoreLayout();
   }
@@ -55,18 +68,23 @@ int main(int argc, char** argv) {
   // Non-interactive: a load error is an exit code, not a dialog to wait on.
   if (!loaded) return 1;
   const QString file = parser.value(screenshot);
-  const auto shoot = [&window, file] {
+  const auto shoot = [&window, file, shotSize] {
     // After the event loop has laid out and painted the window, and the image
     // view has drawn every visible tile sharp (rasters read theirs over a few
     // paints; give up waiting after 20 s and take what is there).
     auto* poll = new QTimer(&window);
     auto waited = std::make_shared<int>(0);
-    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, waited] {
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, shotSize, poll, waited] {
       const auto* view = window.findChild<revup::ui::ImageView*>("imageView");
       *waited += poll->interval();
       if (view && !view->renderComplete() && *waited < 20000) return;
       poll->stop();
-      const bool saved = window.grab().save(file, "PNG");
+      // Panels that need more room than asked for grow the window.
+      if (window.size() != shotSize) {
+        std::fprintf(stderr, "revup: the window needs %dx%d, more than the %dx%d asked for\n",
+                     window.width(), window.height(), shotSize.width(), shotSize.height());
+      }
+      const bool saved = window.grab().save(file, "PNG", 0);  // 0: smallest file
       if (!saved) std::fprintf(stderr, "revup: cannot write %s\n", qPrintable(file));
       window.close();
       QApplication::exit(saved ? 0 : 1);
