@@ -12,9 +12,11 @@
 //   for the trigonometric polynomial q(w) = v* K(w)* K(w) v of degree d = k - 1
 //   per axis, Bernstein's inequality for its second derivative at the maximum
 //   gives  max_grid q >= sup q * (1 - 2 pi^2 d^2 / G^2).
-// The estimate is sigma_grid / sqrt(1 - 2 pi^2 d^2 / G^2) (4 % above sigma_grid
-// for 3x3 kernels on a 32 grid; exact for 1x1). Power iteration itself
-// approaches sigma_grid from below, as in the paper, and c < 1 covers that lag.
+// The estimate is sigma_grid * 1 / sqrt(1 - 2 pi^2 d^2 / G^2) (4 % above
+// sigma_grid for 3x3 kernels on a 32 grid; exact for 1x1). The power iteration
+// runs per frequency (block diagonal in the Fourier domain), so one iteration a
+// training step keeps up with the weights: measured by `bench lipschitz`
+// against the true operator norms (core/operator_norm.h).
 #include <torch/torch.h>
 
 namespace revup {
@@ -57,7 +59,9 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   static double sampling_margin(int64_t kernel_size, int grid);
 
   torch::Tensor weight;  // raw parameter [out, in, k, k]
-  torch::Tensor probe;   // persistent power-iteration vector [1, in, G, G]
+  // Persistent power-iteration vector [1, in, G, G], a unit vector per
+  // frequency of the G x G grid (see spectral_norm.cpp).
+  torch::Tensor probe;
   int64_t kernel_size;
   SpectralNormOptions options;
 
@@ -65,11 +69,15 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   torch::Tensor circular_pad(const torch::Tensor& x) const;
   torch::Tensor circular_conv(const torch::Tensor& x, const torch::Tensor& w) const;
   torch::Tensor circular_conv_adjoint(const torch::Tensor& y, const torch::Tensor& w) const;
-  // G = d<v, W u>/dW with v = unit(W u) at the probe u (sigma = <v, W u>);
-  // also returns v (undefined when W u = 0).
+  // G = d sigma / dW at the frequency where |K(f) u(f)| is largest (sigma =
+  // sum(W * G)); also returns v(f) = unit(K(f) u(f)) per frequency in the
+  // Fourier domain (undefined when W u = 0).
   torch::Tensor direction_at_probe(const torch::Tensor& w, torch::Tensor* v_unit) const;
-  // One power iteration: the direction at u, then u = unit(W^T v).
+  // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)); returns
+  // the direction at the updated vector.
   torch::Tensor iterate(const torch::Tensor& w);
+  torch::Tensor probe_spectrum() const;  // fft2 of the probe: [in, G, G] complex
+  void set_probe_spectrum(const torch::Tensor& spectrum);
   void reseed_probe();
 };
 TORCH_MODULE(SpectralNormConv2d);

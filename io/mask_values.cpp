@@ -66,6 +66,23 @@ void place_ignore_index(MaskReading& r, ClassTable& classes) {
   r.ignore_index = classes.ignore_index;
 }
 
+// Ids without a class table: the largest makes the class count. Refused when
+// that is many classes of which most hold no pixel (0/255 masks with a few
+// edge values read as ids: 255 classes, three with pixels).
+void check_implied_classes(const ValueCounts& labelled, const MaskValueOptions& options,
+                           const std::string& convention, const std::string& where) {
+  if (labelled.empty()) return;
+  const int64_t implied = labelled.rbegin()->first + 1;
+  const auto present = static_cast<int64_t>(labelled.size());
+  if (implied > options.max_auto_classes && 2 * present < implied) {
+    throw std::runtime_error(
+        where + ": read as " + convention + ", value " + std::to_string(implied - 1) + " makes " +
+        std::to_string(implied) + " classes of which " + std::to_string(present) +
+        " hold pixels. If the masks are binary (0 and 255, edges between), use --mask-values "
+        "binary; if the values are class ids, give their class table (--classes)");
+  }
+}
+
 }  // namespace
 
 MaskValueConvention parse_mask_values(const std::string& name) {
@@ -235,7 +252,15 @@ MaskReading decide_mask_reading(const ValueCounts& all_counts, bool colour, bool
     r.convention = "voc";
     r.reason = asked ? "asked (--mask-values voc)" : "VOC layout";
     r.ignored_values = ignores({255, -1});
-    classes = table ? *table : ClassTable{};
+    if (table) {
+      classes = *table;
+    } else {  // VOC's ids without its names: as many classes as the largest id says
+      const auto labelled = without(all_counts, r.ignored_values);
+      check_implied_classes(labelled, options, "voc", where);
+      const int64_t top = labelled.empty() ? 0 : labelled.rbegin()->first;
+      classes = ClassTable::numbered(std::max<int64_t>(top + 1, 2));
+      classes.classes[0].name = "background";
+    }
     classes.ignore_index = 255;
     r.ignore_index = 255;
     return r;
@@ -272,6 +297,7 @@ MaskReading decide_mask_reading(const ValueCounts& all_counts, bool colour, bool
                                " cannot be a class id (use --ignore-value " + std::to_string(lo) +
                                ")");
     }
+    check_implied_classes(counts, options, "index", where);
     r.convention = "index";
     r.reason = "asked (--mask-values index)";
     classes = ClassTable::numbered(std::max<int64_t>(hi + 1, 2));

@@ -49,6 +49,8 @@ void read_mask_options(const TrainOptions& o, DatasetOptions& d) {
   if (!o.classes.empty()) d.classes = read_class_table_file(o.classes);
 }
 
+namespace fs = std::filesystem;
+
 // A new run that fails (bad data found mid-epoch, a full disk, Ctrl-C) before
 // its first checkpoint leaves nothing a user could resume: remove the files it
 // wrote, and its folder if it made it, so no half-made run is left behind.

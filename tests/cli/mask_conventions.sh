@@ -71,7 +71,7 @@ PY
 "$cli" train --data "$tmp/binary_tif" --epochs 3 --val-fraction 0.25 --out "$tmp/run" \
   >"$tmp/train.log" 2>&1 || { cat "$tmp/train.log"; fail "train on 0/255 masks failed"; }
 cat "$tmp/train.log"
-grep -q "masks hold 0 (.*) and 255 (.*)" "$tmp/train.log" || fail "no report of the mask values"
+grep -q "masks hold 0 ([0-9.]* %), 255 ([0-9.]* %)" "$tmp/train.log" || fail "no report of the mask values"
 grep -q "read as binary" "$tmp/train.log" || fail "0/255 masks not read as binary"
 grep -q "2 other values (re-encoded edges)" "$tmp/train.log" || fail "stray edge values not named"
 /usr/bin/python3 - "$tmp/run/config.json" <<'PY'
@@ -102,12 +102,35 @@ if "$cli" train --data "$tmp/binary_tif" --epochs 1 --mask-values voc --out "$tm
   >"$tmp/voc.log" 2>&1; then
   fail "0/255 masks read as VOC were accepted"
 fi
-grep -q "nothing to learn: every labelled pixel is class" "$tmp/voc.log" || {
+grep -q "binary_tif: read as voc, value 254 makes 255 classes of which 3 hold pixels" \
+  "$tmp/voc.log" || {
   cat "$tmp/voc.log"
-  fail "no clear error for 0/255 masks read as VOC"
+  fail "no clear error for 0/255 masks with edges read as VOC"
 }
 grep -q -- "--mask-values binary" "$tmp/voc.log" || fail "the error does not say what to do"
 [[ ! -e "$tmp/voc" ]] || fail "a refused run left its folder behind"
+# The same masks with a class table of two classes (255 = its ignore value):
+# only background is labelled, nothing to learn.
+cp -r "$tmp/binary_tif" "$tmp/with_table"
+/usr/bin/python3 - "$tmp/with_table" <<'PY'
+import json, sys
+import numpy as np
+from osgeo import gdal
+for i in range(4):  # without the edge values: 0 and 255 only
+    path = f"{sys.argv[1]}/masks/{i}.tif"
+    ds = gdal.Open(path, gdal.GA_Update)
+    a = ds.ReadAsArray()
+    ds.GetRasterBand(1).WriteArray(np.where(a > 127, 255, 0).astype(np.uint8))
+    ds = None
+json.dump({"classes": ["background", "object"]}, open(f"{sys.argv[1]}/classes.json", "w"))
+PY
+if "$cli" train --data "$tmp/with_table" --epochs 1 --out "$tmp/table" >"$tmp/table.log" 2>&1; then
+  fail "0/255 masks with a 2-class table (255 ignored) were accepted"
+fi
+grep -q "nothing to learn: every labelled pixel is class 'background'; value 255" "$tmp/table.log" || {
+  cat "$tmp/table.log"
+  fail "no clear error for a class that exists only in ignored pixels"
+}
 
 # Sparse values 0/10/20 written by GDAL's PNG driver: three classes in value order.
 "$cli" train --data "$tmp/sparse_png" --epochs 1 --val-fraction 0.25 --out "$tmp/sparse" \
