@@ -115,10 +115,13 @@ void MemoryChartView::refresh() {
   baselineBackward_->setName(tr("%1 backward").arg(baseline));
 
   const double top = model_.maxMegabytes();
-  double lastX = 1;
+  double lastX = 1, bottom = 0;
   for (const auto* c : {&model_.revup(), &model_.baseline()}) {
     for (const auto* s : {&c->forward, &c->backward}) {
       if (!s->isEmpty()) lastX = std::max(lastX, s->last().x());
+      // A step can free what was live before it (last step's gradients):
+      // below zero stays on the chart instead of under its frame.
+      for (const auto& p : *s) bottom = std::min(bottom, p.y());
     }
   }
   // The device's memory is drawn when it is on the same scale as the curves
@@ -129,7 +132,7 @@ void MemoryChartView::refresh() {
                                      : QVector<QPointF>{});
   applyNiceTicks(blockX_, 0, lastX, kXTicks, true);
   // A little room over the device line, so that it is not the plot's frame.
-  applyNiceTicks(blockY_, 0, totalOnScale ? total * 1.05 : top, kBlockTicks);
+  applyNiceTicks(blockY_, bottom, totalOnScale ? total * 1.05 : top, kBlockTicks);
 
   peaks_->replace(model_.peaks());
   double peakTop = 0.0;
