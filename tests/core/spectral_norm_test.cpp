@@ -1,6 +1,7 @@
 #include "core/spectral_norm.h"
 
 #include "core/operator_norm.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -19,22 +20,6 @@ double transfer_norm_on_grid(const torch::Tensor& w, int64_t m) {
   return at::linalg_svdvals(spectrum).max().item<double>();
 }
 
-// ||conv||_2 of a zero-padded stride-1 convolution on an n x n image, by many
-// power iterations with the real layer (a lower estimate that converges).
-double zero_padded_conv_norm(const torch::Tensor& w, int64_t n, int iterations = 300) {
-  torch::NoGradGuard no_grad;
-  const auto p = w.size(-1) / 2;
-  auto u = torch::randn({1, w.size(1), n, n}, w.options());
-  double sigma = 0;
-  for (int i = 0; i < iterations; ++i) {
-    u = u / u.norm();
-    const auto v = torch::conv2d(u, w, {}, 1, p);
-    sigma = v.norm().item<double>();
-    u = torch::conv_transpose2d(v, w, {}, 1, p);
-  }
-  return sigma;
-}
-
 TEST(SpectralNorm, BoundHoldsOnImagesMuchLargerThanTheProbe) {
   torch::manual_seed(1);
   SpectralNormOptions options;  // 32 x 32 probe grid, c = 0.9
@@ -47,7 +32,7 @@ TEST(SpectralNorm, BoundHoldsOnImagesMuchLargerThanTheProbe) {
   conv->eval();
   const auto w = conv->normalized_weight().detach();
   // 160 x 160 is 25 times the probe's area.
-  const double large = zero_padded_conv_norm(w, 160);
+  const double large = testing::zero_padded_conv_norm(w, 160);
   EXPECT_LE(large, options.coeff * (1 + 1e-6)) << "Lip of the normalized conv on 160x160";
   // The bound is not wildly loose either: at least 85 % of c is used.
   EXPECT_GE(large, 0.85 * options.coeff);

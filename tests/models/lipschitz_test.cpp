@@ -13,31 +13,16 @@
 namespace revup {
 namespace {
 
-// ||conv||_2 on an n x n zero-padded input, by power iteration to convergence.
-double dense_norm(const torch::Tensor& w, int64_t n, int iterations = 400) {
-  torch::NoGradGuard no_grad;
-  const int64_t p = w.size(2) / 2;
-  auto u = torch::randn({1, w.size(1), n, n}, torch::kFloat64);
-  double sigma = 0;
-  for (int i = 0; i < iterations; ++i) {
-    u = u / u.norm();
-    const auto v = torch::conv2d(u, w, {}, 1, p);
-    sigma = v.norm().item<double>();
-    u = torch::conv_transpose2d(v, w, {}, 1, p);
-  }
-  return sigma;
-}
-
 TEST(OperatorNorm, BoundsTheConvolutionAtEveryInputSizeAndIsTight) {
   torch::manual_seed(3);
   const auto w = torch::randn({5, 3, 3, 3}, torch::kFloat64);
   const double bound = conv_operator_norm(w, 128);
   for (int64_t n : {8, 33, 96}) {
     SCOPED_TRACE(n);
-    EXPECT_LE(dense_norm(w, n), bound);
+    EXPECT_LE(testing::zero_padded_conv_norm(w, n, 400), bound);
   }
   // Large inputs approach the supremum: the bound is not loose.
-  EXPECT_GE(dense_norm(w, 96), bound / 1.03);
+  EXPECT_GE(testing::zero_padded_conv_norm(w, 96, 400), bound / 1.03);
   // A 1x1 kernel is its matrix at every frequency.
   const auto m = torch::randn({6, 4, 1, 1}, torch::kFloat64);
   EXPECT_NEAR(conv_operator_norm(m), torch::linalg_svdvals(m.view({6, 4})).max().item<double>(),
