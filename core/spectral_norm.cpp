@@ -81,7 +81,9 @@ torch::Tensor unit_per_frequency(const torch::Tensor& x, const torch::Tensor& fa
 }  // namespace
 
 torch::Tensor SpectralNormConv2dImpl::probe_spectrum() const {
-  return torch::fft::fft2(probe[0].to(torch::kFloat64));  // [in, G, G] complex
+  // In the probe's precision: these tensors are probe-sized (a few hundred kB
+  // for 64 channels) but live while a block's activations do.
+  return torch::fft::fft2(probe[0]);  // [in, G, G] complex
 }
 
 void SpectralNormConv2dImpl::set_probe_spectrum(const torch::Tensor& spectrum) {
@@ -91,36 +93,36 @@ void SpectralNormConv2dImpl::set_probe_spectrum(const torch::Tensor& spectrum) {
 
 void SpectralNormConv2dImpl::reseed_probe() {
   torch::NoGradGuard no_grad;
-  const auto spectrum = torch::fft::fft2(torch::randn_like(probe[0]).to(torch::kFloat64));
+  const auto spectrum = torch::fft::fft2(torch::randn_like(probe[0]));
   set_probe_spectrum(unit_per_frequency(spectrum, spectrum));
 }
 
 torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w,
                                                          torch::Tensor* v_unit) const {
   torch::NoGradGuard no_grad;
-  const auto u = probe_spectrum();  // unit per frequency
-  const auto y = torch::fft::fft2(circular_conv(probe, w)[0].to(torch::kFloat64));  // K(f) u(f)
-  const auto sigma_f = y.abs().square().sum(0).sqrt();  // [G, G]: |K(f) u(f)|
+  const auto u = probe_spectrum();                        // unit per frequency
+  auto y = torch::fft::fft2(circular_conv(probe, w)[0]);  // K(f) u(f)
+  const auto sigma_f = y.abs().square().sum(0).sqrt();    // [G, G]: |K(f) u(f)|
   const int64_t best = sigma_f.flatten().argmax().item<int64_t>();
   const double sigma = sigma_f.flatten()[best].item<double>();
   // Fixup zero-initializes the last conv. W u = 0 gives a zero direction (sigma
   // at u is 0, which is right) and no new vector: normalizing it would collapse
   // u to zero for good and switch normalization off once W grows.
   if (sigma < kDegenerate) return torch::zeros_like(w);
-  *v_unit = y / sigma_f.clamp_min(kDegenerate);  // per frequency; zero where sigma_f is
   const int64_t g = sigma_f.size(1), f1 = best / g, f2 = best % g;
   const auto u_best = u.index({torch::indexing::Slice(), f1, f2});          // [in]
   const auto v_best = y.index({torch::indexing::Slice(), f1, f2}) / sigma;  // [out]
+  if (v_unit != nullptr) *v_unit = y.div_(sigma_f.clamp_min(kDegenerate));  // per frequency
   // sigma = Re(v^H K(f) u) with K(f) = sum_ab W_ab exp(2 pi i (f1 (a - p) + f2 (b - p)) / G)
   // (conv2d correlates; circular padding p): linear in W, so its gradient G
   // is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
   const int64_t k = kernel_size, p = k / 2;
-  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(w.device());
-  const auto taps = torch::arange(k, f64) - static_cast<double>(p);
+  const auto real = torch::TensorOptions().dtype(probe.scalar_type()).device(w.device());
+  const auto taps = torch::arange(k, real) - static_cast<double>(p);
   const double step = 2.0 * kPi / static_cast<double>(g);
   const auto phase =
-      torch::polar(torch::ones({k, k}, f64), step * (static_cast<double>(f1) * taps.unsqueeze(1) +
-                                                     static_cast<double>(f2) * taps.unsqueeze(0)));
+      torch::polar(torch::ones({k, k}, real), step * (static_cast<double>(f1) * taps.unsqueeze(1) +
+                                                      static_cast<double>(f2) * taps.unsqueeze(0)));
   const auto outer = v_best.conj().unsqueeze(1) * u_best.unsqueeze(0);  // [out, in]
   return torch::real(outer.unsqueeze(-1).unsqueeze(-1) * phase).to(w.scalar_type());
 }
@@ -134,12 +136,11 @@ torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w) {
     // u(f) = unit(K(f)^H v(f)) for every frequency at once.
     const auto back = circular_conv_adjoint(
         torch::real(torch::fft::ifft2(v_unit)).unsqueeze(0).to(probe.scalar_type()), w);
-    set_probe_spectrum(
-        unit_per_frequency(torch::fft::fft2(back[0].to(torch::kFloat64)), probe_spectrum()));
+    v_unit = torch::Tensor();
+    set_probe_spectrum(unit_per_frequency(torch::fft::fft2(back[0]), probe_spectrum()));
   }
   // sigma at the updated vector: the closer of the two.
-  torch::Tensor unused;
-  return direction_at_probe(w, &unused);
+  return direction_at_probe(w, nullptr);
 }
 
 void SpectralNormConv2dImpl::power_iterate(int n) {
@@ -148,8 +149,7 @@ void SpectralNormConv2dImpl::power_iterate(int n) {
 }
 
 torch::Tensor SpectralNormConv2dImpl::direction() const {
-  torch::Tensor unused;
-  return direction_at_probe(weight.detach(), &unused);
+  return direction_at_probe(weight.detach(), nullptr);
 }
 
 double SpectralNormConv2dImpl::sigma_bound() const {

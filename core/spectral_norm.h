@@ -71,7 +71,7 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   torch::Tensor circular_conv_adjoint(const torch::Tensor& y, const torch::Tensor& w) const;
   // G = d sigma / dW at the frequency where |K(f) u(f)| is largest (sigma =
   // sum(W * G)); also returns v(f) = unit(K(f) u(f)) per frequency in the
-  // Fourier domain (undefined when W u = 0).
+  // Fourier domain when `v_unit` is given (undefined when W u = 0).
   torch::Tensor direction_at_probe(const torch::Tensor& w, torch::Tensor* v_unit) const;
   // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)); returns
   // the direction at the updated vector.
