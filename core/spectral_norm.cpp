@@ -127,11 +127,12 @@ torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w,
   return torch::real(outer.unsqueeze(-1).unsqueeze(-1) * phase).to(w.scalar_type());
 }
 
-torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w) {
+torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w, double* sigma_before) {
   torch::NoGradGuard no_grad;
   if (probe.norm().item<double>() < kDegenerate) reseed_probe();
   torch::Tensor v_unit;
-  direction_at_probe(w, &v_unit);
+  const auto g_before = direction_at_probe(w, &v_unit);
+  if (sigma_before != nullptr) *sigma_before = (w * g_before).sum().item<double>();
   if (v_unit.defined()) {
     // u(f) = unit(K(f)^H v(f)) for every frequency at once.
     const auto back = circular_conv_adjoint(
@@ -164,8 +165,8 @@ torch::Tensor SpectralNormConv2dImpl::step() {
   // An iteration that still raises the estimate means the probe lags behind
   // weights the optimizer moved: keep iterating while it does (a few extra
   // probe-sized convolutions, only on such steps), so sigma is not read low.
-  double before = (w * direction()).sum().item<double>();
-  auto g = iterate(w);
+  double before = 0;
+  auto g = iterate(w, &before);
   for (int extra = 0; extra < kMaxCatchUpIterations; ++extra) {
     const double after = (w * g).sum().item<double>();
     if (after <= before * (1.0 + kCatchUpTolerance)) break;

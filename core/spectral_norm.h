@@ -74,8 +74,9 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   // Fourier domain when `v_unit` is given (undefined when W u = 0).
   torch::Tensor direction_at_probe(const torch::Tensor& w, torch::Tensor* v_unit) const;
   // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)); returns
-  // the direction at the updated vector.
-  torch::Tensor iterate(const torch::Tensor& w);
+  // the direction at the updated vector (and sigma at the vector it started
+  // from, when asked: the catch-up test compares the two).
+  torch::Tensor iterate(const torch::Tensor& w, double* sigma_before = nullptr);
   torch::Tensor probe_spectrum() const;  // fft2 of the probe: [in, G, G] complex
   void set_probe_spectrum(const torch::Tensor& spectrum);
   void reseed_probe();

@@ -101,9 +101,28 @@ class AuditObserver : public TrainObserver {
   double max_ratio_ = 0, max_block_ = 0;
 };
 
+// Trains with the audit watching every step; the worst figures join the totals.
+struct AuditTotals {
+  nlohmann::json per_kind = nlohmann::json::object();
+  double ratio = 0, block = 0;
+};
+
+nlohmann::json audited_fit(Trainer& trainer, torch::nn::Module& net, const Dataset& data,
+                           const std::string& model, int64_t steps, const LipschitzOptions& o,
+                           AuditTotals& totals) {
+  ProgressBar bar("bench lipschitz", steps);
+  AuditObserver audit(net, model, o, steps, totals.per_kind, bar);
+  trainer.add_observer(&audit);
+  trainer.fit(data);
+  bar.finish();
+  totals.ratio = std::max(totals.ratio, audit.max_ratio());
+  totals.block = std::max(totals.block, audit.max_block());
+  return audit.report();
+}
+
 // RevUp-20 w/ MemSave on Fashion-MNIST, train-classifier's defaults.
 nlohmann::json classifier_run(const LipschitzOptions& o, const c10::Device& device,
-                              nlohmann::json& per_kind, double& ratio, double& block) {
+                              AuditTotals& totals) {
   namespace fs = std::filesystem;
   const auto path = [&](const char* name) { return (fs::path(o.fashion_mnist) / name).string(); };
   IdxClassificationDataset train(path("train-images-idx3-ubyte.gz"),
@@ -133,20 +152,13 @@ nlohmann::json classifier_run(const LipschitzOptions& o, const c10::Device& devi
         return torch::nn::functional::cross_entropy(out, target);
       },
       t);
-  ProgressBar bar("bench lipschitz", o.classifier_steps);
-  AuditObserver audit(*net, "RevUp-20 (MemSave), Fashion-MNIST, lr 0.1", o, o.classifier_steps,
-                      per_kind, bar);
-  trainer.add_observer(&audit);
-  trainer.fit(train);
-  bar.finish();
-  ratio = std::max(ratio, audit.max_ratio());
-  block = std::max(block, audit.max_block());
-  return audit.report();
+  return audited_fit(trainer, *net, train, "RevUp-20 (MemSave), Fashion-MNIST, lr 0.1",
+                     o.classifier_steps, o, totals);
 }
 
 // The cpu preset on the demo scene, the demo's learning rate (train's is lower).
 nlohmann::json segmentation_run(const LipschitzOptions& o, const c10::Device& device,
-                                nlohmann::json& per_kind, double& ratio, double& block) {
+                                AuditTotals& totals) {
   const auto scene = make_demo_scene(o.scene, o.scene, o.bench.seed + 1);
   Image image;
   image.pixels = scene.image;
@@ -173,15 +185,8 @@ nlohmann::json segmentation_run(const LipschitzOptions& o, const c10::Device& de
   t.seed = o.bench.seed;
   t.device = device;
   Trainer trainer(trainable(net), segmentation_loss_function({}), t);
-  ProgressBar bar("bench lipschitz", o.segmentation_steps);
-  AuditObserver audit(*net, "cpu preset (RevUp-26, MemSave), demo scene, lr 0.05", o,
-                      o.segmentation_steps, per_kind, bar);
-  trainer.add_observer(&audit);
-  trainer.fit(data);
-  bar.finish();
-  ratio = std::max(ratio, audit.max_ratio());
-  block = std::max(block, audit.max_block());
-  return audit.report();
+  return audited_fit(trainer, *net, data, "cpu preset (RevUp-26, MemSave), demo scene, lr 0.05",
+                     o.segmentation_steps, o, totals);
 }
 
 }  // namespace
@@ -212,19 +217,18 @@ void add_bench_lipschitz(CLI::App& bench) {
   cmd->callback([o] {
     const auto device = select_device(o->bench.device);
     nlohmann::json report = bench_header(o->bench, device);
-    nlohmann::json per_kind = nlohmann::json::object();
-    double ratio = 0, block = 0;
+    AuditTotals totals;
     report["grid"] = o->grid;
     report["runs"] = nlohmann::json::array();
     if (o->classifier_steps > 0) {
-      report["runs"].push_back(classifier_run(*o, device, per_kind, ratio, block));
+      report["runs"].push_back(classifier_run(*o, device, totals));
     }
     if (o->segmentation_steps > 0) {
-      report["runs"].push_back(segmentation_run(*o, device, per_kind, ratio, block));
+      report["runs"].push_back(segmentation_run(*o, device, totals));
     }
-    report["max_true_sigma_over_c"] = ratio;
-    report["max_block_lipschitz"] = block;
-    report["per_kind"] = per_kind;
+    report["max_true_sigma_over_c"] = totals.ratio;
+    report["max_block_lipschitz"] = totals.block;
+    report["per_kind"] = totals.per_kind;
     report["keys"] = {
         {"max_true_sigma_over_c",
          "largest ||normalized conv||_2 / c over every check of every run; the norm is an upper "
@@ -237,8 +241,8 @@ void add_bench_lipschitz(CLI::App& bench) {
         {"max_estimated_sigma_over_c",
          "the same conv norms as the estimator itself sees them (sigma_bound at its probe)"}};
     write_json(o->bench.json, report);
-    std::printf("largest true sigma / c %.4f, largest block Lip(g) %.4f (must be < 1); %s\n", ratio,
-                block, o->bench.json.c_str());
+    std::printf("largest true sigma / c %.4f, largest block Lip(g) %.4f (must be < 1); %s\n",
+                totals.ratio, totals.block, o->bench.json.c_str());
   });
 }
 
