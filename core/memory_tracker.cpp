@@ -6,6 +6,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -99,6 +100,12 @@ void MemoryTracker::reset_peak(const c10::Device& device) {
   } else {
     compat::cuda_reset_peak(cuda_index(device));
   }
+}
+
+std::int64_t MemoryTracker::process_rss_high_water_bytes() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
 }  // namespace revup

@@ -11,6 +11,10 @@
 
 namespace revup {
 
+// Memory is reported in MiB (2^20 bytes) everywhere, as PyTorch's figures are.
+inline constexpr double kBytesPerMiB = 1024.0 * 1024.0;
+inline double to_mib(double bytes) { return bytes / kBytesPerMiB; }
+
 class MemoryTracker {
  public:
   // Installs the counting CPU allocator (idempotent, thread-safe). Tensors made
@@ -23,6 +27,12 @@ class MemoryTracker {
   static std::int64_t peak_bytes(const c10::Device& device);
   // Sets the peak to the current live value.
   static void reset_peak(const c10::Device& device);
+
+  // The process's resident-set high-water mark (getrusage), in bytes. Not a
+  // measure of the step (it counts everything the process ever touched); shown
+  // beside the allocator's peak so that memory LibTorch's allocator does not see
+  // (oneDNN scratch, BLAS buffers) cannot hide. 0 where the system has no answer.
+  static std::int64_t process_rss_high_water_bytes();
 };
 
 }  // namespace revup

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/memory_tracker.h"
 #include "core/spectral_norm.h"
+#include "core/step_measurement.h"
 
 namespace revup {
 
@@ -143,6 +144,7 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     step.seconds = std::chrono::duration<double>(clock::now() - step_start).count();
     step.peak_bytes = MemoryTracker::peak_bytes(options_.device);
     step.live_before_bytes = live_before;
+    step.state_bytes = training_state_bytes(*model_.module, *optimizer_);
     report.peak_bytes = std::max(report.peak_bytes, step.peak_bytes);
     loss_sum += loss_value;
     for (auto* o : observers_) o->on_step(step);

@@ -50,6 +50,11 @@ struct StepReport {
   double seconds = 0.0;                // this step
   std::int64_t peak_bytes = 0;         // allocator peak during this step
   std::int64_t live_before_bytes = 0;  // allocator bytes live when the step began
+  std::int64_t state_bytes = 0;        // weights, gradients, optimizer state (after the step)
+
+  // The whole step's own memory: its training state plus what the step
+  // allocated on top, without the rest of the process (see StepMeasurement).
+  std::int64_t whole_step_own_bytes() const { return peak_bytes - live_before_bytes + state_bytes; }
 };
 
 struct EpochReport {

@@ -5,9 +5,15 @@
 namespace revup {
 
 StepMeasurement measure_training_step(Network& net, const torch::Tensor& input,
-                                      const torch::Tensor& target, bool record_timeline) {
+                                      const torch::Tensor& target, bool record_timeline,
+                                      torch::optim::Optimizer* optimizer) {
+  std::unique_ptr<torch::optim::Optimizer> own;
+  if (optimizer == nullptr) {
+    own = measurement_optimizer(*net);
+    optimizer = own.get();
+  }
   return measure_step(
-      *net, input.device(),
+      *net, *optimizer, input.device(),
       [&] { return torch::nn::functional::cross_entropy(net->forward(input), target); },
       record_timeline);
 }
@@ -23,8 +29,9 @@ StepMeasurement measure_segmentation_step(const SegmentationConfig& config, cons
   const auto x = input.to(device);
   const auto y = target.to(device);
   const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
-  measure_step(*net, device, loss, /*record_timeline=*/false);
-  return measure_step(*net, device, loss);
+  const auto optimizer = measurement_optimizer(*net);
+  measure_step(*net, *optimizer, device, loss, /*record_timeline=*/false);
+  return measure_step(*net, *optimizer, device, loss);
 }
 
 }  // namespace revup

@@ -12,9 +12,11 @@
 
 namespace revup {
 
-// A classification step: cross-entropy of net(input) against target.
+// A classification step: cross-entropy of net(input) against target, then
+// `optimizer`'s step (the trainer's SGD, made afresh, when it is null).
 StepMeasurement measure_training_step(Network& net, const torch::Tensor& input,
-                                      const torch::Tensor& target, bool record_timeline = true);
+                                      const torch::Tensor& target, bool record_timeline = true,
+                                      torch::optim::Optimizer* optimizer = nullptr);
 
 // A freshly initialised segmentation network built from `config` with its
 // backbone's architecture replaced by `arch`, one full-resolution step on

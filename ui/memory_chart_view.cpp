@@ -67,7 +67,7 @@ MemoryChartView::MemoryChartView(QWidget* parent) : QWidget(parent) {
 
   overTime_ = new QChart();
   applyChartStyle(overTime_);
-  overTime_->setTitle(tr("Peak memory per step"));
+  overTime_->setTitle(tr("Whole-step peak memory per step"));
   overTime_->legend()->hide();  // one series, named by the title
   peaks_ = addSeries(overTime_, tr("peak"), chartColour(1));
   stepX_ = addAxis(overTime_, Qt::AlignBottom, tr("training step"));
@@ -144,7 +144,7 @@ void MemoryChartView::refresh() {
   if (model_.revup().empty() && model_.baseline().empty()) {
     text = tr("No measurement yet: the curves start with training.");
   } else if (!model_.revup().empty()) {
-    text = tr("RevUp step peak: %1 MiB").arg(model_.revup().peakMegabytes, 0, 'f', 1);
+    text = tr("RevUp whole step: %1 MiB").arg(model_.revup().peakMegabytes, 0, 'f', 1);
     if (!model_.baseline().empty() && model_.baseline().peakMegabytes > 0) {
       text += tr(" · ResNet+Fixup: %1 MiB (RevUp uses %2x)")
                   .arg(model_.baseline().peakMegabytes, 0, 'f', 1)

@@ -2,10 +2,10 @@
 
 #include <QThread>
 
+#include "core/memory_tracker.h"
+
 namespace revup::ui {
 namespace {
-
-constexpr double kMegabyte = 1024.0 * 1024.0;
 
 void registerTypes() {
   static const bool once = [] {
@@ -27,7 +27,7 @@ QVector<MemorySample> memorySamples(const std::vector<MemoryEvent>& events, qint
   samples.reserve(static_cast<int>(events.size()));
   for (const auto& e : events) {
     samples.push_back({e.phase == Phase::kForward ? 0 : 1, e.stage, e.block,
-                       (e.live_bytes - baselineBytes) / kMegabyte});
+                       to_mib(e.live_bytes - baselineBytes)});
   }
   return samples;
 }
@@ -41,7 +41,7 @@ class TrainingSession::Observer : public TrainingJobObserver {
   void on_memory(const MemoryEvent& e) override { events_.push_back(e); }
   void on_step(const StepReport& r) override {
     const StepSummary step{r.epoch, r.step,    r.steps_in_epoch,
-                           r.loss,  r.seconds, (r.peak_bytes - r.live_before_bytes) / kMegabyte};
+                           r.loss,  r.seconds, to_mib(r.whole_step_own_bytes())};
     Q_EMIT s_.stepFinished(step, memorySamples(events_, r.live_before_bytes));
     events_.clear();
   }
@@ -50,7 +50,7 @@ class TrainingSession::Observer : public TrainingJobObserver {
   }
   void on_baseline(const StepMeasurement& m) override {
     Q_EMIT s_.baselineMeasured(memorySamples(m.timeline, m.live_before_bytes),
-                               m.activation_peak_bytes / kMegabyte);
+                               to_mib(m.whole_step_own_bytes()));
   }
   void on_snapshot(std::shared_ptr<const ModelSnapshot> snapshot) override {
     Q_EMIT s_.snapshotReady(std::move(snapshot));

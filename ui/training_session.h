@@ -28,7 +28,9 @@ struct StepSummary {
   int epoch = 0;
   qint64 step = 0, stepsInEpoch = 0;
   double loss = 0.0, seconds = 0.0;
-  double peakMegabytes = 0.0;  // above what was live before the step
+  // The whole step's own allocator peak: weights, gradients, optimizer state
+  // and what forward, backward and the optimizer's step allocate on top.
+  double peakMegabytes = 0.0;
 };
 
 struct EpochSummary {

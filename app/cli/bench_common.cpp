@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "core/memory_tracker.h"
 #include "core/torch_compat.h"
 #if REVUP_HAVE_QT_PLOTS_BOOL
 #include "ui/chart_png.h"
@@ -49,10 +50,36 @@ Network make_network(const std::string& arch, int depth, int64_t in_channels, ui
   return net;
 }
 
+nlohmann::json step_json(const StepMeasurement& m) {
+  return {{"whole_step_peak_bytes", m.whole_step_peak_bytes},
+          {"peak_bytes", m.peak_bytes},
+          {"activation_peak_bytes", m.activation_peak_bytes},
+          {"live_before_bytes", m.live_before_bytes},
+          {"optimizer_state_bytes", m.optimizer_state_bytes},
+          {"state_bytes", m.state_bytes},
+          {"step_seconds", m.seconds}};
+}
+
+nlohmann::json step_keys() {
+  return {{"whole_step_peak_bytes",
+           "allocator peak of one whole training step: forward, backward and the optimizer's "
+           "step, with the weights, gradients and optimizer state live before it (exact bytes, "
+           "not RSS; a later step, so SGD's momentum buffers exist)"},
+          {"peak_bytes", "allocator peak of the same step's forward and backward alone"},
+          {"activation_peak_bytes", "peak_bytes minus live_before_bytes"},
+          {"live_before_bytes", "allocator bytes live when the step began"},
+          {"optimizer_state_bytes", "the optimizer's state, part of live_before_bytes"},
+          {"state_bytes",
+           "weights, gradients and optimizer state, part of live_before_bytes (the rest is the "
+           "input and labels)"},
+          {"step_seconds", "wall time of the whole step"},
+          {"timeline", "bytes above live_before after each block, forward then backward"}};
+}
+
 PlotSeries timeline_series(const std::string& name, const StepMeasurement& m) {
   PlotSeries s{name, {}};
   for (const auto& e : m.timeline) {
-    s.y.push_back(static_cast<double>(e.live_bytes - m.live_before_bytes) / 1e6);
+    s.y.push_back(to_mib(static_cast<double>(e.live_bytes - m.live_before_bytes)));
   }
   return s;
 }

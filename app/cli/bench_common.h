@@ -28,6 +28,12 @@ std::string output_stem(const std::string& json_path);  // "out/x.json" -> "out/
 Network make_network(const std::string& arch, int depth, int64_t in_channels, uint64_t seed,
                      const c10::Device& device);
 
+// A measured step's memory and time as JSON (whole_step_peak_bytes, peak_bytes,
+// activation_peak_bytes, live_before_bytes, optimizer_state_bytes,
+// step_seconds), and what each of those keys means.
+nlohmann::json step_json(const StepMeasurement& m);
+nlohmann::json step_keys();
+
 PlotSeries timeline_series(const std::string& name, const StepMeasurement& m);
 // MemSave depth flatness and MemSave vs ResNet+Fixup at the deepest depth.
 nlohmann::json memory_ratios(const nlohmann::json& results);

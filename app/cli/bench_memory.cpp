@@ -30,20 +30,18 @@ void add_bench_memory(CLI::App& bench) {
     std::vector<PlotSeries> deepest;
     ProgressBar bar("bench memory", static_cast<int64_t>(archs->size() * depths->size()));
     int64_t done = 0;
-    std::cout << "arch                depth   peak          activation peak\n";
+    std::cout << "arch                depth   whole step    activation peak\n";
     for (const auto& arch : *archs) {
       for (int depth : *depths) {
         auto net = make_network(arch, depth, o->input[1], o->seed, device);
         const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
         const auto m = measure_training_step(net, x, y);
-        results.push_back({{"arch", arch},
-                           {"depth", depth},
-                           {"input", o->input},
-                           {"peak_bytes", m.peak_bytes},
-                           {"activation_peak_bytes", m.activation_peak_bytes},
-                           {"live_before_bytes", m.live_before_bytes},
-                           {"step_seconds", m.seconds},
-                           {"timeline", timeline_json(m.timeline, m.live_before_bytes)}});
+        auto result = step_json(m);
+        result.update({{"arch", arch},
+                       {"depth", depth},
+                       {"input", o->input},
+                       {"timeline", timeline_json(m.timeline, m.live_before_bytes)}});
+        results.push_back(result);
         for (size_t i = 0; i < m.timeline.size(); ++i) {
           const auto& e = m.timeline[i];
           csv += arch + "," + std::to_string(depth) + "," + phase_name(e.phase) + "," +
@@ -52,7 +50,7 @@ void add_bench_memory(CLI::App& bench) {
         }
         if (depth == depths->back()) deepest.push_back(timeline_series(arch, m));
         std::printf("%-18s %5d   %-12s  %s\n", arch.c_str(), depth,
-                    format_bytes(static_cast<double>(m.peak_bytes)).c_str(),
+                    format_bytes(static_cast<double>(m.whole_step_peak_bytes)).c_str(),
                     format_bytes(static_cast<double>(m.activation_peak_bytes)).c_str());
         bar.update(++done, arch + "-" + std::to_string(depth));
       }
@@ -61,11 +59,7 @@ void add_bench_memory(CLI::App& bench) {
     nlohmann::json report = bench_header(*o, device);
     report["results"] = results;
     report["ratios"] = memory_ratios(results);
-    report["keys"] = {
-        {"peak_bytes", "allocator peak during one training step (exact, not RSS)"},
-        {"activation_peak_bytes",
-         "peak_bytes minus the bytes live before the step (weights, grads)"},
-        {"timeline", "bytes above live_before after each block, forward then backward"}};
+    report["keys"] = step_keys();
     write_json(o->json, report);
     const auto stem = output_stem(o->json);
     write_text_atomically(stem + ".csv", csv);
@@ -73,7 +67,7 @@ void add_bench_memory(CLI::App& bench) {
     std::cout << "wrote " << o->json << ", " << stem << ".csv";
     if (write_plot(
             {"Memory per block, one training step (depth " + std::to_string(depths->back()) + ")",
-             "block boundary: forward, then backward", "MB above the step's start", deepest},
+             "block boundary: forward, then backward", "MiB above the step's start", deepest},
             stem + ".png")) {
       std::cout << ", " << stem << ".png";
     }

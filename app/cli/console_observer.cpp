@@ -26,8 +26,8 @@ void ConsoleTrainObserver::on_step(const StepReport& s) {
   }
   smoothed_loss_ = s.step == 1 ? s.loss : 0.9 * smoothed_loss_ + 0.1 * s.loss;
   char status[160];
-  std::snprintf(status, sizeof status, "loss %.4f  %.1f s/step  peak %s", smoothed_loss_, s.seconds,
-                format_bytes(static_cast<double>(s.peak_bytes)).c_str());
+  std::snprintf(status, sizeof status, "loss %.4f  %.1f s/step  step memory %s", smoothed_loss_,
+                s.seconds, format_bytes(static_cast<double>(s.whole_step_own_bytes())).c_str());
   bar_->update(s.step, status);
 }
 
@@ -42,8 +42,8 @@ void ConsoleTrainObserver::on_epoch(const EpochReport& r) {
     std::snprintf(part, sizeof part, ", %s %.2f %%", name.c_str(), 100 * it->second);
     metrics += part;
   }
-  std::printf("epoch %d: train loss %.4f%s, %s, peak %s\n", r.epoch, r.train_loss, metrics.c_str(),
-              format_duration(r.seconds).c_str(),
+  std::printf("epoch %d: train loss %.4f%s, %s, allocator peak %s\n", r.epoch, r.train_loss,
+              metrics.c_str(), format_duration(r.seconds).c_str(),
               format_bytes(static_cast<double>(r.peak_bytes)).c_str());
   std::fflush(stdout);
 }

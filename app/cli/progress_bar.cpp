@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/memory_tracker.h"
+
 namespace revup::cli {
 
 std::string format_duration(double s) {
@@ -20,7 +22,7 @@ std::string format_duration(double s) {
 
 std::string format_bytes(double b) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  std::snprintf(buf, sizeof buf, "%.1f MiB", to_mib(b));
   return buf;
 }
 

@@ -13,7 +13,7 @@ grep -q '"libtorch_version"' "$tmp/info.json"
 "$cli" info --threads 1 | grep -q "threads *1 of" || { echo "info --threads 1 not applied"; exit 1; }
 
 "$cli" bench memory --archs resnet-fixup revup-memsave --depths 8 14 --input 2 3 16 16 --json "$tmp/m.json"
-for key in arch depth input peak_bytes activation_peak_bytes timeline; do
+for key in arch depth input whole_step_peak_bytes peak_bytes activation_peak_bytes optimizer_state_bytes timeline; do
   grep -q "\"$key\"" "$tmp/m.json" || { echo "bench memory JSON lacks $key"; exit 1; }
 done
 test -s "$tmp/m.csv"
@@ -41,7 +41,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 archs = [r["arch"] for r in d["results"]]
 assert archs == ["revup-memsave", "revup", "resnet-fixup"], archs
-assert all(r["peak_bytes"] > 0 and r["timeline"] for r in d["results"])
+assert all(r["whole_step_peak_bytes"] >= r["peak_bytes"] > 0 and r["timeline"] for r in d["results"])
+# SGD's momentum: one buffer per parameter, live before the measured (later) step.
+assert all(0 < r["optimizer_state_bytes"] < r["live_before_bytes"] for r in d["results"])
 r = d["ratios"]["memsave_over_resnet_fixup"]
 assert 0 < r < 1, r  # MemSave needs less than ResNet+Fixup even on a small image
 PY

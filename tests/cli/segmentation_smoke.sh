@@ -13,8 +13,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 python3 - "$tmp/demo/demo.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-for k in ("miou_before", "miou_after", "revup_peak_bytes", "resnet_fixup_peak_bytes"):
+for k in ("miou_before", "miou_after", "revup_peak_bytes", "resnet_fixup_peak_bytes",
+          "revup_whole_step_bytes", "resnet_fixup_whole_step_bytes"):
     assert k in d, k
+assert d["revup_whole_step_bytes"] > 0
+assert d["revup_over_resnet_fixup"] < 1, d["revup_over_resnet_fixup"]
 assert d["steps"] == 4, d["steps"]
 assert 0 <= d["miou_after"] <= 1
 PY
