@@ -67,6 +67,16 @@ struct MemSaveTape : torch::CustomClassHolder {
   int64_t activation_version = 0;
   int64_t position = -1;  // the block whose output `activation` is
   InverseStats stats;
+  // The last block that is cheap to recompute, with its input and parameters:
+  // the block after it keeps nothing and rebuilds its input from these.
+  int64_t cheap_index = -1;
+  torch::Tensor cheap_input;
+  TensorVector cheap_params;
+
+  bool input_rebuildable(int64_t index) const {
+    return index > 0 && cheap_index == index - 1 &&
+           !blocks[static_cast<size_t>(index)].block->invertible();
+  }
 };
 
 template <class T>
@@ -110,7 +120,16 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
     const TensorVector p(params.begin(), params.end());
     // A block that is not invertible keeps its input (a checkpoint). Detached:
     // the alias holds the storage without tying this node to the input's graph.
-    if (!block->invertible()) ctx->saved_data["input"] = x.detach();
+    // When the block before it is cheap to recompute, that block's input is
+    // kept instead and this one is rebuilt from it in backward.
+    if (!block->invertible() && !tape->input_rebuildable(index)) {
+      ctx->saved_data["input"] = x.detach();
+    }
+    if (block->cheap_to_recompute()) {
+      tape->cheap_index = index;
+      tape->cheap_input = x.detach();
+      tape->cheap_params = p;
+    }
     auto y = block->apply(x, p);
     tape->activation = y.detach();  // replaces the previous block's output
     tape->activation_version = y._version();
@@ -151,11 +170,19 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
       tape->stats.max_iterations = std::max(tape->stats.max_iterations, inverse.iterations);
       tape->stats.max_relative_change =
           std::max(tape->stats.max_relative_change, inverse.relative_change);
-    } else {
+    } else if (ctx->saved_data.count("input") != 0) {
       x = take_saved(ctx, "input");
+    } else {
+      torch::NoGradGuard no_grad;
+      const auto& previous = tape->blocks[static_cast<size_t>(index - 1)].block;
+      x = previous->apply(tape->cheap_input, tape->cheap_params);
     }
     y = torch::Tensor();
     auto [grad_x, grad_p] = block->gradients(x, p, grad_outputs[0], ctx->needs_input_grad(0));
+    if (index == tape->cheap_index) {
+      tape->cheap_input = torch::Tensor();
+      tape->cheap_params.clear();
+    }
     if (index > 0) {
       tape->activation = x;
       tape->activation_version = x._version();

@@ -27,6 +27,12 @@ class SequenceBlock {
 
   // True when F(x) = x + g(x) with Lip(g) < 1, so x can be rebuilt from y.
   virtual bool invertible() const = 0;
+  // True when apply() is cheap next to the blocks after it and gives the same
+  // result again (no randomness, no running statistics): MemSave then keeps
+  // this block's input but not its output, and rebuilds the output when the
+  // next block's backward needs it (a stem whose output is far larger than the
+  // image it reads).
+  virtual bool cheap_to_recompute() const { return false; }
   virtual TensorVector step_parameters() = 0;
   virtual torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const = 0;
   // The residual branch g; only invertible blocks need it.

@@ -82,6 +82,16 @@ torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const Tens
   return fixup_branch_body(shape, std::move(x), p).run();
 }
 
+torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
+                                   const TensorVector& p) {
+  if (torch::GradMode::is_enabled() || shape.kernels()[0] != 1 || shape.stride_of(0) != 1) {
+    return fixup_branch(shape, torch::relu(x), p);
+  }
+  const auto first = branch_conv(shape, p, 0);  // 1x1: bias_1a rides in its bias
+  auto h = conv1x1_of_relu(x, first.weight, first.bias).relu_();
+  return fixup_branch_body(shape, std::move(h), p, /*first=*/1).run();
+}
+
 int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
                           int x, const std::string& scope) {
   const int m = shape.convs();
@@ -119,6 +129,58 @@ torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Te
   const auto per_image =
       torch::bmm(grad_out.reshape({n, o, -1}), input.reshape({n, i, -1}).transpose(1, 2));
   return (n == 1 ? per_image[0] : per_image.sum(0)).view({o, i, 1, 1});
+}
+
+namespace {
+
+// Rows per band so that a band of x holds at most `band_bytes` (at least one row).
+int64_t band_rows(const torch::Tensor& x, std::int64_t band_bytes) {
+  const auto row_bytes = static_cast<std::int64_t>(x.nbytes()) / std::max<int64_t>(1, x.size(2));
+  return std::max<int64_t>(1, band_bytes / std::max<std::int64_t>(1, row_bytes));
+}
+
+}  // namespace
+
+torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& bias, std::int64_t band_bytes) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = band_rows(x, band_bytes), h = x.size(2), w = x.size(3);
+  if (rows >= h) return torch::conv2d(torch::relu(x), weight, bias);
+  const int64_t n = x.size(0), o = weight.size(0), i = weight.size(1);
+  const auto xc = x.contiguous();
+  const auto wm = weight.reshape({o, i});
+  auto out = torch::empty({n, o, h, w}, x.options());
+  for (int64_t b = 0; b < n; ++b) {
+    const auto xb = xc[b].view({i, h * w});
+    auto ob = out[b].view({o, h * w});
+    ob.copy_(bias.view({o, 1}).expand({o, h * w}));
+    for (int64_t r = 0; r < h; r += rows) {
+      const int64_t len = std::min(rows, h - r) * w;
+      // The band's rows are contiguous in every channel: a strided 2-D view.
+      ob.narrow(1, r * w, len).addmm_(wm, torch::relu(xb.narrow(1, r * w, len)));
+    }
+  }
+  return out;
+}
+
+torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const torch::Tensor& x,
+                                          std::int64_t band_bytes) {
+  torch::NoGradGuard no_grad;
+  const int64_t rows = band_rows(x, band_bytes), h = x.size(2), w = x.size(3);
+  if (rows >= h) return conv1x1_weight_grad(grad_out, torch::relu(x));
+  const int64_t n = x.size(0), o = grad_out.size(1), i = x.size(1);
+  const auto xc = x.contiguous();
+  const auto gc = grad_out.contiguous();
+  auto grad_w = torch::zeros({o, i}, x.options());
+  for (int64_t b = 0; b < n; ++b) {
+    const auto xb = xc[b].view({i, h * w});
+    const auto gb = gc[b].view({o, h * w});
+    for (int64_t r = 0; r < h; r += rows) {
+      const int64_t len = std::min(rows, h - r) * w;
+      grad_w.addmm_(gb.narrow(1, r * w, len), torch::relu(xb.narrow(1, r * w, len)).t());
+    }
+  }
+  return grad_w.view({o, i, 1, 1});
 }
 
 }  // namespace revup

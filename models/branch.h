@@ -67,6 +67,11 @@ struct LastConv {
 LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
                            int first = 0);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
+// fixup_branch(shape, relu(x), p). Without a graph to build (MemSave's
+// forward, its inverse, its backward's recompute) a first 1x1 conv reads
+// relu(x) band by band, so that tensor, the size of x, never exists whole.
+torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
+                                   const TensorVector& p);
 
 // fixup_branch as plain ops for export, from the same branch_conv folding (so
 // the same numbers): a 3x3 conv's pre-bias stays an add, since folding it into
@@ -78,5 +83,14 @@ int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const
 // conversions or scratch buffers the size of the tensors involved.
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight);
 torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input);
+
+// conv2d(relu(x), weight, bias) for a 1x1 stride-1 conv, and
+// conv1x1_weight_grad(grad_out, relu(x)), computed over bands of rows of at most
+// `band_bytes` of x each (no autograd): relu(x) exists one band at a time.
+constexpr std::int64_t kReluBandBytes = 32ll << 20;
+torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& bias, std::int64_t band_bytes = kReluBandBytes);
+torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const torch::Tensor& x,
+                                          std::int64_t band_bytes = kReluBandBytes);
 
 }  // namespace revup

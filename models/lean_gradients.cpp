@@ -7,14 +7,6 @@
 namespace revup {
 namespace {
 
-// Adds autograd::grad results b into a (both aligned with the same `wrt`).
-void accumulate(TensorVector& a, const TensorVector& b) {
-  for (size_t k = 0; k < a.size(); ++k) {
-    if (!b[k].defined()) continue;
-    a[k] = a[k].defined() ? a[k] + b[k] : b[k];
-  }
-}
-
 bool is_1x1_stride_1(const BranchShape& shape, int j) {
   return shape.kernels()[static_cast<size_t>(j)] == 1 && shape.stride_of(j) == 1;
 }
@@ -67,14 +59,16 @@ Gradients finish_preactivation(const BranchShape& shape, const torch::Tensor& x,
   return result;
 }
 
-// A basic branch (two 3x3 convolutions) differentiated entirely by hand;
-// autograd only maps the folded convolution parameters back to the step's
-// parameters (spectral normalization, Fixup scalars). Six tensors the size
-// of x at most (x, grad_y, both conv inputs, the ReLU output, one gradient)
-// where autograd through the middle of the branch holds eight.
-// Returns dL/d relu(x) (undefined unless input_needs_grad) and the
-// parameter gradients, aligned with `p`.
-std::pair<torch::Tensor, TensorVector> basic_branch_gradients(
+// The branch (basic: 3x3, 3x3; bottleneck: 1x1, 3x3, 1x1) differentiated
+// entirely by hand, conv by conv; autograd only maps the folded convolution
+// parameters back to the step's parameters (spectral normalization, Fixup
+// scalars). Kept for backward: each conv's input and each inner ReLU's output
+// (its mask), where autograd through the branch would also keep the ReLU
+// outputs and the pre-biased inputs as separate tensors. A first 1x1 conv reads
+// relu(x) itself: that tensor, the size of x, is rebuilt for the weight
+// gradient instead of being kept. Returns dL/d relu(x) (undefined unless
+// input_needs_grad) and the parameter gradients, aligned with `p`.
+std::pair<torch::Tensor, TensorVector> branch_gradients(
     const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
     const torch::Tensor& grad_y, bool input_needs_grad,
     const std::function<TensorVector(const TensorVector&)>& branch_parameters) {
@@ -82,42 +76,71 @@ std::pair<torch::Tensor, TensorVector> basic_branch_gradients(
   const auto leaves = detached_leaves(p, wrt);
   TensorVector outputs, grads;  // folded parameters and their gradients
   auto add = [&](const torch::Tensor& out, torch::Tensor grad) {
-    if (out.requires_grad()) {
+    if (out.requires_grad() && grad.defined()) {
       outputs.push_back(out);
       grads.push_back(std::move(grad));
     }
   };
-  torch::Tensor grad_r;
-  BranchConv c0, c1;
+  const int m = shape.convs();
+  std::vector<BranchConv> c(static_cast<size_t>(m));
   {
     torch::AutoGradMode enable(true);
     const auto q = branch_parameters(leaves);
-    c0 = branch_conv(shape, q, 0);
-    c1 = branch_conv(shape, q, 1);
+    for (int j = 0; j < m; ++j) c[static_cast<size_t>(j)] = branch_conv(shape, q, j);
   }
+  torch::Tensor grad_r;
   {
     torch::NoGradGuard no_grad;
-    const auto w0 = c0.weight.detach(), w1 = c1.weight.detach();
-    auto in0 = torch::relu(x).add_(c0.pre.detach());
-    auto h = torch::conv2d(in0, w0, c0.bias.detach(), c0.stride, c0.padding).relu_();
-    auto in1 = h + c1.pre.detach();
-    auto [grad_in1, grad_w1, grad_b1] =
-        compat::conv2d_backward(grad_y, in1, w1, c1.stride, c1.padding);
-    in1 = torch::Tensor();
-    add(c1.weight, grad_w1);
-    add(c1.bias, grad_b1);
-    add(c1.pre, grad_in1.sum());
-    auto& grad_h = relu_backward_(grad_in1, h);  // through relu(conv0 + bias)
-    h = torch::Tensor();
-    auto [grad_in0, grad_w0, grad_b0] =
-        compat::conv2d_backward(grad_h, in0, w0, c0.stride, c0.padding,
-                                {input_needs_grad || c0.pre.requires_grad(), true, true});
-    grad_in1 = torch::Tensor();
-    in0 = torch::Tensor();
-    add(c0.weight, grad_w0);
-    add(c0.bias, grad_b0);
-    if (grad_in0.defined()) add(c0.pre, grad_in0.sum());
-    if (input_needs_grad) grad_r = std::move(grad_in0);
+    std::vector<torch::Tensor> inputs(c.size()), activations(c.size());
+    const bool rebuild_first_input = c[0].pre_in_bias;
+    // Forward again, without the last conv's output (grad_y is its gradient).
+    // A first 1x1 conv reads relu(x) band by band (conv1x1_of_relu).
+    torch::Tensor a = rebuild_first_input ? x : torch::relu(x);
+    for (size_t j = 0; j < c.size(); ++j) {
+      const bool reads_x = j == 0 && rebuild_first_input;
+      auto in = c[j].pre_in_bias ? a : a + c[j].pre.detach();
+      a = torch::Tensor();
+      if (j + 1 == c.size()) {
+        inputs[j] = std::move(in);
+        break;
+      }
+      auto h = reads_x ? conv1x1_of_relu(x, c[j].weight.detach(), c[j].bias.detach())
+                       : torch::conv2d(in, c[j].weight.detach(), c[j].bias.detach(), c[j].stride,
+                                       c[j].padding);
+      h.relu_();
+      if (j > 0 || !rebuild_first_input) inputs[j] = std::move(in);
+      in = torch::Tensor();
+      activations[j] = h;
+      a = std::move(h);
+    }
+    a = torch::Tensor();
+    torch::Tensor g = grad_y;  // dL/d(output of conv j)
+    for (size_t j = c.size(); j-- > 0;) {
+      const auto w = c[j].weight.detach();
+      const bool pre_grad = !c[j].pre_in_bias && c[j].pre.requires_grad();
+      const bool need_input_grad = j > 0 || input_needs_grad || pre_grad;
+      auto in = std::move(inputs[j]);  // undefined: relu(x), rebuilt band by band
+      torch::Tensor grad_in, grad_w, grad_b;
+      if (is_1x1_stride_1(shape, static_cast<int>(j))) {
+        grad_w = in.defined() ? conv1x1_weight_grad(g, in) : conv1x1_weight_grad_of_relu(g, x);
+        in = torch::Tensor();
+        grad_b = g.sum({0, 2, 3});
+        if (need_input_grad) grad_in = conv1x1_input_grad(g, w);
+      } else {
+        std::tie(grad_in, grad_w, grad_b) = compat::conv2d_backward(
+            g, in, w, c[j].stride, c[j].padding, {need_input_grad, true, true});
+        in = torch::Tensor();
+      }
+      add(c[j].weight, grad_w);
+      add(c[j].bias, grad_b);
+      if (pre_grad) add(c[j].pre, grad_in.sum());
+      if (j > 0) {
+        relu_backward_(grad_in, activations[j - 1]);  // through relu(conv j-1 + bias)
+        activations[j - 1] = torch::Tensor();
+      }
+      g = std::move(grad_in);
+    }
+    if (input_needs_grad) grad_r = std::move(g);
   }
   TensorVector parameter_grads(p.size());
   if (!wrt.empty() && !outputs.empty()) {
@@ -134,81 +157,10 @@ Gradients preactivation_gradients(
     const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
     const torch::Tensor& grad_y, bool input_needs_grad,
     const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection) {
-  if (shape.kind == BlockKind::kBasic) {
-    auto [grad_r, parameter_grads] =
-        basic_branch_gradients(shape, x, p, grad_y, input_needs_grad, branch_parameters);
-    return finish_preactivation(shape, x, p, grad_y, input_needs_grad, projection,
-                                {torch::Tensor(), std::move(parameter_grads)}, std::move(grad_r));
-  }
-  torch::AutoGradMode enable(true);
-  TensorVector wrt;
-  const auto leaves = detached_leaves(p, wrt);
-  if (wrt.empty() && !input_needs_grad) return {torch::Tensor(), TensorVector(p.size())};
-  const auto q = branch_parameters(leaves);
-  const int m = shape.convs();
-  const bool first_by_hand = is_1x1_stride_1(shape, 0);
-
-  // The branch up to its last conv's input, with autograd from `middle_input`:
-  // the first conv's output when that conv is done by hand, else relu(x).
-  BranchConv first;
-  torch::Tensor middle_input;
-  if (first_by_hand) {
-    first = branch_conv(shape, q, 0);
-    {
-      torch::NoGradGuard no_grad;
-      middle_input = first.run(torch::relu(x));
-    }
-    middle_input.requires_grad_(true);
-  } else {
-    middle_input = torch::relu(x.detach()).requires_grad_(input_needs_grad);
-  }
-  const bool middle_needs_grad = middle_input.requires_grad();
-  TensorVector middle_wrt = wrt;
-  if (middle_needs_grad) middle_wrt.insert(middle_wrt.begin(), middle_input);
-  auto last = first_by_hand ? fixup_branch_body(shape, torch::relu(middle_input), q, /*first=*/1)
-                            : fixup_branch_body(shape, middle_input, q);
-
-  torch::Tensor grad_in, grad_w, grad_b;
-  if (is_1x1_stride_1(shape, m - 1)) {
-    torch::NoGradGuard no_grad;
-    grad_in = conv1x1_input_grad(grad_y, last.conv.weight.detach());
-    grad_w = conv1x1_weight_grad(grad_y, last.input.detach());
-    grad_b = grad_y.sum({0, 2, 3});
-  } else {
-    std::tie(grad_in, grad_w, grad_b) =
-        compat::conv2d_backward(grad_y, last.input.detach(), last.conv.weight.detach(),
-                                last.conv.stride, last.conv.padding);
-  }
-  auto grads = torch::autograd::grad({last.input, last.conv.weight, last.conv.bias}, middle_wrt,
-                                     {grad_in, grad_w, grad_b}, /*retain_graph=*/false,
-                                     /*create_graph=*/false, /*allow_unused=*/true);
-  last = LastConv{};
-  grad_in = grad_w = grad_b = torch::Tensor();
-  torch::Tensor grad_middle;
-  if (middle_needs_grad) {
-    grad_middle = grads.front();
-    grads.erase(grads.begin());
-  }
-
-  torch::Tensor grad_r;  // dL/d relu(x)
-  if (first_by_hand) {
-    torch::Tensor grad_w1;
-    {
-      torch::NoGradGuard no_grad;
-      grad_w1 = conv1x1_weight_grad(grad_middle, torch::relu(x));  // relu(x) lives only here
-      if (input_needs_grad) grad_r = conv1x1_input_grad(grad_middle, first.weight.detach());
-    }
-    accumulate(grads, torch::autograd::grad({first.weight, first.bias}, wrt,
-                                            {grad_w1, grad_middle.sum({0, 2, 3})},
-                                            /*retain_graph=*/false, /*create_graph=*/false,
-                                            /*allow_unused=*/true));
-  } else {
-    grad_r = grad_middle;
-  }
-
+  auto [grad_r, parameter_grads] =
+      branch_gradients(shape, x, p, grad_y, input_needs_grad, branch_parameters);
   return finish_preactivation(shape, x, p, grad_y, input_needs_grad, projection,
-                              unpack_gradients(grads, p, /*input_needs_grad=*/false),
-                              std::move(grad_r));
+                              {torch::Tensor(), std::move(parameter_grads)}, std::move(grad_r));
 }
 
 }  // namespace revup

@@ -4,11 +4,12 @@
 // MemSave's backward for RevUp's invertible blocks (identity shortcut) and its
 // downsampling blocks (1x1 projection shortcut).
 //
-// At 4K every tensor the size of x is hundreds of megabytes, so only the
-// middle of the branch goes through autograd. The last convolution is
-// differentiated by hand (its output is never built); when the first one is a
-// 1x1 convolution it is too, so relu(x) exists only while that conv's weight
-// gradient is taken; the projection shortcut likewise. The results equal
+// At 4K every tensor the size of x is hundreds of mebibytes, so the branch is
+// differentiated by hand, conv by conv, keeping only each conv's input and each
+// inner ReLU's output; autograd only maps the folded convolution parameters
+// back to the step's parameters. The last conv's output is never built; when
+// the first conv is 1x1, relu(x) exists only while its weight gradient is
+// taken; the projection shortcut is done by hand too. The results equal
 // autograd's (a float64 test holds them to 1e-8).
 #include <torch/torch.h>
 

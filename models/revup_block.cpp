@@ -59,7 +59,7 @@ TensorVector RevUpBlockImpl::branch_parameters(const TensorVector& p) const {
 }
 
 torch::Tensor RevUpBlockImpl::branch(const torch::Tensor& x, const TensorVector& p) const {
-  return fixup_branch(shape, torch::relu(x), branch_parameters(p));
+  return fixup_branch_of_relu(shape, x, branch_parameters(p));
 }
 
 torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
@@ -131,9 +131,14 @@ torch::Tensor FixupBlockImpl::projection_bias(const TensorVector& p) const {
 }
 
 torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
-  const auto identity =
-      has_projection ? torch::conv2d(x, p.back(), projection_bias(p), shape.stride) : x;
-  auto out = fixup_branch(shape, pre_activation ? torch::relu(x) : x, p).add_(identity);
+  // The branch first, the projection after: while the branch's first conv
+  // reads relu(x) (the size of x), the shortcut's output does not exist yet.
+  auto out = pre_activation ? fixup_branch_of_relu(shape, x, p) : fixup_branch(shape, x, p);
+  if (has_projection) {
+    out.add_(torch::conv2d(x, p.back(), projection_bias(p), shape.stride));
+  } else {
+    out.add_(x);
+  }
   return pre_activation ? out : out.relu_();
 }
 

@@ -21,6 +21,9 @@ struct StemBlockImpl : torch::nn::Module, SequenceBlock {
   StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width);
 
   bool invertible() const override { return false; }
+  // One conv, ReLU and max-pool on the image: a fraction of one block's cost.
+  // BatchNorm would update its running statistics twice.
+  bool cheap_to_recompute() const override { return norm == StemNorm::kFixupBias; }
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
   // Fixup-bias stems only: a BatchNorm stem is reported as unsupported.

@@ -4,6 +4,7 @@
 
 #include "../test_util.h"
 #include "core/sequence.h"
+#include "models/branch.h"
 #include "models/network.h"
 
 namespace revup {
@@ -99,6 +100,22 @@ TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
   const auto expected = gradients_of(plain, x, target);
   expect_same_gradients(gradients_of(memsave, x, target), expected, 1e-8);
   EXPECT_GT(expected.params.at("stage1_block1.conv3.weight").abs().sum().item<double>(), 1e-8);
+}
+
+// MemSave reads relu(x) band by band for 1x1 convs; bands of two rows here
+// (at 4K a band is 32 MiB), the last one shorter, and two images.
+TEST(ReluBands, EqualTheWholeTensorComputation) {
+  torch::manual_seed(5);
+  const auto x = torch::randn({2, 6, 9, 5}, torch::kFloat64);
+  const auto w = torch::randn({4, 6, 1, 1}, torch::kFloat64);
+  const auto b = torch::randn({4}, torch::kFloat64);
+  const auto g = torch::randn({2, 4, 9, 5}, torch::kFloat64);
+  const std::int64_t two_rows = 2 * x.nbytes() / x.size(2);
+  const auto expected = torch::conv2d(torch::relu(x), w, b);
+  EXPECT_LT(testing::relative_error(conv1x1_of_relu(x, w, b, two_rows), expected), 1e-14);
+  EXPECT_LT(testing::relative_error(conv1x1_weight_grad_of_relu(g, x, two_rows),
+                                    conv1x1_weight_grad(g, torch::relu(x))),
+            1e-14);
 }
 
 TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
