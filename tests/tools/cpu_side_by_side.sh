@@ -7,13 +7,15 @@
 # (build-wheel/) ROUNDS times (default 2) so that drifting load hits both.
 # Prints per architecture the median over rounds and the ratio wheel / Debian
 # (below 1: the wheel is faster), and writes it to OUT_DIR/side_by_side.json.
-# This is the measurement behind NO_GPU_DEFAULT_TORCH in revup.sh.
+# THREADS=N runs both with --threads N (default: all cores; on a shared
+# machine 1 keeps another job's load from deciding through OpenMP's spinning
+# threads). This is the measurement behind NO_GPU_DEFAULT_TORCH in revup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: cpu_side_by_side.sh OUT_DIR [ROUNDS]}
 rounds=${2:-2}
 mkdir -p "$out"
-declare -A cli=([debian]=build/bin/revup-cli [wheel]=build-wheel/bin/revup-cli)
+declare -A cli=([debian]=${DEBIAN_CLI:-build/bin/revup-cli} [wheel]=${WHEEL_CLI:-build-wheel/bin/revup-cli})
 for k in debian wheel; do
   [[ -x ${cli[$k]} ]] || { echo "${cli[$k]} is not built"; exit 1; }
   "${cli[$k]}" info | sed -n 2p | sed "s/^/$k: /"
@@ -21,8 +23,8 @@ done
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do
   for k in debian wheel; do
-    "${cli[$k]}" bench speed --json "$out/speed-$k-$r.json" >"$out/speed-$k-$r.log" 2>&1
-    "${cli[$k]}" bench seg --json "$out/seg-$k-$r.json" >"$out/seg-$k-$r.log" 2>&1
+    "${cli[$k]}" ${THREADS:+--threads "$THREADS"} bench speed --json "$out/speed-$k-$r.json" >"$out/speed-$k-$r.log" 2>&1
+    "${cli[$k]}" ${THREADS:+--threads "$THREADS"} bench seg --json "$out/seg-$k-$r.json" >"$out/seg-$k-$r.log" 2>&1
     echo "round $r $k done (load $(cut -d' ' -f1 /proc/loadavg))"
   done
 done
