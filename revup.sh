@@ -224,10 +224,6 @@ choose_torch() {
         echo "$NO_GPU_DEFAULT_TORCH"
       fi
       ;;
-    *)
-      log "error: REVUP_TORCH=$REVUP_TORCH: say debian or wheel"
-      exit 2
-      ;;
   esac
 }
 other_torch() { [[ $1 == wheel ]] && echo debian || echo wheel; }
@@ -289,6 +285,15 @@ run_demo() {
   # after, peak memory against ResNet+Fixup, an overlay and a memory plot.
   "$(dir_of "$(choose_torch)")/bin/revup-cli" demo --out "$ROOT/runs/demo" "$@"
 }
+
+# Checked here, not inside choose_torch: its exit would only leave the $(...).
+case ${REVUP_TORCH:-} in
+  "" | debian | wheel) ;;
+  *)
+    log "error: REVUP_TORCH=$REVUP_TORCH: say debian or wheel"
+    exit 2
+    ;;
+esac
 
 case "${1:-}" in
   test) run_tests ;;
