@@ -246,7 +246,7 @@ std::string library_of(const char* symbol) {
   return fs::path(info.dli_fname).filename().string();
 }
 
-TEST(OnnxExport, OneProtobufAndOneOnnxInAProcessWithLibTorch) {
+TEST(OnnxExportProcess, OneProtobufAndOneOnnxWithLibTorch) {
   std::ifstream maps("/proc/self/maps");
   std::set<std::string> protobufs, onnxs, torchs;
   for (std::string line; std::getline(maps, line);) {
