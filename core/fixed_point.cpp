@@ -1,5 +1,8 @@
 #include "core/fixed_point.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace revup {
 namespace {
 
@@ -11,6 +14,19 @@ torch::Tensor y_minus(const torch::Tensor& y, torch::Tensor g, const torch::Tens
                     g.dtype() == y.dtype() && g.is_contiguous();
   if (!owns) return y - g;
   return at::sub_out(g, y, g);
+}
+
+// ||a - b|| in chunks: a - b whole would be one more tensor the size of the
+// activation, and at 4K it was the backward's peak.
+double distance(const torch::Tensor& a, const torch::Tensor& b) {
+  constexpr int64_t kChunk = int64_t{1} << 22;
+  const auto fa = a.reshape(-1), fb = b.reshape(-1);
+  auto total = torch::zeros({}, a.options().dtype(torch::kFloat64));
+  for (int64_t i = 0; i < fa.numel(); i += kChunk) {
+    const int64_t len = std::min(kChunk, fa.numel() - i);
+    total += (fa.narrow(0, i, len) - fb.narrow(0, i, len)).square().sum().to(torch::kFloat64);
+  }
+  return std::sqrt(total.item<double>());
 }
 
 }  // namespace
@@ -27,7 +43,7 @@ FixedPointResult fixed_point_inverse(const torch::Tensor& y, const Branch& g,
     // The relative change is a reduction over the whole tensor: only pay for it
     // when it decides when to stop, or on the last step where it is reported.
     if (by_tolerance || n == limit) {
-      const double change = (next - result.x).norm().item<double>();
+      const double change = distance(next, result.x);
       const double scale = next.norm().item<double>();
       result.relative_change = scale > 0 ? change / scale : change;
     }

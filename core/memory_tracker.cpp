@@ -8,12 +8,15 @@
 #endif
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 #include "core/torch_compat.h"
 
@@ -74,6 +77,21 @@ std::once_flag g_install_once;
 
 int cuda_index(const c10::Device& device) { return device.has_index() ? device.index() : 0; }
 
+// Read and replaced through std::atomic_load/atomic_store (C++17's atomic
+// shared_ptr access), so a test's swap cannot race a reader.
+std::shared_ptr<DeviceMemoryStatsSource> g_cuda_stats = cuda_caching_allocator_stats();
+
+void require_cpu_or_cuda(const c10::Device& device) {
+  if (!device.is_cpu() && !device.is_cuda()) {
+    throw std::invalid_argument("memory tracking knows the CPU and CUDA devices, not " +
+                                device.str());
+  }
+}
+
+DeviceMemoryStats cuda_stats(const c10::Device& device) {
+  return std::atomic_load(&g_cuda_stats)->read(cuda_index(device));
+}
+
 }  // namespace
 
 void MemoryTracker::install_cpu_tracking() {
@@ -86,19 +104,22 @@ void MemoryTracker::install_cpu_tracking() {
 
 std::int64_t MemoryTracker::live_bytes(const c10::Device& device) {
   if (device.is_cpu()) return g_live.load(std::memory_order_relaxed);
-  return compat::cuda_allocated_current(cuda_index(device));
+  require_cpu_or_cuda(device);
+  return cuda_stats(device).allocated;
 }
 
 std::int64_t MemoryTracker::peak_bytes(const c10::Device& device) {
   if (device.is_cpu()) return g_peak.load(std::memory_order_relaxed);
-  return compat::cuda_allocated_peak(cuda_index(device));
+  require_cpu_or_cuda(device);
+  return cuda_stats(device).allocated_peak;
 }
 
 void MemoryTracker::reset_peak(const c10::Device& device) {
   if (device.is_cpu()) {
     g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
-    compat::cuda_reset_peak(cuda_index(device));
+    require_cpu_or_cuda(device);
+    std::atomic_load(&g_cuda_stats)->reset_peak(cuda_index(device));
   }
 }
 
@@ -106,6 +127,27 @@ std::int64_t MemoryTracker::process_rss_high_water_bytes() {
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::int64_t MemoryTracker::reserved_bytes(const c10::Device& device) {
+  if (device.is_cpu()) return g_live.load(std::memory_order_relaxed);
+  require_cpu_or_cuda(device);
+  return cuda_stats(device).reserved;
+}
+
+std::int64_t MemoryTracker::total_bytes(const c10::Device& device) {
+  if (device.is_cpu()) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page_size > 0 ? std::int64_t{pages} * page_size : 0;
+  }
+  require_cpu_or_cuda(device);
+  return std::atomic_load(&g_cuda_stats)->total_bytes(cuda_index(device));
+}
+
+std::shared_ptr<DeviceMemoryStatsSource> MemoryTracker::set_cuda_stats_source(
+    std::shared_ptr<DeviceMemoryStatsSource> source) {
+  if (!source) source = cuda_caching_allocator_stats();
+  return std::atomic_exchange(&g_cuda_stats, std::move(source));
 }
 
 }  // namespace revup

@@ -3,11 +3,15 @@
 //
 // On CPU an allocator of our own is installed into LibTorch, so every tensor
 // allocation is counted to the byte. On CUDA the caching allocator's own
-// statistics are read. Both answer the same three questions: how many bytes are
-// live now, the peak since the last reset, and reset the peak.
+// statistics are read (core/device_memory_stats.h). Both answer the same
+// questions: how many bytes are live now, the peak since the last reset, reset
+// the peak; and how much the allocator holds and how much the device has.
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <memory>
+
+#include "core/device_memory_stats.h"
 
 namespace revup {
 
@@ -33,6 +37,17 @@ class MemoryTracker {
   // beside the allocator's peak so that memory LibTorch's allocator does not see
   // (oneDNN scratch, BLAS buffers) cannot hide. 0 where the system has no answer.
   static std::int64_t process_rss_high_water_bytes();
+  // Bytes the allocator holds: on CUDA the caching allocator's reserved
+  // memory (live tensors plus its cache); on the CPU, where our allocator
+  // keeps no cache, the live bytes.
+  static std::int64_t reserved_bytes(const c10::Device& device);
+  // The device's memory: physical memory for the CPU, the GPU's for CUDA.
+  static std::int64_t total_bytes(const c10::Device& device);
+
+  // Where CUDA statistics come from: LibTorch's caching allocator unless a
+  // test puts a fake source here. Returns the previous source.
+  static std::shared_ptr<DeviceMemoryStatsSource> set_cuda_stats_source(
+      std::shared_ptr<DeviceMemoryStatsSource> source);
 };
 
 }  // namespace revup

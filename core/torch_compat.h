@@ -1,12 +1,14 @@
 #pragma once
 // The one place that knows the differences between Debian's LibTorch 1.13 and
 // a current LibTorch 2.x. Everything else calls these helpers.
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/Allocator.h>
 #include <torch/torch.h>
 
 #include <array>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #if defined(REVUP_HAVE_CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -42,27 +44,50 @@ inline bool cuda_stats_available() {
 
 #if defined(REVUP_HAVE_CUDA)
 // 1.13 returns c10::cuda::CUDACachingAllocator::DeviceStats; 2.x returns
-// c10::CachingDeviceAllocator::DeviceStats. Both have allocated_bytes[AGGREGATE].
+// c10::CachingDeviceAllocator::DeviceStats. Both have allocated_bytes and
+// reserved_bytes[AGGREGATE] (index 0) with current and peak.
 inline auto cuda_device_stats(int device) {
   return c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
-}
-inline std::int64_t cuda_allocated_current(int device) {
-  return cuda_device_stats(device).allocated_bytes[0].current;
-}
-inline std::int64_t cuda_allocated_peak(int device) {
-  return cuda_device_stats(device).allocated_bytes[0].peak;
 }
 inline void cuda_reset_peak(int device) {
   c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device));
 }
-#else
-[[noreturn]] inline void no_cuda_stats() {
-  throw std::runtime_error("memory tracking on CUDA needs a CUDA build of RevUp Studio");
+// The device's memory in bytes (cudaGetDeviceProperties: the same in every
+// CUDA version, and it does not change the current device).
+inline std::int64_t cuda_total_memory(int device) {
+  cudaDeviceProp properties{};
+  if (cudaGetDeviceProperties(&properties, device) != cudaSuccess) {
+    throw std::runtime_error("cannot read the properties of CUDA device " + std::to_string(device));
+  }
+  return static_cast<std::int64_t>(properties.totalGlobalMem);
 }
-inline std::int64_t cuda_allocated_current(int) { no_cuda_stats(); }
-inline std::int64_t cuda_allocated_peak(int) { no_cuda_stats(); }
-inline void cuda_reset_peak(int) { no_cuda_stats(); }
+inline std::string cuda_device_name(int device) {
+  cudaDeviceProp properties{};
+  if (cudaGetDeviceProperties(&properties, device) != cudaSuccess) return "?";
+  return properties.name;
+}
+#else
+inline std::string cuda_device_name(int) { return ""; }
 #endif
+
+// What the LibTorch in use was built with: "13.0" and "9.19.0" from its CUDA
+// hooks (present in 1.13 and 2.x; a CPU-only LibTorch has no CUDA runtime and
+// gets ""). These are the versions LibTorch was compiled against, not the
+// driver's.
+inline std::string cuda_built_version() {
+  const auto& hooks = at::detail::getCUDAHooks();
+  if (!hooks.hasCUDART()) return "";
+  const long v = hooks.versionCUDART();  // 13000 for 13.0
+  return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+}
+inline std::string cudnn_built_version() {
+  const auto& hooks = at::detail::getCUDAHooks();
+  if (!hooks.hasCUDART() || !hooks.hasCuDNN()) return "";
+  const long v = hooks.versionCuDNN();  // 91900 for 9.19.0; cuDNN 8 had major*1000
+  const long major_unit = v >= 90000 ? 10000 : 1000;
+  return std::to_string(v / major_unit) + "." + std::to_string(v % major_unit / 100) + "." +
+         std::to_string(v % 100);
+}
 
 // 2.x moved torch::nn::init's FanModeType/NonlinearityType to std::variant-based
 // enums with the same spelling; kaiming_normal_ keeps its signature. Wrapping it

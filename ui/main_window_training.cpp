@@ -15,6 +15,7 @@
 
 #include <cmath>
 
+#include "core/memory_tracker.h"
 #include "io/channel_stats.h"
 #include "io/format_registry.h"
 #include "ui/error_reporter.h"
@@ -239,9 +240,15 @@ bool MainWindow::startTraining() {
   t.epochsThisSession = 0;
   t.secondsPerEpoch = 0.0;
   t.memory->model().clear();
-  const auto device = c10::Device(input.settings.device);
-  if (device.is_cpu())
-    t.memory->model().setDeviceTotalMegabytes(MemoryChartModel::cpuTotalMegabytes());
+  // The device's memory as a line: physical memory, or the GPU's own. A
+  // device that is not there has none; the job itself reports why it cannot
+  // start.
+  try {
+    const auto total = MemoryTracker::total_bytes(c10::Device(input.settings.device));
+    t.memory->model().setDeviceTotalMegabytes(static_cast<double>(total) / (1024.0 * 1024.0));
+  } catch (const std::exception&) {
+    t.memory->model().setDeviceTotalMegabytes(0.0);
+  }
   t.metrics->startRun(QFileInfo(QString::fromStdString(input.runDir)).fileName());
   t.panel->setRunning(true);
   t.panel->showStatus(tr("Measuring ResNet+Fixup's step for comparison, then training into %1")

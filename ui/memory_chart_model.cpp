@@ -1,7 +1,5 @@
 #include "ui/memory_chart_model.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 namespace revup::ui {
@@ -31,11 +29,6 @@ void MemoryChartModel::setBaseline(const QVector<MemorySample>& samples, double 
 void MemoryChartModel::clear() {
   revup_ = baseline_ = MemoryCurve{};
   peaks_.clear();
-}
-
-double MemoryChartModel::cpuTotalMegabytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  return pages > 0 && pageSize > 0 ? double(pages) * double(pageSize) / (1024.0 * 1024.0) : 0.0;
 }
 
 double MemoryChartModel::maxMegabytes() const {

@@ -38,7 +38,6 @@ class MemoryChartModel {
   // Total memory of the device training runs on (RAM for the CPU).
   double deviceTotalMegabytes() const { return deviceTotal_; }
   void setDeviceTotalMegabytes(double megabytes) { deviceTotal_ = megabytes; }
-  static double cpuTotalMegabytes();
 
   // The largest value any curve reaches (the chart's scale).
   double maxMegabytes() const;

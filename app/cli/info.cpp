@@ -21,11 +21,37 @@ void add_info_command(CLI::App& app) {
     nlohmann::json j;
     j["revup_version"] = REVUP_VERSION;
     j["libtorch_version"] = compat::torch_version();
+    // What LibTorch was compiled against ("" for a CPU-only LibTorch).
+    const std::string cuda = compat::cuda_built_version(), cudnn = compat::cudnn_built_version();
+    j["libtorch_cuda_version"] = cuda;
+    j["libtorch_cudnn_version"] = cudnn;
     j["threads"] = torch::get_num_threads();
     j["hardware_threads"] = std::thread::hardware_concurrency();
-    j["cuda_available"] = torch::cuda::is_available();
-    j["cuda_devices"] = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+    const bool gpu = !cuda.empty() && torch::cuda::is_available();
+    j["cuda_available"] = gpu;
+    j["cuda_devices"] = gpu ? torch::cuda::device_count() : 0;
     j["cuda_memory_stats_built_in"] = compat::cuda_stats_available();
+    auto gpus = nlohmann::json::array();
+    for (int i = 0; gpu && i < static_cast<int>(torch::cuda::device_count()); ++i) {
+      gpus.push_back({{"name", compat::cuda_device_name(i)},
+                      {"total_bytes", MemoryTracker::total_bytes(c10::Device(c10::kCUDA, i))}});
+    }
+    j["gpus"] = gpus;
+    std::string libtorch_line = compat::torch_version();
+    libtorch_line +=
+        cuda.empty() ? " (CPU only)"
+                     : " (built for CUDA " + cuda + (cudnn.empty() ? "" : ", cuDNN " + cudnn) + ")";
+    std::string gpu_line;
+    if (cuda.empty()) {
+      gpu_line = "no (this LibTorch has no CUDA)";
+    } else if (!gpu) {
+      gpu_line = "no (no GPU or no NVIDIA driver found)";
+    } else {
+      for (const auto& g : gpus) {
+        gpu_line += (gpu_line.empty() ? "" : "; ") + g["name"].get<std::string>() + ", " +
+                    std::to_string(g["total_bytes"].get<std::int64_t>() >> 20) + " MiB";
+      }
+    }
     auto plugins = nlohmann::json::array();
 #if REVUP_HAVE_IO_BOOL
     for (const auto& p : revup::loaded_plugins()) {
@@ -43,10 +69,9 @@ void add_info_command(CLI::App& app) {
                      {"gui", static_cast<bool>(REVUP_HAVE_GUI_BOOL)},
                      {"plugins", plugins}};
     std::cout << "RevUp Studio " << REVUP_VERSION << "\n"
-              << "  LibTorch        " << j["libtorch_version"].get<std::string>() << "\n"
+              << "  LibTorch        " << libtorch_line << "\n"
               << "  threads         " << j["threads"] << " of " << j["hardware_threads"] << "\n"
-              << "  CUDA            " << (torch::cuda::is_available() ? "yes" : "no") << " ("
-              << j["cuda_devices"] << " devices)\n"
+              << "  GPU usable      " << gpu_line << "\n"
               << "  PNG plots       "
               << (plots.empty() ? "no (built without Qt Charts and OpenCV)" : "yes (" + plots + ")")
               << "\n"

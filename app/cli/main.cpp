@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/cli/commands.h"
+#include "core/device.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"revup-cli: memory-efficient invertible residual networks (RevUp)"};
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const revup::DeviceUnavailable& e) {
+    // Before anything is read or written: a usage problem of this machine.
+    std::cerr << "revup-cli: error: " << e.what() << '\n';
+    return 2;
   } catch (const c10::Error& e) {
     std::cerr << "revup-cli: error: " << e.what_without_backtrace() << '\n';
     return 1;

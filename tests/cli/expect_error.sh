@@ -5,10 +5,12 @@
 # even half of one) and each --unchanged PATH must hold the bytes it held
 # before (earlier results and checkpoints intact). Leftover temporary folders
 # of the atomic writes (.revup-write-*) beside an --absent path fail it too.
+# --code N: the exit status must be exactly N.
 set -u
-absent=() unchanged=() sums=()
+absent=() unchanged=() sums=() want_code=
 while (($# > 0)); do
   case $1 in
+    --code) want_code=$2; shift 2 ;;
     --absent) absent+=("$2"); shift 2 ;;
     --unchanged) unchanged+=("$2"); sums+=("$(cksum <"$2")"); shift 2 ;;
     *) break ;;
@@ -25,6 +27,11 @@ if ((code == 0)); then
 fi
 if ((code >= 128)); then
   echo "FAIL: command crashed (exit $code): $*"
+  echo "$output"
+  exit 1
+fi
+if [[ -n $want_code ]] && ((code != want_code)); then
+  echo "FAIL: exit $code, expected $want_code: $*"
   echo "$output"
   exit 1
 fi

@@ -73,5 +73,24 @@ TEST(FixedPoint, ToleranceModeStopsEarlyAndReportsItsResidual) {
   EXPECT_GT(testing::relative_error(single.x, x), testing::relative_error(result.x, x));
 }
 
+// The reported change is ||x_N - x_{N-1}|| / ||x_N||, computed in chunks (the
+// difference is never built whole); more than one chunk here (2^22 elements).
+TEST(FixedPoint, ReportsTheRelativeChangeOfTheLastIteration) {
+  const auto y = torch::rand({1, 5, 1024, 1000}, torch::kFloat64);
+  const auto g = [](const torch::Tensor& x) { return 0.5 * torch::sin(x); };
+  FixedPointOptions options;
+  options.iterations = 3;
+  const auto result = fixed_point_inverse(y, g, options);
+  torch::Tensor x = y;
+  torch::Tensor previous;
+  for (int n = 0; n < 3; ++n) {
+    previous = x;
+    x = y - g(x);
+  }
+  const double expected = ((x - previous).norm() / x.norm()).item<double>();
+  EXPECT_NEAR(result.relative_change, expected, 1e-12 * expected);
+  EXPECT_LT(testing::relative_error(result.x, x), 1e-15);
+}
+
 }  // namespace
 }  // namespace revup

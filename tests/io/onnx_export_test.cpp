@@ -8,6 +8,7 @@
 // Tolerance 1e-4 (kOnnxTolerance): OpenCV's kernels sum in another order than
 // LibTorch's and fuse biases and ReLUs into convolutions (float32 rounding,
 // ~1e-6 here); a wrong op, pad or resize mode is >= 1e-2.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
@@ -16,6 +17,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 
 #include "../export_test_util.h"
 #include "../test_util.h"
@@ -227,6 +230,53 @@ TEST_F(OnnxExport, OpenCvErrorsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   EXPECT_THROW(check_onnx_file(path), std::runtime_error);
+}
+
+// LibTorch and the ONNX exporter in one process (this one) load one protobuf
+// and one ONNX: Debian's LibTorch links Debian's libprotobuf and libonnx, the
+// PyTorch wheel's carries private copies (ONNX in namespace onnx_torch,
+// protobuf not exported). Two libprotobufs, or a LibTorch that exported
+// protobuf's or onnx's classes, would hand the exporter the other copy's code
+// (crashes or "File already exists in database" at start). Checked by the
+// libraries mapped and by which library the loader binds the symbols to.
+std::string library_of(const char* symbol) {
+  void* address = dlsym(RTLD_DEFAULT, symbol);
+  Dl_info info{};
+  if (address == nullptr || dladdr(address, &info) == 0 || info.dli_fname == nullptr) return "";
+  return fs::path(info.dli_fname).filename().string();
+}
+
+TEST(OnnxExportProcess, OneProtobufAndOneOnnxWithLibTorch) {
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> protobufs, onnxs, torchs;
+  for (std::string line; std::getline(maps, line);) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const auto name = fs::path(line.substr(slash)).filename().string();
+    if (name.rfind("libprotobuf.so", 0) == 0 || name.rfind("libprotobuf-lite.so", 0) == 0) {
+      protobufs.insert(name);
+    }
+    if (name.rfind("libonnx.so", 0) == 0) onnxs.insert(name);
+    if (name.rfind("libtorch_cpu.so", 0) == 0) torchs.insert(name);
+  }
+  ASSERT_EQ(torchs.size(), 1u) << "LibTorch is not loaded: the check would prove nothing";
+  EXPECT_EQ(protobufs.size(), 1u) << "protobuf libraries loaded: " << protobufs.size();
+  EXPECT_EQ(onnxs.size(), 1u) << "ONNX libraries loaded: " << onnxs.size();
+  // google::protobuf::Message::CopyFrom and onnx::ModelProto's parser.
+  EXPECT_EQ(library_of("_ZN6google8protobuf7Message8CopyFromERKS1_").rfind("libprotobuf.so", 0), 0u)
+      << library_of("_ZN6google8protobuf7Message8CopyFromERKS1_");
+  const std::string onnx_parse = library_of(
+      "_ZN4onnx10ModelProto14_InternalParseEPKcPN6google8protobuf8internal12ParseContextE");
+  EXPECT_EQ(onnx_parse.rfind("libonnx_proto.so", 0), 0u) << onnx_parse;
+  // And the exporter works here: a model written, checked and parsed back.
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.add_opset_import()->set_version(11);
+  std::string bytes;
+  ASSERT_TRUE(model.SerializeToString(&bytes));
+  onnx::ModelProto back;
+  ASSERT_TRUE(back.ParseFromString(bytes));
+  EXPECT_EQ(back.ir_version(), 7);
 }
 
 }  // namespace
