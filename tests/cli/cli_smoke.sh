@@ -48,6 +48,23 @@ r = d["ratios"]["memsave_over_resnet_fixup"]
 assert 0 < r < 1, r  # MemSave needs less than ResNet+Fixup even on a small image
 PY
 
+# The 4K benchmark at an eighth of the size: its JSON, the extrapolation flag,
+# RevUp's whole step below ResNet+Fixup's.
+"$cli" bench 4k --input 1 3 540 1024 --json "$tmp/4k.json"
+python3 - "$tmp/4k.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r, f = d["revup_memsave"], d["resnet_fixup"]
+for k in ("whole_step_peak_bytes", "peak_bytes", "activation_peak_bytes", "live_before_bytes",
+          "optimizer_state_bytes", "state_bytes", "step_seconds", "timeline"):
+    assert k in r, k
+assert r["whole_step_peak_bytes"] >= r["peak_bytes"] > r["live_before_bytes"] > r["state_bytes"] > 0
+assert r["optimizer_state_bytes"] > 0, "no momentum buffers: not a later step"
+assert f["extrapolated"] is True and f["measured_input"] == [1, 3, 270, 512], f
+assert r["whole_step_peak_bytes"] < f["whole_step_peak_bytes"], (r["whole_step_peak_bytes"], f["whole_step_peak_bytes"])
+assert d["process_rss_high_water_bytes"] > 0
+PY
+
 if [[ -f "$data/train-images-idx3-ubyte.gz" ]]; then
   "$cli" train-classifier --data "$data" --arch revup-memsave --depth 8 --epochs 1 \
     --limit-train 256 --limit-test 128 --batch-size 64 --out "$tmp/run"
