@@ -21,9 +21,7 @@ void synchronize(const c10::Device& device) {
 std::unique_ptr<torch::optim::Optimizer> measurement_optimizer(torch::nn::Module& module) {
   const TrainerOptions defaults;
   return std::make_unique<torch::optim::SGD>(module.parameters(),
-                                             torch::optim::SGDOptions(defaults.lr)
-                                                 .momentum(defaults.momentum)
-                                                 .weight_decay(defaults.weight_decay));
+                                             sgd_options(defaults, defaults.lr));
 }
 
 std::int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {

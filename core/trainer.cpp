@@ -26,11 +26,11 @@ void check_spectral_norms_follow(torch::nn::Module& module) {
 }
 namespace {
 constexpr double kPi = 3.14159265358979323846;
+}  // namespace
 
 torch::optim::SGDOptions sgd_options(const TrainerOptions& o, double lr) {
   return torch::optim::SGDOptions(lr).momentum(o.momentum).weight_decay(o.weight_decay);
 }
-}  // namespace
 
 Trainer::Trainer(TrainableModel model, LossFunction loss, TrainerOptions options)
     : model_(std::move(model)), loss_(std::move(loss)), options_(std::move(options)) {

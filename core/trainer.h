@@ -41,6 +41,9 @@ struct TrainerOptions {
   c10::Device device = torch::kCPU;
 };
 
+// The trainer's SGD settings (momentum, weight decay) at learning rate `lr`.
+torch::optim::SGDOptions sgd_options(const TrainerOptions& o, double lr);
+
 struct StepReport {
   int epoch = 0;
   int64_t step = 0;  // within the epoch, 1-based

@@ -65,21 +65,19 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
   return c;
 }
 
-LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                           int first) {
+torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
+                                int first) {
   const int m = shape.convs();
   for (int j = first; j < m; ++j) {
-    auto conv = branch_conv(shape, p, j);
-    auto input = conv.input_from(h);
-    if (j + 1 == m) return {std::move(input), std::move(conv)};
-    h = conv.run(input);  // releases the previous activation
-    h.relu_();
+    const auto conv = branch_conv(shape, p, j);
+    h = conv.run(conv.input_from(h));  // releases the previous activation
+    if (j + 1 < m) h.relu_();
   }
-  throw std::logic_error("a branch has at least one convolution");
+  return h;
 }
 
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p) {
-  return fixup_branch_body(shape, std::move(x), p).run();
+  return fixup_branch_from(shape, std::move(x), p, /*first=*/0);
 }
 
 torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
@@ -89,7 +87,7 @@ torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor
   }
   const auto first = branch_conv(shape, p, 0);  // 1x1: bias_1a rides in its bias
   auto h = conv1x1_of_relu(x, first.weight, first.bias).relu_();
-  return fixup_branch_body(shape, std::move(h), p, /*first=*/1).run();
+  return fixup_branch_from(shape, std::move(h), p, /*first=*/1);
 }
 
 int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,

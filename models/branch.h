@@ -53,19 +53,11 @@ struct BranchConv {
 };
 BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j);
 
-// The branch's last convolution, not yet run: an invertible block's backward
-// differentiates it by hand so that its full-size output never exists.
-struct LastConv {
-  torch::Tensor input;  // what the last conv reads (pre-bias added where needed)
-  BranchConv conv;
-  torch::Tensor run() const { return conv.run(input); }
-};
-
 // Runs convolutions first..m-1 on h (h is the input of conv `first`; for
 // first > 0, the ReLU output that conv reads). Takes h by value so the caller's
 // full-size input is released after the first convolution.
-LastConv fixup_branch_body(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                           int first = 0);
+torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
+                                int first);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
 // fixup_branch(shape, relu(x), p). Without a graph to build (MemSave's
 // forward, its inverse, its backward's recompute) a first 1x1 conv reads

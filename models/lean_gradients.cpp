@@ -92,28 +92,30 @@ std::pair<torch::Tensor, TensorVector> branch_gradients(
   {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> inputs(c.size()), activations(c.size());
-    const bool rebuild_first_input = c[0].pre_in_bias;
     // Forward again, without the last conv's output (grad_y is its gradient).
-    // A first 1x1 conv reads relu(x) band by band (conv1x1_of_relu).
-    torch::Tensor a = rebuild_first_input ? x : torch::relu(x);
+    // A first 1x1 conv reads relu(x) band by band (conv1x1_of_relu) and its
+    // input is not kept: inputs[0] stays undefined.
+    const bool first_reads_x = is_1x1_stride_1(shape, 0);
+    torch::Tensor a;  // the ReLU output conv j reads
     for (size_t j = 0; j < c.size(); ++j) {
-      const bool reads_x = j == 0 && rebuild_first_input;
-      auto in = c[j].pre_in_bias ? a : a + c[j].pre.detach();
-      a = torch::Tensor();
-      if (j + 1 == c.size()) {
+      torch::Tensor h;
+      if (j == 0 && first_reads_x) {
+        h = conv1x1_of_relu(x, c[0].weight.detach(), c[0].bias.detach());
+      } else {
+        if (j == 0) a = torch::relu(x);
+        auto in = c[j].pre_in_bias ? std::move(a) : a + c[j].pre.detach();
+        a = torch::Tensor();
+        if (j + 1 == c.size()) {
+          inputs[j] = std::move(in);
+          break;
+        }
+        h = torch::conv2d(in, c[j].weight.detach(), c[j].bias.detach(), c[j].stride, c[j].padding);
         inputs[j] = std::move(in);
-        break;
       }
-      auto h = reads_x ? conv1x1_of_relu(x, c[j].weight.detach(), c[j].bias.detach())
-                       : torch::conv2d(in, c[j].weight.detach(), c[j].bias.detach(), c[j].stride,
-                                       c[j].padding);
       h.relu_();
-      if (j > 0 || !rebuild_first_input) inputs[j] = std::move(in);
-      in = torch::Tensor();
       activations[j] = h;
       a = std::move(h);
     }
-    a = torch::Tensor();
     torch::Tensor g = grad_y;  // dL/d(output of conv j)
     for (size_t j = c.size(); j-- > 0;) {
       const auto w = c[j].weight.detach();

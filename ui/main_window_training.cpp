@@ -245,7 +245,7 @@ bool MainWindow::startTraining() {
   // start.
   try {
     const auto total = MemoryTracker::total_bytes(c10::Device(input.settings.device));
-    t.memory->model().setDeviceTotalMegabytes(static_cast<double>(total) / (1024.0 * 1024.0));
+    t.memory->model().setDeviceTotalMegabytes(to_mib(static_cast<double>(total)));
   } catch (const std::exception&) {
     t.memory->model().setDeviceTotalMegabytes(0.0);
   }

@@ -48,8 +48,10 @@ void add_info_command(CLI::App& app) {
       gpu_line = "no (no GPU or no NVIDIA driver found)";
     } else {
       for (const auto& g : gpus) {
-        gpu_line += (gpu_line.empty() ? "" : "; ") + g["name"].get<std::string>() + ", " +
-                    std::to_string(g["total_bytes"].get<std::int64_t>() >> 20) + " MiB";
+        gpu_line +=
+            (gpu_line.empty() ? "" : "; ") + g["name"].get<std::string>() + ", " +
+            std::to_string(static_cast<std::int64_t>(to_mib(g["total_bytes"].get<double>()))) +
+            " MiB";
       }
     }
     auto plugins = nlohmann::json::array();
