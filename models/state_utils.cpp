@@ -1,6 +1,10 @@
 #include "models/state_utils.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
+
+#include "core/spectral_norm.h"
 
 namespace revup {
 
@@ -25,6 +29,27 @@ void perturb_parameters(torch::nn::Module& module, double weight_std, double sca
   for (auto& p : module.parameters()) {
     p.add_(torch::randn_like(p) * (p.dim() == 0 ? scalar_std : weight_std));
   }
+}
+
+int converge_spectral_norms(torch::nn::Module& module, double tolerance, int max_iterations) {
+  torch::NoGradGuard no_grad;
+  int most = 0;
+  for (const auto& m : module.modules()) {
+    auto* conv = m->as<SpectralNormConv2dImpl>();
+    if (conv == nullptr) continue;
+    double sigma = conv->sigma_bound();
+    int n = 0;
+    while (n < max_iterations) {
+      conv->power_iterate(1);
+      ++n;
+      const double next = conv->sigma_bound();
+      const bool settled = std::abs(next - sigma) <= tolerance * std::abs(next);
+      sigma = next;
+      if (settled) break;
+    }
+    most = std::max(most, n);
+  }
+  return most;
 }
 
 namespace {

@@ -29,4 +29,12 @@ TrainableModel trainable(ModuleHolder net) {
 // Adds N(0, weight_std) to tensors and N(0, scalar_std) to scalars (Fixup's biases, scales).
 void perturb_parameters(torch::nn::Module& module, double weight_std, double scalar_std);
 
+// Power iteration on every spectrally normalized conv until its sigma bound
+// moves by less than `tolerance` (relative) in one iteration, at most
+// `max_iterations`: weights moved by hand (perturbed, loaded) are then
+// normalized as a trained network's are, not by vectors left from other
+// weights. Returns the most iterations any conv took.
+int converge_spectral_norms(torch::nn::Module& module, double tolerance = 1e-7,
+                            int max_iterations = 2000);
+
 }  // namespace revup

@@ -1,13 +1,21 @@
 // revup-cli bench invert: how well each block's input is rebuilt from its
 // output with N = 1..100 fixed-point iterations (the paper's Figure 5), the
 // input image itself for a model with the injective stem (Figure 4), and how
-// far MemSave's N = 1 parameter gradients are from exact ones.
+// far MemSave's N = 1 parameter gradients are from exact ones. Each block's
+// true Lip(g) (models/lipschitz_audit, not the estimator) is reported beside
+// its errors: Eq. 4's convergence rate is only as good as that bound, and
+// perturbed weights are measured after their spectral norms have converged on
+// them (in eval mode the power iteration never runs, so the vectors would
+// otherwise be those of Fixup's init, or random for a zero-initialized conv).
 #include <torch/torch.h>
 
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "app/cli/bench_common.h"
 #include "app/cli/run_folder.h"
+#include "models/lipschitz_audit.h"
 #include "models/reconstruction_probe.h"
 #include "models/state_utils.h"
 
@@ -38,6 +46,7 @@ void add_bench_invert(CLI::App& bench) {
   auto perturbation = std::make_shared<double>(0.2);
   auto model_dir = std::make_shared<std::string>();
   auto injective = std::make_shared<bool>(false);
+  auto grid = std::make_shared<int64_t>(128);
   cmd->add_option("--depth", *depth, "CIFAR-style RevUp depth (when no --model)")
       ->capture_default_str();
   cmd->add_option("--iterations", *iterations, "Largest N")
@@ -50,12 +59,18 @@ void add_bench_invert(CLI::App& bench) {
   cmd->add_flag("--injective-stem", *injective,
                 "Zero-pad the input's channels instead of the first conv (when no --model): "
                 "the input image itself is then rebuilt too");
+  cmd->add_option("--grid", *grid,
+                  "Frequency grid of each conv's true operator norm (the reported Lip(g))")
+      ->check(CLI::Range(8, 1024))
+      ->capture_default_str();
   cmd->callback([=] {
     const auto device = select_device(o->device);
     torch::manual_seed(o->seed);
     Network net{nullptr};
+    nlohmann::json normalization;
     if (!model_dir->empty()) {
       net = load_run_network(*model_dir);
+      normalization = {{"spectral_norm", "as trained (the run's power-iteration vectors)"}};
     } else {
       ModelConfig c;
       c.arch = "revup";
@@ -64,6 +79,11 @@ void add_bench_invert(CLI::App& bench) {
       c.injective_stem = *injective;
       net = Network(c);
       perturb_parameters(*net, *perturbation, *perturbation / 2);
+      const double tolerance = 1e-7;
+      const int iterations_used = converge_spectral_norms(*net, tolerance);
+      normalization = {{"spectral_norm", "converged on the perturbed weights"},
+                       {"relative_tolerance", tolerance},
+                       {"power_iterations", iterations_used}};
     }
     net->to(device);
     if (net->config().in_channels != o->input[1]) {
@@ -72,6 +92,13 @@ void add_bench_invert(CLI::App& bench) {
                                   std::to_string(net->config().in_channels));
     }
     const auto [x, y] = random_batch(o->input, net->config().num_classes, device);
+
+    const auto audit = audit_lipschitz(*net, *grid);
+    std::map<std::string, double> lipschitz_of;
+    for (const auto& b : audit.blocks) lipschitz_of[b.name] = b.bound;
+    normalization["max_true_sigma_over_c"] = audit.max_sigma_over_c;
+    normalization["max_block_lipschitz"] = audit.max_block_bound;
+    normalization["grid"] = *grid;
 
     // Per-block reconstruction error along the trajectory x^1 .. x^N.
     net->eval();
@@ -87,9 +114,15 @@ void add_bench_invert(CLI::App& bench) {
       for (size_t k = 0; k < shown.size(); ++k) {
         if (shown[k] <= *iterations) by_n[k].push_back(1000 * curve.relative_errors[shown[k] - 1]);
       }
-      blocks.push_back({{"stage", curve.stage},
-                        {"block", curve.block},
-                        {"relative_l2_error", curve.relative_errors}});
+      const auto name =
+          "stage" + std::to_string(curve.stage) + "_block" + std::to_string(curve.block);
+      const auto lipschitz = lipschitz_of.find(name);
+      blocks.push_back(
+          {{"stage", curve.stage},
+           {"block", curve.block},
+           {"true_lipschitz", lipschitz == lipschitz_of.end() ? nlohmann::json(nullptr)
+                                                              : nlohmann::json(lipschitz->second)},
+           {"relative_l2_error", curve.relative_errors}});
     }
     for (size_t k = 0; k < shown.size(); ++k) {
       if (!by_n[k].empty()) plot.series.push_back({"N = " + std::to_string(shown[k]), by_n[k]});
@@ -129,21 +162,36 @@ void add_bench_invert(CLI::App& bench) {
     nlohmann::json report = bench_header(*o, device);
     report["model"] = model_dir->empty() ? "perturbed Fixup init" : *model_dir;
     report["config"] = net->config().to_json();
+    report["normalization"] = normalization;
     report["blocks"] = blocks;
     report["gradient_relative_error_n1"] = grad_error;
     report["input_image"] = input_image;
     report["keys"] = {{"relative_l2_error", "||x_N - x|| / ||x|| for N = 1.. (index N-1)"},
+                      {"true_lipschitz",
+                       "the block's Lip(g): product of its convs' true operator norms "
+                       "(transfer matrices on a `grid` frequency grid, any input size), "
+                       "Fixup's scale included; Eq. 4: the error shrinks at least this "
+                       "factor per iteration"},
+                      {"normalization",
+                       "what the spectral norms were measured on; the largest true sigma / c "
+                       "and block Lip(g) of the measured weights"},
                       {"input_image",
                        "injective stem only: the image rebuilt through `blocks` blocks; "
                        "||x_N - x|| / ||x|| for several N (null for a conv stem)"},
                       {"gradient_relative_error_n1",
                        "||g_memsave(N=1) - g_exact|| / ||g_exact||, all parameters"}};
     write_json(o->json, report);
-    std::printf("%zu invertible blocks; mean relative error N=1: %.2e, N=5: %.2e, N=40: %.2e\n",
-                blocks.size(),
-                by_n[0].empty() ? 0.0 : torch::tensor(by_n[0]).mean().item<double>() / 1000,
-                by_n[1].empty() ? 0.0 : torch::tensor(by_n[1]).mean().item<double>() / 1000,
-                by_n[2].empty() ? 0.0 : torch::tensor(by_n[2]).mean().item<double>() / 1000);
+    std::printf("spectral norms %s; largest true sigma / c %.4f, largest block Lip(g) %.4f\n",
+                normalization["spectral_norm"].get<std::string>().c_str(), audit.max_sigma_over_c,
+                audit.max_block_bound);
+    std::printf("%zu invertible blocks; relative error, mean (worst block):", blocks.size());
+    for (size_t k = 0; k < shown.size(); ++k) {
+      if (by_n[k].empty()) continue;
+      const auto errors = torch::tensor(by_n[k]) / 1000;
+      std::printf(" N=%d: %.2e (%.2e)", shown[k], errors.mean().item<double>(),
+                  errors.max().item<double>());
+    }
+    std::printf("\n");
     if (!input_image.is_null()) {
       std::printf("input image rebuilt through %d blocks: relative error",
                   input_image["blocks"].get<int>());

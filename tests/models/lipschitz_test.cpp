@@ -46,6 +46,35 @@ TEST(OperatorNorm, CatchesAProbeThatLagsBehindTheWeights) {
   EXPECT_GE(conv->sigma_bound(), true_norm);  // converged: the margin covers the supremum
 }
 
+TEST(ConvergeSpectralNorms, BringsEveryProbeToTheWeightsItNormalizes) {
+  // What bench invert relies on after perturbing a network by hand: every
+  // conv's sigma bound at its grid's true maximum, whatever its probe was.
+  torch::manual_seed(6);
+  auto c = testing::small_cifar("revup-memsave", 14);
+  Network net(c);
+  perturb_parameters(*net, 0.3, 0.1);
+  std::vector<SpectralNormConv2dImpl*> convs;
+  for (const auto& m : net->modules()) {
+    if (auto* conv = m->as<SpectralNormConv2dImpl>()) convs.push_back(conv);
+  }
+  ASSERT_FALSE(convs.empty());
+  double lagging = 0;
+  for (auto* conv : convs) {
+    lagging =
+        std::max(lagging, circular_conv_norm(conv->weight, conv->options.grid) /
+                              (conv->sigma_bound() / SpectralNormConv2dImpl::sampling_margin(
+                                                         conv->kernel_size, conv->options.grid)));
+  }
+  EXPECT_GT(lagging, 1.05);  // Fixup's zero-initialized convs: probes far from these weights
+  EXPECT_GT(converge_spectral_norms(*net, 1e-7), 1);
+  for (auto* conv : convs) {
+    const double grid_max = circular_conv_norm(conv->weight, conv->options.grid);
+    const double estimate = conv->sigma_bound() / SpectralNormConv2dImpl::sampling_margin(
+                                                      conv->kernel_size, conv->options.grid);
+    EXPECT_NEAR(estimate, grid_max, 1e-3 * grid_max);
+  }
+}
+
 TEST(Network, EveryRevUpBlockIsContractiveByItsTrueOperatorNorms) {
   torch::manual_seed(40);
   auto c = testing::small_cifar("revup-memsave", 20);
