@@ -54,6 +54,27 @@ FixedPointResult fixed_point_inverse(const torch::Tensor& y, const Branch& g,
   return result;
 }
 
+FixedPointResult fixed_point_inverse_into(torch::Tensor y, const Branch& g,
+                                          const SubtractBranch& subtract,
+                                          const FixedPointOptions& options) {
+  if (options.tolerance > 0 || options.iterations < 1) return fixed_point_inverse(y, g, options);
+  torch::NoGradGuard no_grad;
+  FixedPointResult result;
+  torch::Tensor x = y;
+  for (int n = 1; n < options.iterations; ++n) x = y_minus(y, g(x), x);
+  // The last iteration, x_N = y - g(x_{N-1}), in place. With N = 1, x_0 is y
+  // itself and x_N - x_{N-1} is -g(y), whose norm `subtract` returns.
+  const bool from_y = x.is_same(y);
+  const double g_norm = subtract(y, x);
+  const double change = from_y ? g_norm : distance(y, x);
+  x = torch::Tensor();
+  const double scale = y.norm().item<double>();
+  result.relative_change = scale > 0 ? change / scale : change;
+  result.iterations = options.iterations;
+  result.x = std::move(y);
+  return result;
+}
+
 void fixed_point_trace(const torch::Tensor& y, const Branch& g, int iterations,
                        const std::function<void(int, const torch::Tensor&)>& each) {
   torch::NoGradGuard no_grad;

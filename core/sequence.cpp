@@ -163,22 +163,43 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
     const TensorVector p = ctx->get_saved_variables();
     torch::Tensor x;
     if (block->invertible()) {
-      FixedPointResult inverse = fixed_point_inverse(
-          y, [&](const torch::Tensor& v) { return block->branch(v, p); }, tape->inverse);
+      const auto g = [&](const torch::Tensor& v) { return block->branch(v, p); };
+      // Where nothing else holds y's storage (the sequence's own output may
+      // still be held by the caller), x is rebuilt into it: y is not needed
+      // once x exists, and at 4K each is hundreds of MiB.
+      FixedPointResult inverse = y.storage().use_count() == 1
+                                     ? fixed_point_inverse_into(
+                                           std::move(y), g,
+                                           [&](torch::Tensor& out, const torch::Tensor& v) {
+                                             return block->subtract_branch(out, v, p);
+                                           },
+                                           tape->inverse)
+                                     : fixed_point_inverse(y, g, tape->inverse);
       x = std::move(inverse.x);
       ++tape->stats.blocks;
       tape->stats.max_iterations = std::max(tape->stats.max_iterations, inverse.iterations);
       tape->stats.max_relative_change =
           std::max(tape->stats.max_relative_change, inverse.relative_change);
-    } else if (ctx->saved_data.count("input") != 0) {
-      x = take_saved(ctx, "input");
     } else {
-      torch::NoGradGuard no_grad;
-      const auto& previous = tape->blocks[static_cast<size_t>(index - 1)].block;
-      x = previous->apply(tape->cheap_input, tape->cheap_params);
+      // A block that is not invertible has no use for its output: released
+      // before its input is brought back (at 4K, a stem recomputed next to the
+      // output it no longer needs was the step's peak).
+      y = torch::Tensor();
+      if (ctx->saved_data.count("input") != 0) {
+        x = take_saved(ctx, "input");
+      } else {
+        torch::NoGradGuard no_grad;
+        const auto& previous = tape->blocks[static_cast<size_t>(index - 1)].block;
+        x = previous->apply(tape->cheap_input, tape->cheap_params);
+      }
     }
-    y = torch::Tensor();
-    auto [grad_x, grad_p] = block->gradients(x, p, grad_outputs[0], ctx->needs_input_grad(0));
+    y = torch::Tensor();  // what the in-place rebuild could not reuse
+    // The gradient of an inner block's output comes from the next block's
+    // backward, here, and nothing else reads it: the block may accumulate
+    // dL/dx into it. The sequence's own output gradient comes from the caller.
+    const bool grad_y_reusable = index + 1 < static_cast<int64_t>(tape->blocks.size());
+    auto [grad_x, grad_p] =
+        block->gradients(x, p, grad_outputs[0], ctx->needs_input_grad(0), grad_y_reusable);
     if (index == tape->cheap_index) {
       tape->cheap_input = torch::Tensor();
       tape->cheap_params.clear();

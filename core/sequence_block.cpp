@@ -8,8 +8,18 @@ torch::Tensor SequenceBlock::branch(const torch::Tensor&, const TensorVector&) c
   throw std::logic_error("branch() called on a block that is not invertible");
 }
 
+double SequenceBlock::subtract_branch(torch::Tensor& out, const torch::Tensor& x,
+                                      const TensorVector& p) const {
+  torch::NoGradGuard no_grad;
+  const auto g = branch(x, p);
+  const double norm = g.norm().item<double>();
+  out.sub_(g);
+  return norm;
+}
+
 Gradients SequenceBlock::gradients(const torch::Tensor& x, const TensorVector& p,
-                                   const torch::Tensor& grad_y, bool input_needs_grad) const {
+                                   const torch::Tensor& grad_y, bool input_needs_grad,
+                                   bool /*grad_y_reusable*/) const {
   return recompute_gradients(
       [this](const torch::Tensor& xl, const TensorVector& pl) { return apply(xl, pl); }, x, p,
       grad_y, input_needs_grad);

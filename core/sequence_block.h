@@ -37,13 +37,22 @@ class SequenceBlock {
   virtual torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const = 0;
   // The residual branch g; only invertible blocks need it.
   virtual torch::Tensor branch(const torch::Tensor& x, const TensorVector& p) const;
+  // out -= g(x) in place (no graph); returns ||g(x)||. x may be `out` itself:
+  // a block reads all of x before it writes out. The default builds g(x) whole;
+  // a block may write it band by band so that g(x) never exists whole (MemSave
+  // rebuilds a block's input into its output's storage this way).
+  virtual double subtract_branch(torch::Tensor& out, const torch::Tensor& x,
+                                 const TensorVector& p) const;
 
   // dL/dx and dL/dp of y = apply(x, p) for a given dL/dy (undefined where no
   // gradient is needed). MemSave's backward calls it with the rebuilt input.
   // The default recomputes apply() with autograd; a block may override it to
-  // hold fewer full-size tensors at once.
+  // hold fewer full-size tensors at once. `grad_y_reusable`: nothing reads
+  // grad_y after this call, so the block may accumulate dL/dx into its storage
+  // and return it instead of allocating another tensor its size.
   virtual Gradients gradients(const torch::Tensor& x, const TensorVector& p,
-                              const torch::Tensor& grad_y, bool input_needs_grad) const;
+                              const torch::Tensor& grad_y, bool input_needs_grad,
+                              bool grad_y_reusable) const;
 
   // Appends what apply() computes in eval mode to `graph` as plain ops reading
   // value `x`, tensors baked and named under `scope`; returns the output value.

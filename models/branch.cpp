@@ -1,5 +1,6 @@
 #include "models/branch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -179,6 +180,79 @@ torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const t
     }
   }
   return grad_w.view({o, i, 1, 1});
+}
+
+double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& out,
+                                     const torch::Tensor& x, const TensorVector& p,
+                                     std::int64_t band_bytes) {
+  torch::NoGradGuard no_grad;
+  const int m = shape.convs();
+  const auto last = branch_conv(shape, p, m - 1);
+  const bool banded = shape.kernels().back() == 1 && shape.stride_of(m - 1) == 1 &&
+                      out.is_contiguous() && out.size(1) == last.weight.size(0);
+  if (!banded) {
+    const auto g = fixup_branch_of_relu(shape, x, p);
+    const double norm = g.norm().item<double>();
+    out.sub_(g);
+    return norm;
+  }
+  // Every conv but the last: h is the ReLU output the last conv reads (a 1x1
+  // conv's pre-bias rides in its bias).
+  torch::Tensor h;
+  int next = 0;
+  if (shape.kernels()[0] == 1 && shape.stride_of(0) == 1) {
+    const auto first = branch_conv(shape, p, 0);
+    h = conv1x1_of_relu(x, first.weight, first.bias, band_bytes).relu_();
+    next = 1;
+  } else {
+    h = torch::relu(x);
+  }
+  for (int j = next; j + 1 < m; ++j) {
+    const auto conv = branch_conv(shape, p, j);
+    h = conv.run(conv.input_from(h)).relu_();
+  }
+  const int64_t n = out.size(0), o = out.size(1), i = h.size(1), rows_total = out.size(2),
+                w = out.size(3);
+  const int64_t rows = band_rows(out, band_bytes);
+  const auto hc = h.contiguous();
+  const auto wm = last.weight.reshape({o, i});
+  const auto bias = last.bias.view({o, 1});
+  auto squares = torch::zeros({}, out.options().dtype(torch::kFloat64));
+  for (int64_t b = 0; b < n; ++b) {
+    const auto hb = hc[b].view({i, rows_total * w});
+    auto ob = out[b].view({o, rows_total * w});
+    for (int64_t r = 0; r < rows_total; r += rows) {
+      const int64_t len = std::min(rows, rows_total - r) * w;
+      const auto g = torch::addmm(bias, wm, hb.narrow(1, r * w, len));
+      squares += g.square().sum().to(torch::kFloat64);
+      ob.narrow(1, r * w, len).sub_(g);
+    }
+  }
+  return std::sqrt(squares.item<double>());
+}
+
+void add_conv1x1_input_grad_through_relu_(torch::Tensor& target, const torch::Tensor& grad_out,
+                                          const torch::Tensor& weight, const torch::Tensor& x,
+                                          std::int64_t band_bytes) {
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(target.is_contiguous() && target.sizes() == x.sizes(),
+              "add_conv1x1_input_grad_through_relu_: target must be contiguous and shaped like x");
+  const int64_t n = x.size(0), i = x.size(1), h = x.size(2), w = x.size(3), o = weight.size(0);
+  const int64_t rows = band_rows(target, band_bytes);
+  const auto xc = x.contiguous();
+  const auto gc = grad_out.contiguous();
+  const auto wt = weight.reshape({o, i}).t();
+  for (int64_t b = 0; b < n; ++b) {
+    const auto xb = xc[b].view({i, h * w});
+    const auto gb = gc[b].view({o, h * w});
+    auto tb = target[b].view({i, h * w});
+    for (int64_t r = 0; r < h; r += rows) {
+      const int64_t len = std::min(rows, h - r) * w;
+      auto grad = torch::mm(wt, gb.narrow(1, r * w, len));
+      at::threshold_backward_out(grad, grad, xb.narrow(1, r * w, len), 0);
+      tb.narrow(1, r * w, len).add_(grad);
+    }
+  }
 }
 
 }  // namespace revup

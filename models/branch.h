@@ -59,11 +59,21 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j);
 torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
                                 int first);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
+// Full-size tensors that band-wise helpers below never build whole are
+// processed in bands of rows of at most this many bytes.
+constexpr std::int64_t kReluBandBytes = 32ll << 20;
 // fixup_branch(shape, relu(x), p). Without a graph to build (MemSave's
 // forward, its inverse, its backward's recompute) a first 1x1 conv reads
 // relu(x) band by band, so that tensor, the size of x, never exists whole.
 torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
                                    const TensorVector& p);
+// out -= fixup_branch_of_relu(shape, x, p) in place, returning the branch's
+// norm (no graph). A last 1x1 conv (the bottleneck's) is computed and
+// subtracted band by band, so the branch's output never exists whole; x may be
+// out itself, as every read of x comes before the first write.
+double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& out,
+                                     const torch::Tensor& x, const TensorVector& p,
+                                     std::int64_t band_bytes = kReluBandBytes);
 
 // fixup_branch as plain ops for export, from the same branch_conv folding (so
 // the same numbers): a 3x3 conv's pre-bias stays an add, since folding it into
@@ -79,10 +89,16 @@ torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Te
 // conv2d(relu(x), weight, bias) for a 1x1 stride-1 conv, and
 // conv1x1_weight_grad(grad_out, relu(x)), computed over bands of rows of at most
 // `band_bytes` of x each (no autograd): relu(x) exists one band at a time.
-constexpr std::int64_t kReluBandBytes = 32ll << 20;
 torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& bias, std::int64_t band_bytes = kReluBandBytes);
 torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const torch::Tensor& x,
+                                          std::int64_t band_bytes = kReluBandBytes);
+// target += relu'(x) * conv1x1_input_grad(grad_out, weight), in bands of
+// `target` of at most `band_bytes` (no autograd): the input gradient of a 1x1
+// conv that reads relu(x), added into a gradient already there, without a
+// tensor the size of x. target: contiguous, shaped like x.
+void add_conv1x1_input_grad_through_relu_(torch::Tensor& target, const torch::Tensor& grad_out,
+                                          const torch::Tensor& weight, const torch::Tensor& x,
                                           std::int64_t band_bytes = kReluBandBytes);
 
 }  // namespace revup

@@ -59,6 +59,14 @@ Gradients finish_preactivation(const BranchShape& shape, const torch::Tensor& x,
   return result;
 }
 
+// What branch_gradients returns: dL/d relu(x), or, when it was accumulated
+// into grad_x_into, dL/dx itself.
+struct BranchGradients {
+  torch::Tensor grad;
+  bool is_grad_x = false;
+  TensorVector parameters;
+};
+
 // The branch (basic: 3x3, 3x3; bottleneck: 1x1, 3x3, 1x1) differentiated
 // entirely by hand, conv by conv; autograd only maps the folded convolution
 // parameters back to the step's parameters (spectral normalization, Fixup
@@ -67,11 +75,13 @@ Gradients finish_preactivation(const BranchShape& shape, const torch::Tensor& x,
 // outputs and the pre-biased inputs as separate tensors. A first 1x1 conv reads
 // relu(x) itself: that tensor, the size of x, is rebuilt for the weight
 // gradient instead of being kept. Returns dL/d relu(x) (undefined unless
-// input_needs_grad) and the parameter gradients, aligned with `p`.
-std::pair<torch::Tensor, TensorVector> branch_gradients(
+// input_needs_grad) and the parameter gradients, aligned with `p`; or dL/dx,
+// accumulated into `grad_x_into` (see preactivation_gradients).
+BranchGradients branch_gradients(
     const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
     const torch::Tensor& grad_y, bool input_needs_grad,
-    const std::function<TensorVector(const TensorVector&)>& branch_parameters) {
+    const std::function<TensorVector(const TensorVector&)>& branch_parameters,
+    const torch::Tensor& grad_x_into) {
   TensorVector wrt;
   const auto leaves = detached_leaves(p, wrt);
   TensorVector outputs, grads;  // folded parameters and their gradients
@@ -88,7 +98,7 @@ std::pair<torch::Tensor, TensorVector> branch_gradients(
     const auto q = branch_parameters(leaves);
     for (int j = 0; j < m; ++j) c[static_cast<size_t>(j)] = branch_conv(shape, q, j);
   }
-  torch::Tensor grad_r;
+  BranchGradients result;
   {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> inputs(c.size()), activations(c.size());
@@ -127,7 +137,15 @@ std::pair<torch::Tensor, TensorVector> branch_gradients(
         grad_w = in.defined() ? conv1x1_weight_grad(g, in) : conv1x1_weight_grad_of_relu(g, x);
         in = torch::Tensor();
         grad_b = g.sum({0, 2, 3});
-        if (need_input_grad) grad_in = conv1x1_input_grad(g, w);
+        if (j == 0 && input_needs_grad && grad_x_into.defined()) {
+          // dL/dx = grad_y + relu'(x) * W^T g, added band by band.
+          auto into = grad_x_into;
+          add_conv1x1_input_grad_through_relu_(into, g, w, x);
+          grad_in = std::move(into);
+          result.is_grad_x = true;
+        } else if (need_input_grad) {
+          grad_in = conv1x1_input_grad(g, w);
+        }
       } else {
         std::tie(grad_in, grad_w, grad_b) = compat::conv2d_backward(
             g, in, w, c[j].stride, c[j].padding, {need_input_grad, true, true});
@@ -142,15 +160,15 @@ std::pair<torch::Tensor, TensorVector> branch_gradients(
       }
       g = std::move(grad_in);
     }
-    if (input_needs_grad) grad_r = std::move(g);
+    if (input_needs_grad) result.grad = std::move(g);
   }
-  TensorVector parameter_grads(p.size());
+  result.parameters.resize(p.size());
   if (!wrt.empty() && !outputs.empty()) {
     const auto g = torch::autograd::grad(outputs, wrt, grads, /*retain_graph=*/false,
                                          /*create_graph=*/false, /*allow_unused=*/true);
-    parameter_grads = unpack_gradients(g, p, /*input_needs_grad=*/false).second;
+    result.parameters = unpack_gradients(g, p, /*input_needs_grad=*/false).second;
   }
-  return {grad_r, parameter_grads};
+  return result;
 }
 
 }  // namespace
@@ -158,11 +176,15 @@ std::pair<torch::Tensor, TensorVector> branch_gradients(
 Gradients preactivation_gradients(
     const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
     const torch::Tensor& grad_y, bool input_needs_grad,
-    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection) {
-  auto [grad_r, parameter_grads] =
-      branch_gradients(shape, x, p, grad_y, input_needs_grad, branch_parameters);
+    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection,
+    const torch::Tensor& grad_x_into) {
+  const bool accumulate = projection < 0 && grad_x_into.defined() && grad_x_into.is_contiguous() &&
+                          grad_x_into.sizes() == x.sizes();
+  auto b = branch_gradients(shape, x, p, grad_y, input_needs_grad, branch_parameters,
+                            accumulate ? grad_x_into : torch::Tensor());
+  if (b.is_grad_x) return {std::move(b.grad), std::move(b.parameters)};
   return finish_preactivation(shape, x, p, grad_y, input_needs_grad, projection,
-                              {torch::Tensor(), std::move(parameter_grads)}, std::move(grad_r));
+                              {torch::Tensor(), std::move(b.parameters)}, std::move(b.grad));
 }
 
 }  // namespace revup

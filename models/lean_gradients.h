@@ -23,9 +23,14 @@ namespace revup {
 // `branch_parameters` maps (detached, grad-requiring) step parameters to
 // fixup_branch's parameters (e.g. spectrally normalized weights). `projection`
 // is the index in p of a 1x1 shortcut weight, or -1 for the identity.
+// `grad_x_into`: with the identity shortcut, a tensor nothing else reads
+// (normally grad_y itself) into which dL/dx may be accumulated: when the first
+// conv is 1x1 its input gradient is then added band by band and never exists
+// whole, and the result is that tensor.
 Gradients preactivation_gradients(
     const BranchShape& shape, const torch::Tensor& x, const TensorVector& p,
     const torch::Tensor& grad_y, bool input_needs_grad,
-    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection);
+    const std::function<TensorVector(const TensorVector&)>& branch_parameters, int projection,
+    const torch::Tensor& grad_x_into = {});
 
 }  // namespace revup

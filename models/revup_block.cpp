@@ -66,12 +66,19 @@ torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
   return branch(x, p).add_(x);  // the branch's output is a fresh tensor
 }
 
+double RevUpBlockImpl::subtract_branch(torch::Tensor& out, const torch::Tensor& x,
+                                       const TensorVector& p) const {
+  torch::NoGradGuard no_grad;
+  return subtract_fixup_branch_of_relu(shape, out, x, branch_parameters(p));
+}
+
 Gradients RevUpBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
-                                    const torch::Tensor& grad_y, bool input_needs_grad) const {
+                                    const torch::Tensor& grad_y, bool input_needs_grad,
+                                    bool grad_y_reusable) const {
   return preactivation_gradients(
       shape, x, p, grad_y, input_needs_grad,
       [this](const TensorVector& leaves) { return branch_parameters(leaves); },
-      /*projection=*/-1);
+      /*projection=*/-1, grad_y_reusable ? grad_y : torch::Tensor());
 }
 
 int RevUpBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
@@ -161,8 +168,11 @@ int FixupBlockImpl::describe(InferenceGraph& graph, int x, const std::string& sc
 }
 
 Gradients FixupBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
-                                    const torch::Tensor& grad_y, bool input_needs_grad) const {
-  if (!pre_activation) return SequenceBlock::gradients(x, p, grad_y, input_needs_grad);
+                                    const torch::Tensor& grad_y, bool input_needs_grad,
+                                    bool grad_y_reusable) const {
+  if (!pre_activation) {
+    return SequenceBlock::gradients(x, p, grad_y, input_needs_grad, grad_y_reusable);
+  }
   const auto branch_size = static_cast<std::ptrdiff_t>(3 * shape.convs() + 1);
   return preactivation_gradients(
       shape, x, p, grad_y, input_needs_grad,

@@ -21,10 +21,14 @@ struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
   torch::Tensor branch(const torch::Tensor& x, const TensorVector& p) const override;
-  // Holds at most four full-size tensors at once (input, output gradient,
-  // relu(input), its gradient) instead of recomputing y with autograd.
+  // A bottleneck's last (1x1) conv is subtracted band by band.
+  double subtract_branch(torch::Tensor& out, const torch::Tensor& x,
+                         const TensorVector& p) const override;
+  // Holds at most three full-size tensors at once (input, output gradient,
+  // input gradient), two when grad_y is reusable and the first conv is 1x1,
+  // instead of recomputing y with autograd.
   Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
-                      bool input_needs_grad) const override;
+                      bool input_needs_grad, bool grad_y_reusable) const override;
   // x + branch with the spectrally normalized weights baked in.
   int describe(InferenceGraph& graph, int x, const std::string& scope) override;
 
@@ -52,7 +56,7 @@ struct FixupBlockImpl : torch::nn::Module, SequenceBlock {
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
   // RevUp's (pre-activation) downsampling blocks use the lean hand-written path.
   Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
-                      bool input_needs_grad) const override;
+                      bool input_needs_grad, bool grad_y_reusable) const override;
   int describe(InferenceGraph& graph, int x, const std::string& scope) override;
   // bias_1a * sum_i W[o, i]: the shortcut's share of the branch's first pre-bias.
   torch::Tensor projection_bias(const TensorVector& p) const;

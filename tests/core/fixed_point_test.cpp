@@ -92,5 +92,41 @@ TEST(FixedPoint, ReportsTheRelativeChangeOfTheLastIteration) {
   EXPECT_LT(testing::relative_error(result.x, x), 1e-15);
 }
 
+// MemSave's backward rebuilds x into y's storage: the same iterates as the
+// out-of-place inverse, the same reported change, and no tensor but y's.
+TEST(FixedPoint, IntoYsStorageEqualsTheOutOfPlaceInverse) {
+  torch::manual_seed(12);
+  torch::NoGradGuard no_grad;
+  for (const auto kind : {BlockKind::kBasic, BlockKind::kBottleneck}) {
+    RevUpBlock block(kind, 8, /*total_blocks=*/3);
+    testing::perturb(*block, 0.5, 0.2);
+    block->eval();
+    block->to(torch::kFloat64);
+    const auto p = block->step_parameters();
+    const auto y = block->apply(torch::randn({2, 8, 11, 9}, torch::kFloat64), p);
+    const auto g = [&](const torch::Tensor& v) { return block->branch(v, p); };
+    for (int n : {1, 3}) {
+      SCOPED_TRACE(std::to_string(n) + " iterations, " +
+                   (kind == BlockKind::kBasic ? "basic" : "bottleneck"));
+      FixedPointOptions options;
+      options.iterations = n;
+      const auto expected = fixed_point_inverse(y, g, options);
+      auto owned = y.clone();
+      const void* storage = owned.data_ptr();
+      const auto got = fixed_point_inverse_into(
+          std::move(owned), g,
+          [&](torch::Tensor& out, const torch::Tensor& v) {
+            return block->subtract_branch(out, v, p);
+          },
+          options);
+      EXPECT_EQ(got.x.data_ptr(), storage);
+      EXPECT_EQ(got.iterations, n);
+      EXPECT_LT(testing::relative_error(got.x, expected.x), 1e-13);
+      EXPECT_NEAR(got.relative_change, expected.relative_change, 1e-12);
+      EXPECT_GT(got.relative_change, 0.0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace revup

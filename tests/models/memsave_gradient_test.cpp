@@ -6,6 +6,7 @@
 #include "core/sequence.h"
 #include "models/branch.h"
 #include "models/network.h"
+#include "models/revup_block.h"
 
 namespace revup {
 namespace {
@@ -116,6 +117,51 @@ TEST(ReluBands, EqualTheWholeTensorComputation) {
   EXPECT_LT(testing::relative_error(conv1x1_weight_grad_of_relu(g, x, two_rows),
                                     conv1x1_weight_grad(g, torch::relu(x))),
             1e-14);
+}
+
+// The band-wise pieces of MemSave's backward for a bottleneck: the last 1x1
+// conv subtracted from the block's output band by band (x rebuilt into y's
+// storage, x being y itself on the first iteration), and the first 1x1 conv's
+// input gradient added into grad_y band by band.
+TEST(ReluBands, SubtractTheBranchAndAddTheInputGradientInPlace) {
+  torch::manual_seed(6);
+  torch::NoGradGuard no_grad;
+  RevUpBlock block(BlockKind::kBottleneck, 8, /*total_blocks=*/3);
+  testing::perturb(*block, 0.5, 0.2);
+  block->eval();
+  block->to(torch::kFloat64);
+  const auto q = block->branch_parameters(block->step_parameters());
+  const auto y = torch::randn({2, 8, 9, 5}, torch::kFloat64);
+  const std::int64_t two_rows = 2 * y.nbytes() / y.size(2);
+  const auto branch = fixup_branch_of_relu(block->shape, y, q);
+  auto out = y.clone();
+  const double norm = subtract_fixup_branch_of_relu(block->shape, out, out, q, two_rows);
+  EXPECT_LT(testing::relative_error(out, y - branch), 1e-14);
+  EXPECT_NEAR(norm, branch.norm().item<double>(), 1e-12 * norm);
+
+  const auto w = torch::randn({4, 8, 1, 1}, torch::kFloat64);
+  const auto g = torch::randn({2, 4, 9, 5}, torch::kFloat64);
+  auto target = torch::randn({2, 8, 9, 5}, torch::kFloat64);
+  const auto expected = target + torch::threshold_backward(conv1x1_input_grad(g, w), y, 0);
+  add_conv1x1_input_grad_through_relu_(target, g, w, y, two_rows);
+  EXPECT_LT(testing::relative_error(target, expected), 1e-14);
+}
+
+// With a fixed iteration count MemSave rebuilds x into y's storage and adds
+// dL/dx into grad_y's: exact with enough iterations (Lip(g) < 0.9^3).
+TEST(MemSaveGradients, RebuiltInPlaceEqualPlainAutograd) {
+  torch::manual_seed(24);
+  ModelConfig config;
+  config.arch = "revup";
+  config.depth = 50;
+  config.widths = {4, 4, 8, 8};
+  config.num_classes = 3;
+  config.inverse.iterations = 150;
+  auto [plain, memsave] = twins(config, "revup-memsave");
+  const auto x = torch::randn({2, 3, 40, 40}, torch::kFloat64);
+  const auto target = torch::tensor({1, 2});
+  expect_same_gradients(gradients_of(memsave, x, target), gradients_of(plain, x, target), 1e-8);
+  EXPECT_EQ(last_inverse_stats().max_iterations, 150);
 }
 
 TEST(MemSaveGradients, OneFixedPointIterationIsCloseButNotExact) {
