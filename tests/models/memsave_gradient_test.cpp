@@ -87,15 +87,20 @@ TEST_P(MemSaveGradients, EqualPlainAutogradOnPerturbedWeights) {
 
 INSTANTIATE_TEST_SUITE_P(Depths, MemSaveGradients, ::testing::Values(8, 20));
 
-// ImageNet-style bottlenecks take MemSave's hand-written 1x1 path.
-TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
-  torch::manual_seed(23);
+// A narrow ImageNet-style RevUp-50: bottleneck blocks throughout.
+ModelConfig small_bottlenecks() {
   ModelConfig config;
   config.arch = "revup";
   config.depth = 50;
   config.widths = {4, 4, 8, 8};
   config.num_classes = 3;
-  auto [plain, memsave] = twins(exact_inverse(config), "revup-memsave");
+  return config;
+}
+
+// ImageNet-style bottlenecks take MemSave's hand-written 1x1 path.
+TEST(MemSaveGradients, BottleneckBlocksEqualPlainAutograd) {
+  torch::manual_seed(23);
+  auto [plain, memsave] = twins(exact_inverse(small_bottlenecks()), "revup-memsave");
   const auto x = torch::randn({2, 3, 40, 40}, torch::kFloat64);
   const auto target = torch::tensor({2, 0});
   const auto expected = gradients_of(plain, x, target);
@@ -151,11 +156,7 @@ TEST(ReluBands, SubtractTheBranchAndAddTheInputGradientInPlace) {
 // dL/dx into grad_y's: exact with enough iterations (Lip(g) < 0.9^3).
 TEST(MemSaveGradients, RebuiltInPlaceEqualPlainAutograd) {
   torch::manual_seed(24);
-  ModelConfig config;
-  config.arch = "revup";
-  config.depth = 50;
-  config.widths = {4, 4, 8, 8};
-  config.num_classes = 3;
+  auto config = small_bottlenecks();
   config.inverse.iterations = 150;
   auto [plain, memsave] = twins(config, "revup-memsave");
   const auto x = torch::randn({2, 3, 40, 40}, torch::kFloat64);
