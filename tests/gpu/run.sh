@@ -136,10 +136,15 @@ ldd "$CLI" | grep -E "libtorch|libc10" >"$OUT/ldd.txt"
 step info 60 "$CLI" info --json "$OUT/info.json"
 cat "$OUT/info.log"
 
-# The suite (on the GPU machine its CUDA tests run for real; the rest is
-# device-agnostic and runs on the CPU). Python-based tests need python3 with
-# torch, which that machine has.
-step ctest 420 ctest --test-dir "$BUILD" --output-on-failure --timeout 300 -j"$((JOBS > 8 ? 8 : JOBS))"
+# The tests of what was built: those labelled every_libtorch (core, models,
+# revup-cli's smoke run, errors and info, the Python export consumers; on the
+# GPU machine the CUDA tests run for real). Not the rest that this
+# configuration registers: revup-cli's io commands are built (io without
+# OpenCV) but their tests need Debian's data and Python packages, and the io
+# tests are not built (the first rehearsal ran all 130 and ran out of time).
+# cli.python_consumers needs python3 with torch, which that machine has.
+step ctest 420 ctest --test-dir "$BUILD" -L every_libtorch --output-on-failure --timeout 300 \
+  -j"$((JOBS > 8 ? 8 : JOBS))"
 grep -E "tests passed|tests failed|Failed|Not Run|Skipped" "$OUT/ctest.log" | tail -n 20 | tee -a "$SUMMARY"
 
 if [[ $SIZES == full ]]; then
