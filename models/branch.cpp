@@ -67,9 +67,9 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
 }
 
 torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                                int first) {
+                                int first, int end) {
   const int m = shape.convs();
-  for (int j = first; j < m; ++j) {
+  for (int j = first; j < end; ++j) {
     const auto conv = branch_conv(shape, p, j);
     h = conv.run(conv.input_from(h));  // releases the previous activation
     if (j + 1 < m) h.relu_();
@@ -78,17 +78,33 @@ torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const
 }
 
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p) {
-  return fixup_branch_from(shape, std::move(x), p, /*first=*/0);
+  return fixup_branch_from(shape, std::move(x), p, /*first=*/0, shape.convs());
 }
+
+namespace {
+
+// What conv `next` of the branch on relu(x) reads: relu(x) itself (next = 0)
+// or, with no graph to build and a first 1x1 stride-1 conv, that conv's ReLU
+// output, computed from relu(x) band by band (next = 1).
+torch::Tensor branch_start_of_relu(const BranchShape& shape, const torch::Tensor& x,
+                                   const TensorVector& p, int& next,
+                                   std::int64_t band_bytes = kReluBandBytes) {
+  if (torch::GradMode::is_enabled() || shape.kernels()[0] != 1 || shape.stride_of(0) != 1) {
+    next = 0;
+    return torch::relu(x);
+  }
+  next = 1;
+  const auto first = branch_conv(shape, p, 0);  // 1x1: bias_1a rides in its bias
+  return conv1x1_of_relu(x, first.weight, first.bias, band_bytes).relu_();
+}
+
+}  // namespace
 
 torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
                                    const TensorVector& p) {
-  if (torch::GradMode::is_enabled() || shape.kernels()[0] != 1 || shape.stride_of(0) != 1) {
-    return fixup_branch(shape, torch::relu(x), p);
-  }
-  const auto first = branch_conv(shape, p, 0);  // 1x1: bias_1a rides in its bias
-  auto h = conv1x1_of_relu(x, first.weight, first.bias).relu_();
-  return fixup_branch_from(shape, std::move(h), p, /*first=*/1);
+  int next = 0;
+  auto h = branch_start_of_relu(shape, x, p, next);
+  return fixup_branch_from(shape, std::move(h), p, next, shape.convs());
 }
 
 int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
@@ -138,48 +154,63 @@ int64_t band_rows(const torch::Tensor& x, std::int64_t band_bytes) {
   return std::max<int64_t>(1, band_bytes / std::max<std::int64_t>(1, row_bytes));
 }
 
+// Calls band(b, offset, length) for every band of rows of every image of an
+// [N, C, H, W] tensor like `like`, bands of at most `band_bytes` of it, as
+// offset and length along the pixels of pixels(t, b). A band's rows are
+// contiguous in every channel, so each is a strided 2-D view, no copy.
+template <class Band>
+void for_each_band(const torch::Tensor& like, std::int64_t band_bytes, Band band) {
+  const int64_t rows = band_rows(like, band_bytes), h = like.size(2), w = like.size(3);
+  for (int64_t b = 0; b < like.size(0); ++b) {
+    for (int64_t r = 0; r < h; r += rows) band(b, r * w, std::min(rows, h - r) * w);
+  }
+}
+
+// Image b of a contiguous [N, C, H, W] tensor as a [C, H * W] matrix.
+torch::Tensor pixels(const torch::Tensor& t, int64_t b) {
+  return t[b].view({t.size(1), t.size(2) * t.size(3)});
+}
+
 }  // namespace
 
 torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& bias, std::int64_t band_bytes) {
   torch::NoGradGuard no_grad;
-  const int64_t rows = band_rows(x, band_bytes), h = x.size(2), w = x.size(3);
-  if (rows >= h) return torch::conv2d(torch::relu(x), weight, bias);
-  const int64_t n = x.size(0), o = weight.size(0), i = weight.size(1);
+  if (band_rows(x, band_bytes) >= x.size(2)) return torch::conv2d(torch::relu(x), weight, bias);
+  const int64_t o = weight.size(0), i = weight.size(1);
   const auto xc = x.contiguous();
   const auto wm = weight.reshape({o, i});
-  auto out = torch::empty({n, o, h, w}, x.options());
-  for (int64_t b = 0; b < n; ++b) {
-    const auto xb = xc[b].view({i, h * w});
-    auto ob = out[b].view({o, h * w});
-    ob.copy_(bias.view({o, 1}).expand({o, h * w}));
-    for (int64_t r = 0; r < h; r += rows) {
-      const int64_t len = std::min(rows, h - r) * w;
-      // The band's rows are contiguous in every channel: a strided 2-D view.
-      ob.narrow(1, r * w, len).addmm_(wm, torch::relu(xb.narrow(1, r * w, len)));
-    }
-  }
+  auto out = torch::empty({x.size(0), o, x.size(2), x.size(3)}, x.options());
+  for (int64_t b = 0; b < x.size(0); ++b)
+    pixels(out, b).copy_(bias.view({o, 1}).expand_as(pixels(out, b)));
+  for_each_band(x, band_bytes, [&](int64_t b, int64_t offset, int64_t length) {
+    pixels(out, b)
+        .narrow(1, offset, length)
+        .addmm_(wm, torch::relu(pixels(xc, b).narrow(1, offset, length)));
+  });
   return out;
 }
 
 torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const torch::Tensor& x,
                                           std::int64_t band_bytes) {
   torch::NoGradGuard no_grad;
-  const int64_t rows = band_rows(x, band_bytes), h = x.size(2), w = x.size(3);
-  if (rows >= h) return conv1x1_weight_grad(grad_out, torch::relu(x));
-  const int64_t n = x.size(0), o = grad_out.size(1), i = x.size(1);
+  if (band_rows(x, band_bytes) >= x.size(2)) {
+    return conv1x1_weight_grad(grad_out, torch::relu(x));
+  }
+  const int64_t o = grad_out.size(1), i = x.size(1);
   const auto xc = x.contiguous();
   const auto gc = grad_out.contiguous();
   auto grad_w = torch::zeros({o, i}, x.options());
-  for (int64_t b = 0; b < n; ++b) {
-    const auto xb = xc[b].view({i, h * w});
-    const auto gb = gc[b].view({o, h * w});
-    for (int64_t r = 0; r < h; r += rows) {
-      const int64_t len = std::min(rows, h - r) * w;
-      grad_w.addmm_(gb.narrow(1, r * w, len), torch::relu(xb.narrow(1, r * w, len)).t());
-    }
-  }
+  for_each_band(x, band_bytes, [&](int64_t b, int64_t offset, int64_t length) {
+    grad_w.addmm_(pixels(gc, b).narrow(1, offset, length),
+                  torch::relu(pixels(xc, b).narrow(1, offset, length)).t());
+  });
   return grad_w.view({o, i, 1, 1});
+}
+
+bool subtracts_last_conv_in_bands(const BranchShape& shape) {
+  const int m = shape.convs();
+  return shape.kernels().back() == 1 && shape.stride_of(m - 1) == 1;
 }
 
 double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& out,
@@ -188,46 +219,23 @@ double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& ou
   torch::NoGradGuard no_grad;
   const int m = shape.convs();
   const auto last = branch_conv(shape, p, m - 1);
-  const bool banded = shape.kernels().back() == 1 && shape.stride_of(m - 1) == 1 &&
-                      out.is_contiguous() && out.size(1) == last.weight.size(0);
-  if (!banded) {
-    const auto g = fixup_branch_of_relu(shape, x, p);
-    const double norm = g.norm().item<double>();
-    out.sub_(g);
-    return norm;
-  }
+  TORCH_CHECK(subtracts_last_conv_in_bands(shape) && out.is_contiguous() &&
+                  out.size(1) == last.weight.size(0),
+              "subtract_fixup_branch_of_relu: a last 1x1 stride-1 conv and a contiguous output "
+              "it writes into");
   // Every conv but the last: h is the ReLU output the last conv reads (a 1x1
   // conv's pre-bias rides in its bias).
-  torch::Tensor h;
   int next = 0;
-  if (shape.kernels()[0] == 1 && shape.stride_of(0) == 1) {
-    const auto first = branch_conv(shape, p, 0);
-    h = conv1x1_of_relu(x, first.weight, first.bias, band_bytes).relu_();
-    next = 1;
-  } else {
-    h = torch::relu(x);
-  }
-  for (int j = next; j + 1 < m; ++j) {
-    const auto conv = branch_conv(shape, p, j);
-    h = conv.run(conv.input_from(h)).relu_();
-  }
-  const int64_t n = out.size(0), o = out.size(1), i = h.size(1), rows_total = out.size(2),
-                w = out.size(3);
-  const int64_t rows = band_rows(out, band_bytes);
-  const auto hc = h.contiguous();
-  const auto wm = last.weight.reshape({o, i});
-  const auto bias = last.bias.view({o, 1});
+  auto h = branch_start_of_relu(shape, x, p, next, band_bytes);
+  const auto hc = fixup_branch_from(shape, std::move(h), p, next, m - 1).contiguous();
+  const auto wm = last.weight.reshape({out.size(1), hc.size(1)});
+  const auto bias = last.bias.view({out.size(1), 1});
   auto squares = torch::zeros({}, out.options().dtype(torch::kFloat64));
-  for (int64_t b = 0; b < n; ++b) {
-    const auto hb = hc[b].view({i, rows_total * w});
-    auto ob = out[b].view({o, rows_total * w});
-    for (int64_t r = 0; r < rows_total; r += rows) {
-      const int64_t len = std::min(rows, rows_total - r) * w;
-      const auto g = torch::addmm(bias, wm, hb.narrow(1, r * w, len));
-      squares += g.square().sum().to(torch::kFloat64);
-      ob.narrow(1, r * w, len).sub_(g);
-    }
-  }
+  for_each_band(out, band_bytes, [&](int64_t b, int64_t offset, int64_t length) {
+    const auto g = torch::addmm(bias, wm, pixels(hc, b).narrow(1, offset, length));
+    squares += g.norm().to(torch::kFloat64).square();
+    pixels(out, b).narrow(1, offset, length).sub_(g);
+  });
   return std::sqrt(squares.item<double>());
 }
 
@@ -237,22 +245,14 @@ void add_conv1x1_input_grad_through_relu_(torch::Tensor& target, const torch::Te
   torch::NoGradGuard no_grad;
   TORCH_CHECK(target.is_contiguous() && target.sizes() == x.sizes(),
               "add_conv1x1_input_grad_through_relu_: target must be contiguous and shaped like x");
-  const int64_t n = x.size(0), i = x.size(1), h = x.size(2), w = x.size(3), o = weight.size(0);
-  const int64_t rows = band_rows(target, band_bytes);
   const auto xc = x.contiguous();
   const auto gc = grad_out.contiguous();
-  const auto wt = weight.reshape({o, i}).t();
-  for (int64_t b = 0; b < n; ++b) {
-    const auto xb = xc[b].view({i, h * w});
-    const auto gb = gc[b].view({o, h * w});
-    auto tb = target[b].view({i, h * w});
-    for (int64_t r = 0; r < h; r += rows) {
-      const int64_t len = std::min(rows, h - r) * w;
-      auto grad = torch::mm(wt, gb.narrow(1, r * w, len));
-      at::threshold_backward_out(grad, grad, xb.narrow(1, r * w, len), 0);
-      tb.narrow(1, r * w, len).add_(grad);
-    }
-  }
+  const auto wt = weight.reshape({weight.size(0), weight.size(1)}).t();
+  for_each_band(target, band_bytes, [&](int64_t b, int64_t offset, int64_t length) {
+    auto grad = torch::mm(wt, pixels(gc, b).narrow(1, offset, length));
+    at::threshold_backward_out(grad, grad, pixels(xc, b).narrow(1, offset, length), 0);
+    pixels(target, b).narrow(1, offset, length).add_(grad);
+  });
 }
 
 }  // namespace revup

@@ -53,11 +53,12 @@ struct BranchConv {
 };
 BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j);
 
-// Runs convolutions first..m-1 on h (h is the input of conv `first`; for
-// first > 0, the ReLU output that conv reads). Takes h by value so the caller's
-// full-size input is released after the first convolution.
+// Runs convolutions first..end-1 on h, each but the branch's last followed by
+// its ReLU (h is the input of conv `first`; for first > 0, the ReLU output that
+// conv reads). Takes h by value so the caller's full-size input is released
+// after the first convolution.
 torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                                int first);
+                                int first, int end);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
 // Full-size tensors that band-wise helpers below never build whole are
 // processed in bands of rows of at most this many bytes.
@@ -68,9 +69,11 @@ constexpr std::int64_t kReluBandBytes = 32ll << 20;
 torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor& x,
                                    const TensorVector& p);
 // out -= fixup_branch_of_relu(shape, x, p) in place, returning the branch's
-// norm (no graph). A last 1x1 conv (the bottleneck's) is computed and
-// subtracted band by band, so the branch's output never exists whole; x may be
-// out itself, as every read of x comes before the first write.
+// norm (no graph), for a branch whose last conv is 1x1 with stride 1 (the
+// bottleneck's: subtracts_last_conv_in_bands) and a contiguous `out`. That conv
+// is computed and subtracted band by band, so the branch's output never exists
+// whole; x may be out itself, as every read of x comes before the first write.
+bool subtracts_last_conv_in_bands(const BranchShape& shape);
 double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& out,
                                      const torch::Tensor& x, const TensorVector& p,
                                      std::int64_t band_bytes = kReluBandBytes);

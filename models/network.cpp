@@ -8,6 +8,10 @@
 
 namespace revup {
 
+std::string block_module_name(const BlockLabel& label) {
+  return "stage" + std::to_string(label.stage) + "_block" + std::to_string(label.block);
+}
+
 NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
   config_.validate();
   const bool revup = config_.is_revup();
@@ -35,8 +39,8 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
       BranchShape shape{kind, channels, widths[s] / (kind == BlockKind::kBottleneck ? 4 : 1),
                         widths[s], (b == 0 && s > 0) ? 2 : 1};
       if (shape.kind == BlockKind::kBasic) shape.mid = shape.out;
-      const std::string name = "stage" + std::to_string(s + 1) + "_block" + std::to_string(b);
       const BlockLabel label{static_cast<int>(s) + 1, b};
+      const std::string name = block_module_name(label);
       const bool shape_changes = shape.stride != 1 || shape.in != shape.out;
       if (revup && !shape_changes) {
         auto block = register_module(name, RevUpBlock(kind, channels, total_blocks, config_.sn));
@@ -117,9 +121,7 @@ int NetworkImpl::describe_stages(InferenceGraph& graph, int x, const std::string
   for (size_t s = 0; s < stages_.size(); ++s) {
     for (const auto& [block, label] : stages_[s]) {
       // The names the blocks are registered (and checkpointed) under.
-      const auto name =
-          s == 0 ? std::string("stem")
-                 : "stage" + std::to_string(label.stage) + "_block" + std::to_string(label.block);
+      const auto name = s == 0 ? std::string("stem") : block_module_name(label);
       h = block->describe(graph, h, scope + name);
     }
     if (s > 0 && stage_outputs != nullptr) stage_outputs->push_back(h);

@@ -20,8 +20,8 @@ struct NetworkImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // The last stage's feature map (before pooling).
   torch::Tensor features(const torch::Tensor& x);
-  // Every residual stage's output (stride 4 * 2^s for ImageNet-style stems, 2^s for CIFAR), each stage
-  // run as its own memory-saving sequence: what a segmentation decoder fuses.
+  // Every residual stage's output (stride 4 * 2^s for ImageNet-style stems, 2^s for CIFAR), each
+  // stage run as its own memory-saving sequence: what a segmentation decoder fuses.
   std::vector<torch::Tensor> stage_features(const torch::Tensor& x);
 
   // Stage 0 is the stem; stages 1.. hold the residual blocks.
@@ -51,6 +51,9 @@ struct NetworkImpl : torch::nn::Module {
   torch::nn::Linear fc_{nullptr};
 };
 TORCH_MODULE(Network);
+
+// The name a stage's block is registered (and checkpointed) under, e.g. "stage1_block0".
+std::string block_module_name(const BlockLabel& label);
 
 // Throws std::invalid_argument when statistics are given for another channel count.
 void check_input_channels(const InputNormalization& input, int64_t channels);

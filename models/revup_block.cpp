@@ -68,6 +68,9 @@ torch::Tensor RevUpBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
 
 double RevUpBlockImpl::subtract_branch(torch::Tensor& out, const torch::Tensor& x,
                                        const TensorVector& p) const {
+  if (!subtracts_last_conv_in_bands(shape) || !out.is_contiguous()) {
+    return SequenceBlock::subtract_branch(out, x, p);
+  }
   torch::NoGradGuard no_grad;
   return subtract_fixup_branch_of_relu(shape, out, x, branch_parameters(p));
 }

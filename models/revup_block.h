@@ -21,7 +21,8 @@ struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
   torch::Tensor branch(const torch::Tensor& x, const TensorVector& p) const override;
-  // A bottleneck's last (1x1) conv is subtracted band by band.
+  // A bottleneck's last (1x1) conv is subtracted band by band; a basic
+  // block's (3x3) builds the branch whole, as SequenceBlock does.
   double subtract_branch(torch::Tensor& out, const torch::Tensor& x,
                          const TensorVector& p) const override;
   // Holds at most three full-size tensors at once (input, output gradient,

@@ -114,9 +114,7 @@ void add_bench_invert(CLI::App& bench) {
       for (size_t k = 0; k < shown.size(); ++k) {
         if (shown[k] <= *iterations) by_n[k].push_back(1000 * curve.relative_errors[shown[k] - 1]);
       }
-      const auto name =
-          "stage" + std::to_string(curve.stage) + "_block" + std::to_string(curve.block);
-      const auto lipschitz = lipschitz_of.find(name);
+      const auto lipschitz = lipschitz_of.find(block_module_name({curve.stage, curve.block}));
       blocks.push_back(
           {{"stage", curve.stage},
            {"block", curve.block},
