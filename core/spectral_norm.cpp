@@ -11,7 +11,7 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegenerate = 1e-12;
 // Extra power iterations on a step whose estimate still rose by more than
 // kCatchUpTolerance (relative), at most kMaxCatchUpIterations.
-constexpr double kCatchUpTolerance = 1e-4;
+constexpr double kCatchUpTolerance = 1e-3;
 constexpr int kMaxCatchUpIterations = 16;
 
 }  // namespace
@@ -42,8 +42,13 @@ double SpectralNormConv2dImpl::sampling_margin(int64_t k, int grid) {
 torch::Tensor SpectralNormConv2dImpl::circular_pad(const torch::Tensor& x) const {
   const int64_t p = kernel_size / 2;
   if (p == 0) return x;
-  namespace F = torch::nn::functional;
-  return F::pad(x, F::PadFuncOptions({p, p, p, p}).mode(torch::kCircular));
+  // Two concatenations: LibTorch 1.13's circular F::pad copies slice by slice
+  // (a thousand small copies a step over a RevUp-56).
+  const auto wrap = [p](const torch::Tensor& t, int64_t dim) {
+    const int64_t n = t.size(dim);
+    return torch::cat({t.narrow(dim, n - p, p), t, t.narrow(dim, 0, p)}, dim);
+  };
+  return wrap(wrap(x, 2), 3);
 }
 
 torch::Tensor SpectralNormConv2dImpl::circular_conv(const torch::Tensor& x,
@@ -68,55 +73,57 @@ torch::Tensor SpectralNormConv2dImpl::circular_conv_adjoint(const torch::Tensor&
 // iteration per step, that probe fell 20-40 % behind sigma and the blocks
 // stopped being contractive (bench lipschitz). Each frequency's matrix has a
 // real gap, so one iteration a step keeps up. The cost is the same circular
-// convolution and its adjoint, plus FFTs of the probe-sized tensors.
+// convolution and its adjoint, plus FFTs of the probe-sized tensors: real
+// FFTs, since the probe is real (its spectrum is Hermitian and half of it
+// says everything).
 namespace {
 
-// Per frequency: X(f) / |X(f)| where |X(f)| > 0, else `fallback`(f).
-torch::Tensor unit_per_frequency(const torch::Tensor& x, const torch::Tensor& fallback) {
+// Per frequency: X(f) / |X(f)| where |X(f)| > 0, else `fallback`(f); the
+// norms |X(f)| in `norms_out` when asked.
+torch::Tensor unit_per_frequency(const torch::Tensor& x, const torch::Tensor& fallback,
+                                 torch::Tensor* norms_out = nullptr) {
   const auto norms = x.abs().square().sum(0, /*keepdim=*/true).sqrt();
   const auto ok = norms.gt(kDegenerate);
-  return torch::where(ok, x / norms.clamp_min(kDegenerate), fallback);
+  auto unit = torch::where(ok, x / norms.clamp_min(kDegenerate), fallback);
+  if (norms_out != nullptr) *norms_out = norms[0];
+  return unit;
 }
 
 }  // namespace
 
-torch::Tensor SpectralNormConv2dImpl::probe_spectrum() const {
-  // In the probe's precision: these tensors are probe-sized (a few hundred kB
-  // for 64 channels) but live while a block's activations do.
-  return torch::fft::fft2(probe[0]);  // [in, G, G] complex
+torch::Tensor SpectralNormConv2dImpl::to_spectrum(const torch::Tensor& x) const {
+  return torch::fft::rfft2(x);  // [C, G, G/2 + 1] complex
 }
 
-void SpectralNormConv2dImpl::set_probe_spectrum(const torch::Tensor& spectrum) {
-  // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
-  probe.copy_(torch::real(torch::fft::ifft2(spectrum)).unsqueeze(0).to(probe.scalar_type()));
+torch::Tensor SpectralNormConv2dImpl::from_spectrum(const torch::Tensor& spectrum) const {
+  const int64_t g = probe.size(2);
+  return torch::fft::irfft2(spectrum, c10::IntArrayRef{g, g}).unsqueeze(0).to(probe.scalar_type());
 }
 
 void SpectralNormConv2dImpl::reseed_probe() {
   torch::NoGradGuard no_grad;
-  const auto spectrum = torch::fft::fft2(torch::randn_like(probe[0]));
-  set_probe_spectrum(unit_per_frequency(spectrum, spectrum));
+  const auto spectrum = to_spectrum(torch::randn_like(probe[0]));
+  // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
+  probe.copy_(from_spectrum(unit_per_frequency(spectrum, spectrum)));
 }
 
-torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w,
-                                                         torch::Tensor* v_unit) const {
-  torch::NoGradGuard no_grad;
-  const auto u = probe_spectrum();                        // unit per frequency
-  auto y = torch::fft::fft2(circular_conv(probe, w)[0]);  // K(f) u(f)
-  const auto sigma_f = y.abs().square().sum(0).sqrt();    // [G, G]: |K(f) u(f)|
+torch::Tensor SpectralNormConv2dImpl::direction_between(const torch::Tensor& w,
+                                                        const torch::Tensor& v,
+                                                        const torch::Tensor& u,
+                                                        const torch::Tensor& sigma_f) const {
   const int64_t best = sigma_f.flatten().argmax().item<int64_t>();
   const double sigma = sigma_f.flatten()[best].item<double>();
   // Fixup zero-initializes the last conv. W u = 0 gives a zero direction (sigma
   // at u is 0, which is right) and no new vector: normalizing it would collapse
   // u to zero for good and switch normalization off once W grows.
   if (sigma < kDegenerate) return torch::zeros_like(w);
-  const int64_t g = sigma_f.size(1), f1 = best / g, f2 = best % g;
-  const auto u_best = u.index({torch::indexing::Slice(), f1, f2});          // [in]
-  const auto v_best = y.index({torch::indexing::Slice(), f1, f2}) / sigma;  // [out]
-  if (v_unit != nullptr) *v_unit = y.div_(sigma_f.clamp_min(kDegenerate));  // per frequency
+  const int64_t half = sigma_f.size(1), f1 = best / half, f2 = best % half;
+  const auto v_best = v.index({torch::indexing::Slice(), f1, f2});  // [out]
+  const auto u_best = u.index({torch::indexing::Slice(), f1, f2});  // [in]
   // sigma = Re(v^H K(f) u) with K(f) = sum_ab W_ab exp(2 pi i (f1 (a - p) + f2 (b - p)) / G)
   // (conv2d correlates; circular padding p): linear in W, so its gradient G
   // is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
-  const int64_t k = kernel_size, p = k / 2;
+  const int64_t k = kernel_size, p = k / 2, g = probe.size(2);
   const auto real = torch::TensorOptions().dtype(probe.scalar_type()).device(w.device());
   const auto taps = torch::arange(k, real) - static_cast<double>(p);
   const double step = 2.0 * kPi / static_cast<double>(g);
@@ -127,21 +134,36 @@ torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w,
   return torch::real(outer.unsqueeze(-1).unsqueeze(-1) * phase).to(w.scalar_type());
 }
 
+torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w) const {
+  torch::NoGradGuard no_grad;
+  const auto u = to_spectrum(probe[0]);                    // unit per frequency
+  const auto y = to_spectrum(circular_conv(probe, w)[0]);  // K(f) u(f)
+  torch::Tensor sigma_f;
+  const auto v = unit_per_frequency(y, torch::zeros_like(y), &sigma_f);  // |K(f) u(f)|
+  return direction_between(w, v, u, sigma_f);
+}
+
 torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w, double* sigma_before) {
   torch::NoGradGuard no_grad;
   if (probe.norm().item<double>() < kDegenerate) reseed_probe();
-  torch::Tensor v_unit;
-  const auto g_before = direction_at_probe(w, &v_unit);
-  if (sigma_before != nullptr) *sigma_before = (w * g_before).sum().item<double>();
-  if (v_unit.defined()) {
-    // u(f) = unit(K(f)^H v(f)) for every frequency at once.
-    const auto back = circular_conv_adjoint(
-        torch::real(torch::fft::ifft2(v_unit)).unsqueeze(0).to(probe.scalar_type()), w);
-    v_unit = torch::Tensor();
-    set_probe_spectrum(unit_per_frequency(torch::fft::fft2(back[0]), probe_spectrum()));
-  }
-  // sigma at the updated vector: the closer of the two.
-  return direction_at_probe(w, nullptr);
+  // v(f) = unit(K(f) u(f)); where K(f) u(f) = 0, v(f) = 0 and u(f) stays.
+  torch::Tensor sigma_u;
+  const auto ku = to_spectrum(circular_conv(probe, w)[0]);
+  const auto v = unit_per_frequency(ku, torch::zeros_like(ku), &sigma_u);
+  if (sigma_before != nullptr) *sigma_before = sigma_u.max().item<double>();
+  // u'(f) = unit(K(f)^H v(f)) for every frequency at once. With it,
+  // Re(v^H K u') = |K^H v| >= |K u|: the estimate at the updated vector, read
+  // from the adjoint's output without a third convolution (as in Miyato et
+  // al.'s spectral norm, sigma = u^T W v).
+  const auto back = to_spectrum(circular_conv_adjoint(from_spectrum(v), w)[0]);
+  const auto sigma_f = back.abs().square().sum(0).sqrt();
+  const auto ok = sigma_f.gt(kDegenerate);
+  auto updated = back / sigma_f.clamp_min(kDegenerate);
+  // Where K(f)^H v(f) = 0 (a zero weight, Fixup's last conv at init) the old
+  // u(f) stays: it is only needed there, so only then transformed.
+  if (!ok.all().item<bool>()) updated = torch::where(ok, updated, to_spectrum(probe[0]));
+  probe.copy_(from_spectrum(updated));
+  return direction_between(w, v, updated, sigma_f);
 }
 
 void SpectralNormConv2dImpl::power_iterate(int n) {
@@ -150,7 +172,7 @@ void SpectralNormConv2dImpl::power_iterate(int n) {
 }
 
 torch::Tensor SpectralNormConv2dImpl::direction() const {
-  return direction_at_probe(weight.detach(), nullptr);
+  return direction_at_probe(weight.detach());
 }
 
 double SpectralNormConv2dImpl::sigma_bound() const {

@@ -70,15 +70,18 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   torch::Tensor circular_conv(const torch::Tensor& x, const torch::Tensor& w) const;
   torch::Tensor circular_conv_adjoint(const torch::Tensor& y, const torch::Tensor& w) const;
   // G = d sigma / dW at the frequency where |K(f) u(f)| is largest (sigma =
-  // sum(W * G)); also returns v(f) = unit(K(f) u(f)) per frequency in the
-  // Fourier domain when `v_unit` is given (undefined when W u = 0).
-  torch::Tensor direction_at_probe(const torch::Tensor& w, torch::Tensor* v_unit) const;
-  // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)); returns
-  // the direction at the updated vector (and sigma at the vector it started
-  // from, when asked: the catch-up test compares the two).
+  // sum(W * G)), at the current probe.
+  torch::Tensor direction_at_probe(const torch::Tensor& w) const;
+  // G for sigma = Re(v^H K(f) u(f)) at the frequency where sigma_f is largest
+  // (spectra [C, G, G/2 + 1]); zero where that is 0.
+  torch::Tensor direction_between(const torch::Tensor& w, const torch::Tensor& v,
+                                  const torch::Tensor& u, const torch::Tensor& sigma_f) const;
+  // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)) with
+  // v(f) = unit(K(f) u(f)); returns the direction at (v, u') (and sigma at the
+  // vector it started from, when asked: the catch-up test compares the two).
   torch::Tensor iterate(const torch::Tensor& w, double* sigma_before = nullptr);
-  torch::Tensor probe_spectrum() const;  // fft2 of the probe: [in, G, G] complex
-  void set_probe_spectrum(const torch::Tensor& spectrum);
+  torch::Tensor to_spectrum(const torch::Tensor& x) const;  // real [C, G, G] -> half spectrum
+  torch::Tensor from_spectrum(const torch::Tensor& spectrum) const;  // -> real [1, C, G, G]
   void reseed_probe();
 };
 TORCH_MODULE(SpectralNormConv2d);
