@@ -67,11 +67,16 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
 }
 
 torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                                int first, int end) {
+                                int first, int end, bool input_owned) {
   const int m = shape.convs();
+  // Without a graph, a pre-bias goes into a tensor this function owns in place
+  // (one pass and no allocation the size of the activation).
+  const bool no_graph = !torch::GradMode::is_enabled();
   for (int j = first; j < end; ++j) {
     const auto conv = branch_conv(shape, p, j);
-    h = conv.run(conv.input_from(h));  // releases the previous activation
+    const bool in_place = no_graph && !conv.pre_in_bias && (j > first || input_owned);
+    h = conv.run(in_place ? h.add_(conv.pre)
+                          : conv.input_from(h));  // releases the previous activation
     if (j + 1 < m) h.relu_();
   }
   return h;
@@ -104,7 +109,7 @@ torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor
                                    const TensorVector& p) {
   int next = 0;
   auto h = branch_start_of_relu(shape, x, p, next);
-  return fixup_branch_from(shape, std::move(h), p, next, shape.convs());
+  return fixup_branch_from(shape, std::move(h), p, next, shape.convs(), /*input_owned=*/true);
 }
 
 int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
@@ -227,7 +232,8 @@ double subtract_fixup_branch_of_relu(const BranchShape& shape, torch::Tensor& ou
   // conv's pre-bias rides in its bias).
   int next = 0;
   auto h = branch_start_of_relu(shape, x, p, next, band_bytes);
-  const auto hc = fixup_branch_from(shape, std::move(h), p, next, m - 1).contiguous();
+  const auto hc =
+      fixup_branch_from(shape, std::move(h), p, next, m - 1, /*input_owned=*/true).contiguous();
   const auto wm = last.weight.reshape({out.size(1), hc.size(1)});
   const auto bias = last.bias.view({out.size(1), 1});
   auto squares = torch::zeros({}, out.options().dtype(torch::kFloat64));

@@ -56,9 +56,10 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j);
 // Runs convolutions first..end-1 on h, each but the branch's last followed by
 // its ReLU (h is the input of conv `first`; for first > 0, the ReLU output that
 // conv reads). Takes h by value so the caller's full-size input is released
-// after the first convolution.
+// after the first convolution. `input_owned`: h is a temporary nothing else
+// reads, which may then be written in place when there is no graph to build.
 torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const TensorVector& p,
-                                int first, int end);
+                                int first, int end, bool input_owned = false);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
 // Full-size tensors that band-wise helpers below never build whole are
 // processed in bands of rows of at most this many bytes.
