@@ -7,6 +7,7 @@
 #include "../export_test_util.h"
 #include "../test_util.h"
 #include "core/memory_tracker.h"
+#include "models/conv1x1.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_net.h"
 #include "models/segmentation_presets.h"
@@ -72,6 +73,39 @@ TEST(SegmentationNet, MemSaveGradientsEqualAutograd) {
   const auto b = grads(memsave);
   ASSERT_GT(a.norm().item<double>(), 0.0);
   EXPECT_LT(testing::relative_error(b, a), 1e-8);
+}
+
+// The decoder's 1x1 convs are matrix products, and its head keeps only
+// relu(x) and masks dL/d relu(x) in place: the same value and gradients
+// (input, weight, bias) as conv2d, and as relu then conv2d.
+TEST(Conv1x1, EqualsConv2dWithItsGradients) {
+  torch::manual_seed(5);
+  const auto x0 = torch::randn({2, 6, 5, 7}, torch::kFloat64);
+  const auto w0 = torch::randn({4, 6, 1, 1}, torch::kFloat64);
+  const auto b0 = torch::randn({4}, torch::kFloat64);
+  const auto upstream = torch::randn({2, 4, 5, 7}, torch::kFloat64);
+  ASSERT_GT(x0.lt(0).sum().item<int64_t>(), 0);  // the ReLU's mask matters
+  for (const bool relu : {false, true}) {
+    auto run = [&](bool lean) {
+      auto x = x0.clone().requires_grad_(true);
+      auto w = w0.clone().requires_grad_(true);
+      auto b = b0.clone().requires_grad_(true);
+      torch::Tensor y;
+      if (lean) {
+        y = relu ? relu_conv1x1(x, w, b) : conv1x1(x, w, b);
+      } else {
+        y = torch::conv2d(relu ? torch::relu(x) : x, w, b);
+      }
+      (y * upstream).sum().backward();
+      return std::vector<torch::Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+    };
+    const auto expected = run(false), got = run(true);
+    ASSERT_GT(expected[1].abs().sum().item<double>(), 0.0);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_LT(testing::relative_error(got[i], expected[i]), 1e-12)
+          << (relu ? "relu_conv1x1" : "conv1x1") << ", output " << i;
+    }
+  }
 }
 
 TEST(SegmentationLoss, IgnoresIgnoredPixelsAndDiceIsZeroWhenPerfect) {

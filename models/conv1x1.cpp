@@ -1,0 +1,88 @@
+#include "models/conv1x1.h"
+
+#include "models/branch.h"
+
+namespace revup {
+
+namespace {
+
+// The product itself, no graph. Written into a tensor of the output's shape
+// (not a view of the product): callers accumulate into it in place.
+torch::Tensor conv1x1_product(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& bias) {
+  const int64_t n = x.size(0), i = x.size(1), o = weight.size(0);
+  auto out = torch::empty({n, o, x.size(2), x.size(3)}, x.options());
+  auto flat = out.view({n, o, -1});
+  at::bmm_out(flat, weight.view({o, i}).expand({n, o, i}), x.reshape({n, i, -1}));
+  if (bias.defined()) flat.add_(bias.view({1, o, 1}));
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Autograd through the product would take the weight's gradient from a
+// transposed copy of x (measured: one more map at the step's peak).
+struct Conv1x1Function : torch::autograd::Function<Conv1x1Function> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias) {
+    ctx->save_for_backward({x, weight});
+    return conv1x1_product(x, weight, bias);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto g = grad_outputs[0].contiguous();
+    torch::Tensor grad_x, grad_w, grad_b;
+    if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, saved[0]);
+    if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
+    if (ctx->needs_input_grad(0)) grad_x = conv1x1_input_grad(g, saved[1]);
+    return {grad_x, grad_w, grad_b};
+  }
+};
+
+struct ReluConv1x1Function : torch::autograd::Function<ReluConv1x1Function> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias) {
+    const auto r = torch::relu(x);
+    ctx->save_for_backward({r, weight});
+    return conv1x1_product(r, weight, bias);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    auto r = std::move(saved[0]);
+    const auto& weight = saved[1];
+    const auto g = grad_outputs[0].contiguous();
+    torch::Tensor grad_x, grad_w, grad_b;
+    if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, r);
+    if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
+    if (ctx->needs_input_grad(0)) {
+      grad_x = conv1x1_input_grad(g, weight);
+      at::threshold_backward_out(grad_x, grad_x, r, 0);  // relu'(x), in place
+    }
+    return {grad_x, grad_w, grad_b};
+  }
+};
+
+}  // namespace
+
+torch::Tensor conv1x1(const torch::Tensor& x, const torch::Tensor& weight,
+                      const torch::Tensor& bias) {
+  TORCH_CHECK(weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1,
+              "conv1x1 needs a 1x1 kernel");
+  if (!torch::GradMode::is_enabled()) return conv1x1_product(x, weight, bias);
+  return Conv1x1Function::apply(x, weight, bias);
+}
+
+torch::Tensor relu_conv1x1(const torch::Tensor& x, const torch::Tensor& weight,
+                           const torch::Tensor& bias) {
+  if (!torch::GradMode::is_enabled()) return conv1x1_product(torch::relu(x), weight, bias);
+  return ReluConv1x1Function::apply(x, weight, bias);
+}
+
+}  // namespace revup
