@@ -1,5 +1,6 @@
 #include "models/lean_gradients.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include "core/torch_compat.h"
@@ -17,6 +18,20 @@ torch::Tensor subsample(const torch::Tensor& x, int64_t s) {
   using torch::indexing::Slice;
   return x.index({Slice(), Slice(), Slice(torch::indexing::None, torch::indexing::None, s),
                   Slice(torch::indexing::None, torch::indexing::None, s)});
+}
+
+// grad *= alive (0/1 bytes), in place, a chunk at a time: the product converts
+// the bytes to grad's type first, a temporary the size of the chunk, not of
+// the map. 20 times faster than masked_fill_ on CPU, and the same for finite
+// gradients.
+void mask_(torch::Tensor& grad, const torch::Tensor& alive) {
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  auto g = grad.view(-1);
+  const auto a = alive.reshape(-1);
+  for (int64_t i = 0; i < g.numel(); i += kChunk) {
+    const int64_t n = std::min(kChunk, g.numel() - i);
+    g.narrow(0, i, n).mul_(a.narrow(0, i, n));
+  }
 }
 
 // grad *= (x > 0), in place: one fused pass, no mask tensor.
@@ -172,9 +187,7 @@ BranchGradients branch_gradients(
       add(c[j].bias, grad_b);
       if (pre_grad) add(c[j].pre, grad_in.sum());
       if (j > 0) {
-        // Through relu(conv j-1 + bias). A product with the 0/1 bytes: 20 times
-        // faster than masked_fill_ on CPU, and the same for finite gradients.
-        grad_in.mul_(alive[j - 1]);
+        mask_(grad_in, alive[j - 1]);  // through relu(conv j-1 + bias)
         alive[j - 1] = torch::Tensor();
       }
       g = std::move(grad_in);
