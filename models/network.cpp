@@ -169,4 +169,9 @@ std::vector<torch::Tensor> NetworkImpl::weight_parameters() const {
   return revup::weight_parameters(*this);
 }
 
+TrainableModel trainable(Network net) {
+  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
+          weight_parameters(*net), scalar_parameters(*net)};
+}
+
 }  // namespace revup

@@ -9,6 +9,7 @@
 
 #include "core/inference_graph.h"
 #include "core/sequence.h"
+#include "core/trainer.h"
 #include "models/model_config.h"
 #include "models/revup_block.h"
 
@@ -51,6 +52,12 @@ struct NetworkImpl : torch::nn::Module {
   torch::nn::Linear fc_{nullptr};
 };
 TORCH_MODULE(Network);
+
+// What the trainer needs from a classifier: its forward (the logits) and its
+// parameters in Fixup's two groups. Each trainable network declares its own
+// beside its type (SegmentationNet's trains on coarse logits), and there is no
+// generic version: a call with a type that has none does not compile.
+TrainableModel trainable(Network net);
 
 // The name a stage's block is registered (and checkpointed) under, e.g. "stage1_block0".
 std::string block_module_name(const BlockLabel& label);

@@ -5,8 +5,6 @@
 
 #include <vector>
 
-#include "core/trainer.h"
-
 namespace revup {
 
 // Copies every parameter and buffer of `from` into the same-named one of `to`.
@@ -17,14 +15,6 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to);
 // (BatchNorm's aside); and everything else at the full rate.
 std::vector<torch::Tensor> scalar_parameters(const torch::nn::Module& module);
 std::vector<torch::Tensor> weight_parameters(const torch::nn::Module& module);
-
-// What the trainer needs from a network of this project (anything with
-// forward(x)): its forward, and its parameters split into Fixup's two groups.
-template <class ModuleHolder>
-TrainableModel trainable(ModuleHolder net) {
-  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward(x); },
-          weight_parameters(*net), scalar_parameters(*net)};
-}
 
 // Adds N(0, weight_std) to tensors and N(0, scalar_std) to scalars (Fixup's biases, scales).
 void perturb_parameters(torch::nn::Module& module, double weight_std, double scalar_std);
