@@ -9,7 +9,7 @@
 #include "io/run_description.h"
 #include "models/segmentation_loss.h"
 #include "models/state_utils.h"
-#include "models/step_measurements.h"
+#include "models/network_steps.h"
 #include "ui/labelled_image_dataset.h"
 
 namespace revup::ui {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "core/memory_tracker.h"
@@ -11,6 +12,21 @@
 #endif
 
 namespace revup::cli {
+
+std::pair<torch::Tensor, torch::Tensor> random_batch(const std::vector<int64_t>& shape,
+                                                     int64_t classes, c10::Device device) {
+  auto x = torch::randn(shape, torch::TensorOptions().device(device));
+  auto y = torch::randint(0, classes, {shape[0]},
+                          torch::TensorOptions().device(device).dtype(torch::kLong));
+  return {x, y};
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string& default_json) {
   o.json = default_json;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "app/cli/step_measurement.h"
 #include "io/plot_png.h"  // plain structs: usable without OpenCV
+#include "models/network_steps.h"
 #include "models/segmentation_net.h"
 
 namespace revup::cli {
@@ -23,6 +23,11 @@ struct BenchOptions {
 void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string& default_json);
 nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device);
 std::string output_stem(const std::string& json_path);  // "out/x.json" -> "out/x"
+
+// A random input and label batch of the given NCHW shape on `device`.
+std::pair<torch::Tensor, torch::Tensor> random_batch(const std::vector<int64_t>& shape,
+                                                     int64_t classes, c10::Device device);
+double median(std::vector<double> values);
 
 // A network of the paper's family, seeded, on `device`.
 Network make_network(const std::string& arch, int depth, int64_t in_channels, uint64_t seed,

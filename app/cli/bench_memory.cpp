@@ -7,7 +7,6 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/progress_bar.h"
-#include "app/cli/step_measurement.h"
 #include "core/atomic_file.h"
 
 namespace revup::cli {

@@ -1,4 +1,4 @@
-#include "models/step_measurements.h"
+#include "models/network_steps.h"
 
 #include "models/segmentation_loss.h"
 
