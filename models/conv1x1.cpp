@@ -18,12 +18,20 @@ torch::Tensor conv1x1_product(const torch::Tensor& x, const torch::Tensor& weigh
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// Gradients of conv1x1_product(input, weight, bias) for the inputs autograd
+// asks for; the input's comes back as W^T g, which the caller may mask.
+variable_list product_gradients(AutogradContext* ctx, const torch::Tensor& grad_out,
+                                const torch::Tensor& input, const torch::Tensor& weight) {
+  const auto g = grad_out.contiguous();
+  torch::Tensor grad_x, grad_w, grad_b;
+  if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, input);
+  if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
+  if (ctx->needs_input_grad(0)) grad_x = conv1x1_input_grad(g, weight);
+  return {grad_x, grad_w, grad_b};
+}
 
 // Autograd through the product would take the weight's gradient from a
 // transposed copy of x (measured: one more map at the step's peak).
@@ -36,12 +44,7 @@ struct Conv1x1Function : torch::autograd::Function<Conv1x1Function> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const auto g = grad_outputs[0].contiguous();
-    torch::Tensor grad_x, grad_w, grad_b;
-    if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, saved[0]);
-    if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
-    if (ctx->needs_input_grad(0)) grad_x = conv1x1_input_grad(g, saved[1]);
-    return {grad_x, grad_w, grad_b};
+    return product_gradients(ctx, grad_outputs[0], saved[0], saved[1]);
   }
 };
 
@@ -54,18 +57,11 @@ struct ReluConv1x1Function : torch::autograd::Function<ReluConv1x1Function> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
-    auto saved = ctx->get_saved_variables();
-    auto r = std::move(saved[0]);
-    const auto& weight = saved[1];
-    const auto g = grad_outputs[0].contiguous();
-    torch::Tensor grad_x, grad_w, grad_b;
-    if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, r);
-    if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
-    if (ctx->needs_input_grad(0)) {
-      grad_x = conv1x1_input_grad(g, weight);
-      at::threshold_backward_out(grad_x, grad_x, r, 0);  // relu'(x), in place
-    }
-    return {grad_x, grad_w, grad_b};
+    const auto saved = ctx->get_saved_variables();
+    const auto& r = saved[0];  // relu(x)
+    auto grads = product_gradients(ctx, grad_outputs[0], r, saved[1]);
+    if (grads[0].defined()) at::threshold_backward_out(grads[0], grads[0], r, 0);  // relu'(x)
+    return grads;
   }
 };
 
