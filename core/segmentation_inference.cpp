@@ -82,12 +82,14 @@ torch::Tensor predict_volume_slices(
 ConfusionMatrix evaluate_segmentation(const LogitsFunction& forward, const Dataset& data,
                                       int64_t classes, int64_t ignore_index,
                                       const TileOptions& tiles,
-                                      const std::function<void(size_t, size_t)>& progress) {
+                                      const std::function<void(size_t, size_t)>& progress,
+                                      const PredictionCallback& on_prediction) {
   ConfusionMatrix cm(classes, ignore_index);
   for (size_t i = 0; i < data.size(); ++i) {
     const auto example = data.get(i);
-    const auto logits = predict_logits(forward, example.input, tiles);
-    cm.add(logits.argmax(0).cpu(), example.target);
+    const auto ids = predict_logits(forward, example.input, tiles).argmax(0).cpu();
+    cm.add(ids, example.target);
+    if (on_prediction) on_prediction(i, ids);
     if (progress) progress(i + 1, data.size());
   }
   return cm;

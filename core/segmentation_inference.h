@@ -34,10 +34,13 @@ torch::Tensor predict_volume_slices(
     const std::function<bool(int64_t, int64_t)>& on_slice = {});
 
 // Runs the model over every example of `data` (targets [H, W]) and accumulates
-// the confusion matrix. `progress(i, n)` is called after each image.
+// the confusion matrix. `progress(i, n)` is called after each image, and
+// `on_prediction(index, ids)` with its predicted class ids [H, W] (CPU).
+using PredictionCallback = std::function<void(size_t, const torch::Tensor&)>;
 ConfusionMatrix evaluate_segmentation(const LogitsFunction& forward, const Dataset& data,
                                       int64_t classes, int64_t ignore_index,
                                       const TileOptions& tiles = {},
-                                      const std::function<void(size_t, size_t)>& progress = {});
+                                      const std::function<void(size_t, size_t)>& progress = {},
+                                      const PredictionCallback& on_prediction = {});
 
 }  // namespace revup

@@ -174,10 +174,10 @@ void Trainer::save_checkpoint(const std::string& path) {
   torch::serialize::OutputArchive model_archive, optimizer_archive;
   model_.module->save(model_archive);
   optimizer_->save(optimizer_archive);
-  archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("epoch", torch::tensor(static_cast<int64_t>(epoch_)));
-  archive.write("seed", torch::tensor(static_cast<int64_t>(options_.seed)));
+  archive.write(kCheckpointModel, model_archive);
+  archive.write(kCheckpointOptimizer, optimizer_archive);
+  archive.write(kCheckpointEpoch, torch::tensor(static_cast<int64_t>(epoch_)));
+  archive.write(kCheckpointSeed, torch::tensor(static_cast<int64_t>(options_.seed)));
   save_archive_atomically(archive, path);
 }
 
@@ -186,10 +186,10 @@ void Trainer::load_checkpoint(const std::string& path) {
   try {
     torch::serialize::InputArchive archive, model_archive, optimizer_archive;
     archive.load_from(path);
-    archive.read("model", model_archive);
-    archive.read("optimizer", optimizer_archive);
+    archive.read(kCheckpointModel, model_archive);
+    archive.read(kCheckpointOptimizer, optimizer_archive);
     torch::Tensor epoch;
-    archive.read("epoch", epoch);
+    archive.read(kCheckpointEpoch, epoch);
     model_.module->load(model_archive);
     optimizer_->load(optimizer_archive);
     epoch_ = static_cast<int>(epoch.item<int64_t>());

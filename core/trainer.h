@@ -110,6 +110,11 @@ class Trainer {
   double lr_for_epoch(int epoch) const;  // epoch is 0-based
 
   // Model, optimizer state and progress: resuming reproduces the run exactly.
+  // The archive's entries; runs/run_folder reads the model's alone.
+  static constexpr const char* kCheckpointModel = "model";
+  static constexpr const char* kCheckpointOptimizer = "optimizer";
+  static constexpr const char* kCheckpointEpoch = "epoch";
+  static constexpr const char* kCheckpointSeed = "seed";
   void save_checkpoint(const std::string& path);
   void load_checkpoint(const std::string& path);
 

@@ -79,4 +79,11 @@ Example IdxClassificationDataset::get(size_t i) const {
   return {images_[k], labels_[k]};
 }
 
+const std::vector<std::string>& fashion_mnist_class_names() {
+  static const std::vector<std::string> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                 "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                                 "Bag",         "Ankle boot"};
+  return names;
+}
+
 }  // namespace revup

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "core/dataset.h"
 
@@ -29,5 +30,9 @@ class IdxClassificationDataset : public Dataset {
  private:
   torch::Tensor images_, labels_;
 };
+
+// Fashion-MNIST's ten label names, in label order (its README; the IDX files
+// hold only the numbers).
+const std::vector<std::string>& fashion_mnist_class_names();
 
 }  // namespace revup

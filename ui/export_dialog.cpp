@@ -14,11 +14,8 @@
 #include <QThreadPool>
 
 #include "core/model_export.h"
-#include "models/run_export.h"
 #include "ui/error_reporter.h"
-#ifdef REVUP_HAVE_ONNX_EXPORT
-#include "io/onnx_export.h"
-#endif
+#include "workflows/run_export.h"
 
 namespace revup::ui {
 namespace {
@@ -32,29 +29,21 @@ QString suffixFor(const QString& format) {
 }  // namespace
 
 QStringList availableExportFormats() {
-#ifdef REVUP_HAVE_ONNX_EXPORT
-  static const bool registered = [] {
-    register_onnx_export();
-    return true;
-  }();
-  (void)registered;
-#endif
   QStringList formats;
-  for (const auto f : {ExportFormat::kTorchScript, ExportFormat::kWeights, ExportFormat::kOnnx}) {
-    if (export_format_available(f)) formats << export_format_name(f);
-  }
+  for (const auto& f : available_export_formats()) formats << QString::fromStdString(f);
   return formats;
 }
 
 ExportOutcome exportRun(const ExportRequest& r) {
   ExportOutcome outcome;
   try {
-    availableExportFormats();  // registers what this build has
-    const auto format = export_format_from_name(r.format.toStdString());
-    auto source = run_export_source(r.runDir.toStdString(), r.checkpoint.toStdString());
-    if (r.height > 0 && r.width > 0) source.card.input_size = {r.height, r.width};
-    source.card.tool_version = REVUP_VERSION;
-    const auto report = write_export(source.graph, format, r.output.toStdString(), source.card);
+    RunExportRequest request;
+    request.run_dir = r.runDir.toStdString();
+    request.which = r.checkpoint.toStdString();
+    request.format = r.format.toStdString();
+    request.output = r.output.toStdString();
+    if (r.height > 0 && r.width > 0) request.input_size = {r.height, r.width};
+    const auto report = export_run(request).report;
     for (const auto& f : report.files) outcome.files << QString::fromStdString(f);
     outcome.ok = true;
     outcome.message = QObject::tr(

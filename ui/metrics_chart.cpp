@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/run_files.h"
 #include "ui/chart_legend.h"
 #include "ui/chart_style.h"
 #include "ui/chart_ticks.h"
+#include "workflows/run_folder.h"
 
 namespace revup::ui {
 
@@ -62,7 +62,7 @@ QColor runColour(int index) {
 RunCurves readRunCurves(const QString& runDir) {
   RunCurves curves;
   curves.name = QFileInfo(runDir).fileName();
-  for (const auto& row : read_run_metrics(runDir.toStdString())) {
+  for (const auto& row : RunFolder(runDir.toStdString()).read_metrics().to_json()) {
     if (!row.contains("epoch")) continue;
     const double epoch = row["epoch"].get<double>();
     for (const auto& [column, points] :

@@ -1,60 +1,46 @@
 #include "ui/training_job.h"
 
-#include <filesystem>
-
-#include "core/augmentation.h"
-#include "core/confusion_matrix.h"
-#include "core/device.h"
-#include "core/training_run.h"
-#include "io/run_description.h"
-#include "models/segmentation_loss.h"
 #include "models/state_utils.h"
-#include "models/network_steps.h"
 #include "ui/labelled_image_dataset.h"
 
 namespace revup::ui {
 namespace {
 
-// Prediction and per-class IoU on the labelled examples, in eval mode.
-std::shared_ptr<ModelSnapshot> snapshot(SegmentationNet net, const LabelledImageDataset& data,
-                                        const ClassTable& classes, const c10::Device& device) {
-  auto s = std::make_shared<ModelSnapshot>();
-  s->net = evalCopy(net);
-  s->stats = data.stats();
-
-  const bool wasTraining = net->is_training();
-  net->eval();
-  torch::NoGradGuard noGrad;
-  ConfusionMatrix confusion(classes.size(), classes.ignore_index);
-  for (size_t i = 0; i < data.size(); ++i) {
-    const auto example = data.get(i);
-    const auto ids = net->forward(example.input.unsqueeze(0).to(device)).argmax(1)[0].cpu();
-    confusion.add(ids, example.target);
-    if (data.normalized().dim() == 3) s->prediction = ids;
-  }
-  net->train(wasTraining);
-  std::vector<std::string> names;
-  for (const auto& c : classes.classes) names.push_back(c.name);
-  s->metrics = confusion.metrics(names);
-  return s;
-}
-
-// Forwards the trainer's events and adds a snapshot after every epoch.
-class SnapshotObserver : public TrainObserver {
+// Turns the workflow's validation on the labelled image into a snapshot per
+// epoch: a copy of the model as scored, its metrics and (2D) its prediction.
+class SnapshotObserver : public SegmentationTrainingObserver {
  public:
-  SnapshotObserver(TrainingJobObserver& out, std::function<void(const EpochReport&)> onEpoch)
-      : out_(out), onEpoch_(std::move(onEpoch)) {}
+  SnapshotObserver(TrainingJobObserver& out, const LabelledImageDataset& data)
+      : out_(out), data_(data) {}
+  void on_baseline(const StepMeasurement& m) override { out_.on_baseline(m); }
+  void on_start(const TrainingStart& s) override { out_.on_start(s); }
   void on_step(const StepReport& s) override { out_.on_step(s); }
   void on_memory(const MemoryEvent& e) override { out_.on_memory(e); }
+  bool cancel_requested() override { return out_.cancel_requested(); }
+
+  // A 2D image is one example: its prediction is the whole image's.
+  bool wants_predictions() const override { return data_.normalized().dim() == 3; }
+  void on_prediction(size_t, const torch::Tensor& ids) override { prediction_ = ids; }
+  void on_validated(const SegmentationNet& net,
+                    const std::map<std::string, double>& metrics) override {
+    latest_ = std::make_shared<ModelSnapshot>();
+    latest_->net = evalCopy(net);
+    latest_->stats = data_.stats();
+    latest_->metrics = metrics;
+    latest_->prediction = prediction_;
+  }
   void on_epoch(const EpochReport& e) override {
     out_.on_epoch(e);
-    onEpoch_(e);
+    if (!latest_) return;
+    latest_->epoch = e.epoch;
+    out_.on_snapshot(std::move(latest_));
   }
-  bool cancel_requested() override { return out_.cancel_requested(); }
 
  private:
   TrainingJobObserver& out_;
-  std::function<void(const EpochReport&)> onEpoch_;
+  const LabelledImageDataset& data_;
+  torch::Tensor prediction_;
+  std::shared_ptr<ModelSnapshot> latest_;
 };
 
 }  // namespace
@@ -68,67 +54,30 @@ SegmentationNet evalCopy(const SegmentationNet& net) {
 }
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
-  // On the CPU this installs the tracking allocator the memory chart reads.
-  const auto device = select_device(input.settings.device);
-  const LabelledImageDataset data(input.image, input.labels, input.classes.ignore_index,
-                                  input.sliceAxis);
-  const auto config = input.settings.modelConfig(input.image.channels(), input.classes.size());
-  if (input.measureBaseline) {
-    const auto example = data.get(0);
-    observer.on_baseline(measure_segmentation_step(
-        config, "resnet-fixup", example.input.unsqueeze(0), example.target.unsqueeze(0), device));
-  }
-
-  torch::manual_seed(input.settings.seed);
-  SegmentationNet net(config);
-  net->to(device);
-
-  TrainingRunOptions options;
-  options.dir = input.runDir;
-  options.resume = input.resume;
-  auto& t = options.trainer;
-  t.epochs = input.settings.epochs;
-  t.batch_size = 1;
-  t.lr = input.settings.learningRate;
-  t.weight_decay = 1e-4;
-  t.schedule = LrSchedule::kCosine;
-  t.seed = input.settings.seed;
-  t.record_memory = true;
-  t.device = device;
-  nlohmann::json dataJson = {
+  const LabelledImageDataset labelled(input.image, input.labels, input.classes.ignore_index,
+                                      input.sliceAxis);
+  SegmentationTrainingData data;
+  data.train = &labelled;
+  // The labels are the only data: the score on them decides the best epoch.
+  data.validation = &labelled;
+  data.classes = input.classes;
+  data.stats = labelled.stats();
+  data.description = {
       {"path", input.image.path},
       {"layout", "gui"},
       {"images", 1},
-      {"train", data.size()},
+      {"train", labelled.size()},
       {"val", 0},
       {"slice_axis", input.image.is_volume() ? input.sliceAxis : -1},
-      {"labelled_pixels", data.labels().ne(input.classes.ignore_index).sum().item<int64_t>()}};
-  options.description =
-      segmentation_description(config.to_json(), input.classes, data.stats(), dataJson);
-  options.description["gui_settings"] = input.settings;
-  // The labels are the only data: the score on them decides the best epoch.
-  options.best_metric = "miou";
+      {"labelled_pixels", labelled.labels().ne(input.classes.ignore_index).sum().item<int64_t>()}};
+  data.sections["gui_settings"] = input.settings;
+  data.source = "from the labels painted on " + input.image.path;
 
-  TrainingRun run(trainable(net), segmentation_loss_function({input.classes.ignore_index, 0.0}),
-                  options);
-  std::shared_ptr<ModelSnapshot> latest;
-  run.set_evaluation([&] {
-    latest = snapshot(net, data, input.classes, device);
-    return latest->metrics;
-  });
-  SnapshotObserver forward(observer, [&](const EpochReport& epoch) {
-    if (!latest) return;
-    latest->epoch = epoch.epoch;
-    observer.on_snapshot(std::move(latest));
-  });
-  run.add_observer(&forward);
-
-  AugmentationOptions augment;
-  augment.flips = augment.rotations = input.settings.augment;
-  augment.intensity_jitter = input.settings.augment ? 0.1 : 0.0;
-  augment.ignore_index = input.classes.ignore_index;
-  const AugmentedDataset augmented(data, augment);
-  return run.fit(augmented);
+  auto request = input.settings.trainingRequest(input.runDir);
+  request.resume = input.resume;
+  request.measure_baseline = input.measureBaseline;
+  SnapshotObserver snapshots(observer, labelled);
+  return train_segmentation(request, data, snapshots).finished;
 }
 
 }  // namespace revup::ui

@@ -1,8 +1,9 @@
 #pragma once
 // Training a segmentation network on the image open in the window, without
 // any Qt: the GUI's worker runs it and turns what it reports into signals;
-// tests run it directly. It writes an ordinary run folder (config.json,
-// metrics.csv, last.pt, best.pt), so `revup-cli predict / evaluate / export`
+// tests run it directly. The image and its painted labels become the data of
+// the same workflow revup-cli train runs (runs/segmentation_training.h), so
+// the run folder is an ordinary one: `revup-cli predict / evaluate / export`
 // and `train --resume` work on what the GUI trained.
 #include <torch/torch.h>
 
@@ -10,13 +11,12 @@
 #include <memory>
 #include <string>
 
-#include "core/step_measurement.h"
-#include "core/trainer.h"
 #include "io/channel_stats.h"
 #include "io/class_table.h"
 #include "io/image.h"
 #include "models/segmentation_net.h"
 #include "ui/training_settings.h"
+#include "workflows/segmentation_training.h"
 
 namespace revup::ui {
 
@@ -49,9 +49,8 @@ struct ModelSnapshot {
 // own (modules are not safe to run from two threads at once).
 SegmentationNet evalCopy(const SegmentationNet& net);
 
-class TrainingJobObserver : public TrainObserver {
+class TrainingJobObserver : public SegmentationTrainingObserver {
  public:
-  virtual void on_baseline(const StepMeasurement&) {}
   virtual void on_snapshot(std::shared_ptr<const ModelSnapshot>) {}
 };
 

@@ -60,6 +60,28 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   learningRate_->setDecimals(4);
   learningRate_->setRange(1e-4, 1.0);
   learningRate_->setSingleStep(0.005);
+  weightDecay_ = new QDoubleSpinBox(this);
+  weightDecay_->setObjectName("weightDecaySpin");
+  weightDecay_->setDecimals(5);
+  weightDecay_->setRange(0.0, 0.1);
+  weightDecay_->setSingleStep(1e-4);
+  weightDecay_->setToolTip(tr("L2 penalty on the weights (revup-cli train --weight-decay)"));
+  dice_ = new QDoubleSpinBox(this);
+  dice_->setObjectName("diceSpin");
+  dice_->setDecimals(2);
+  dice_->setRange(0.0, 10.0);
+  dice_->setSingleStep(0.1);
+  dice_->setToolTip(
+      tr("Weight of the soft Dice loss added to cross-entropy; helps thin or rare classes "
+         "(revup-cli train --dice)"));
+  clipGrad_ = new QDoubleSpinBox(this);
+  clipGrad_->setObjectName("clipGradSpin");
+  clipGrad_->setDecimals(2);
+  clipGrad_->setRange(0.0, 1000.0);
+  clipGrad_->setSingleStep(0.5);
+  clipGrad_->setSpecialValueText(tr("off"));
+  clipGrad_->setToolTip(
+      tr("Rescale gradients whose norm exceeds this; 0 is off (revup-cli train --clip-grad)"));
   epochs_ = new QSpinBox(this);
   epochs_->setObjectName("epochsSpin");
   epochs_->setRange(1, 100000);
@@ -78,6 +100,9 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(memSave_);
   form->addRow(injectiveStem_);
   form->addRow(tr("Learning rate"), learningRate_);
+  form->addRow(tr("Weight decay"), weightDecay_);
+  form->addRow(tr("Dice loss weight"), dice_);
+  form->addRow(tr("Clip gradient norm"), clipGrad_);
   form->addRow(tr("Epochs"), epochs_);
   form->addRow(augment_);
   form->addRow(tr("Device"), device_);
@@ -121,6 +146,9 @@ TrainingSettings TrainingPanel::settings() const {
   s.memSave = memSave_->isChecked();
   s.injectiveStem = injectiveStem_->isChecked();
   s.learningRate = learningRate_->value();
+  s.weightDecay = weightDecay_->value();
+  s.diceWeight = dice_->value();
+  s.clipGrad = clipGrad_->value();
   s.epochs = epochs_->value();
   s.augment = augment_->isChecked();
   s.device = device_->currentText().toStdString();
@@ -135,6 +163,9 @@ void TrainingPanel::setSettings(const TrainingSettings& s) {
   memSave_->setChecked(s.memSave);
   injectiveStem_->setChecked(s.injectiveStem);
   learningRate_->setValue(s.learningRate);
+  weightDecay_->setValue(s.weightDecay);
+  dice_->setValue(s.diceWeight);
+  clipGrad_->setValue(s.clipGrad);
   epochs_->setValue(s.epochs);
   augment_->setChecked(s.augment);
   const int deviceIndex = device_->findText(QString::fromStdString(s.device));
@@ -145,9 +176,9 @@ void TrainingPanel::setRunning(bool running) {
   start_->setEnabled(!running);
   pause_->setEnabled(running);
   stop_->setEnabled(running);
-  for (QWidget* w :
-       std::initializer_list<QWidget*>{preset_, lipschitz_, iterations_, memSave_, injectiveStem_,
-                                       learningRate_, epochs_, augment_, device_}) {
+  for (QWidget* w : std::initializer_list<QWidget*>{preset_, lipschitz_, iterations_, memSave_,
+                                                    injectiveStem_, learningRate_, weightDecay_,
+                                                    dice_, clipGrad_, epochs_, augment_, device_}) {
     w->setEnabled(!running);
   }
   if (!running) setPaused(false);

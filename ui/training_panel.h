@@ -42,7 +42,7 @@ class TrainingPanel : public QWidget {
 
  private:
   QComboBox *preset_, *device_;
-  QDoubleSpinBox *lipschitz_, *learningRate_;
+  QDoubleSpinBox *lipschitz_, *learningRate_, *weightDecay_, *dice_, *clipGrad_;
   QSpinBox *iterations_, *epochs_;
   QCheckBox *memSave_, *injectiveStem_, *augment_;
   QPushButton *start_, *pause_, *stop_;

@@ -2,18 +2,35 @@
 
 #include <QSettings>
 
-#include "models/segmentation_presets.h"
-
 namespace revup::ui {
 
+SegmentationModelChoice TrainingSettings::modelChoice() const {
+  SegmentationModelChoice choice;
+  choice.preset = preset;
+  choice.injective_stem = injectiveStem;
+  choice.lipschitz = lipschitz;
+  choice.fixed_point_iterations = fixedPointIterations;
+  choice.memsave = memSave;
+  return choice;
+}
+
 SegmentationConfig TrainingSettings::modelConfig(int64_t inChannels, int64_t numClasses) const {
-  auto config = segmentation_preset(preset, inChannels, numClasses);
-  config.backbone.arch = memSave ? "revup-memsave" : "revup";
-  config.backbone.sn.coeff = lipschitz;
-  config.backbone.inverse.iterations = fixedPointIterations;
-  if (injectiveStem) use_injective_stem(config);
-  config.validate();
-  return config;
+  return modelChoice().resolve(inChannels, numClasses);
+}
+
+SegmentationTrainingRequest TrainingSettings::trainingRequest(const std::string& runDir) const {
+  SegmentationTrainingRequest request;
+  request.run_dir = runDir;
+  request.model = modelChoice();
+  request.epochs = epochs;
+  request.lr = learningRate;
+  request.weight_decay = weightDecay;
+  request.dice = diceWeight;
+  request.clip_grad = clipGrad;
+  request.augment = augment;
+  request.seed = seed;
+  request.device = device;
+  return request;
 }
 
 void to_json(nlohmann::json& j, const TrainingSettings& s) {
@@ -23,6 +40,9 @@ void to_json(nlohmann::json& j, const TrainingSettings& s) {
        {"memsave", s.memSave},
        {"injective_stem", s.injectiveStem},
        {"lr", s.learningRate},
+       {"weight_decay", s.weightDecay},
+       {"dice", s.diceWeight},
+       {"clip_grad", s.clipGrad},
        {"epochs", s.epochs},
        {"augment", s.augment},
        {"device", s.device},
@@ -37,6 +57,9 @@ void from_json(const nlohmann::json& j, TrainingSettings& s) {
   s.memSave = j.value("memsave", d.memSave);
   s.injectiveStem = j.value("injective_stem", d.injectiveStem);
   s.learningRate = j.value("lr", d.learningRate);
+  s.weightDecay = j.value("weight_decay", d.weightDecay);
+  s.diceWeight = j.value("dice", d.diceWeight);
+  s.clipGrad = j.value("clip_grad", d.clipGrad);
   s.epochs = j.value("epochs", d.epochs);
   s.augment = j.value("augment", d.augment);
   s.device = j.value("device", d.device);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/segmentation_net.h"
+#include "workflows/segmentation_training.h"
 
 namespace revup::ui {
 
@@ -19,13 +20,21 @@ struct TrainingSettings {
   // of a first stage at full resolution.
   bool injectiveStem = false;
   double learningRate = 0.02;
-  int epochs = 100;  // an epoch is one pass over the labelled image (or slices)
+  // revup-cli train's --weight-decay, --dice and --clip-grad, with its defaults.
+  double weightDecay = 1e-4;
+  double diceWeight = 0.0;  // soft Dice added to cross-entropy: helps thin or rare classes
+  double clipGrad = 0.0;    // gradient-norm clipping (0: off)
+  int epochs = 100;         // an epoch is one pass over the labelled image (or slices)
   bool augment = true;
   std::string device = "cpu";
   uint64_t seed = 0;
 
+  // The preset with c, N, MemSave and the stem applied.
+  SegmentationModelChoice modelChoice() const;
   // The preset for this input, with c, N and MemSave applied.
   SegmentationConfig modelConfig(int64_t inChannels, int64_t numClasses) const;
+  // What the training workflow gets for a new run into `runDir`.
+  SegmentationTrainingRequest trainingRequest(const std::string& runDir) const;
 };
 
 void to_json(nlohmann::json& j, const TrainingSettings& s);

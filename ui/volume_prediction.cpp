@@ -3,8 +3,8 @@
 #include <QPointer>
 #include <QThreadPool>
 
-#include "core/segmentation_inference.h"
 #include "io/format_registry.h"
+#include "workflows/segmentation_prediction.h"
 
 namespace revup::ui {
 
@@ -23,16 +23,6 @@ torch::Tensor predictSlice(SegmentationNet& net, const Image& volume, const Chan
   return classIds(net, normalize(plane, stats));
 }
 
-torch::Tensor predictVolume(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
-                            int axis, const std::function<bool(int, int)>& onSlice) {
-  return predict_volume_slices(
-      normalize(volume, stats), axis,
-      [&](const torch::Tensor& plane) { return classIds(net, plane); },
-      [&](int64_t done, int64_t total) {
-        return onSlice(static_cast<int>(done), static_cast<int>(total));
-      });
-}
-
 VolumePredictionExport* VolumePredictionExport::start(Job job, QObject* parent) {
   auto* self = new VolumePredictionExport(parent);
   QPointer<VolumePredictionExport> guard(self);
@@ -44,9 +34,16 @@ VolumePredictionExport* VolumePredictionExport::start(Job job, QObject* parent) 
       });
     };
     try {
+      // The workflow revup-cli predict runs, with the model in training.
+      SegmentationPredictor predictor;
+      predictor.net = job.net;
+      predictor.stats = job.stats;
+      predictor.classes = job.classes;
+      predictor.slice_axis = job.axis;
       const auto ids =
-          predictVolume(job.net, job.volume, job.stats, job.axis, [&](int done, int total) {
-            post([done, total](VolumePredictionExport* e) { Q_EMIT e->progress(done, total); });
+          predict_segmentation(predictor, job.volume, [&](int64_t done, int64_t total) {
+            post([done = static_cast<int>(done), total = static_cast<int>(total)](
+                     VolumePredictionExport* e) { Q_EMIT e->progress(done, total); });
             return !*cancelled;
           });
       if (!ids.defined()) {
@@ -56,7 +53,7 @@ VolumePredictionExport* VolumePredictionExport::start(Job job, QObject* parent) 
         });
         return;
       }
-      write_mask(ids, job.classes, job.volume, job.path.toStdString());
+      write_prediction(ids, predictor, job.volume, job.path.toStdString());
       post([path = job.path](VolumePredictionExport* e) {
         Q_EMIT e->finished(true, path);
         e->deleteLater();

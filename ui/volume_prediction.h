@@ -22,12 +22,6 @@ namespace revup::ui {
 torch::Tensor predictSlice(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
                            int axis, int64_t index);
 
-// [D, H, W] class ids of `volume` ([C, D, H, W]), one slice along `axis` at a
-// time. `onSlice(done, total)` after each; returning false stops (an
-// undefined tensor is returned then).
-torch::Tensor predictVolume(SegmentationNet& net, const Image& volume, const ChannelStats& stats,
-                            int axis, const std::function<bool(int, int)>& onSlice);
-
 class VolumePredictionExport : public QObject {
   Q_OBJECT
 

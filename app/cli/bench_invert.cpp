@@ -14,10 +14,10 @@
 #include <string>
 
 #include "app/cli/bench_common.h"
-#include "app/cli/run_folder.h"
 #include "models/lipschitz_audit.h"
 #include "models/reconstruction_probe.h"
 #include "models/state_utils.h"
+#include "workflows/classifier_run.h"
 
 namespace revup::cli {
 namespace {
@@ -69,7 +69,7 @@ void add_bench_invert(CLI::App& bench) {
     Network net{nullptr};
     nlohmann::json normalization;
     if (!model_dir->empty()) {
-      net = load_run_network(*model_dir);
+      net = load_classifier(*model_dir);
       normalization = {{"spectral_norm", "as trained (the run's power-iteration vectors)"}};
     } else {
       ModelConfig c;

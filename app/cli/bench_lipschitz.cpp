@@ -12,7 +12,6 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/progress_bar.h"
-#include "core/training_run.h"
 #include "io/channel_stats.h"
 #include "io/demo_scene.h"
 #include "io/idx_dataset.h"
@@ -21,6 +20,7 @@
 #include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
 #include "models/state_utils.h"
+#include "workflows/training_run.h"
 
 namespace revup::cli {
 namespace {

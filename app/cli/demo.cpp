@@ -13,17 +13,13 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/commands.h"
-#include "app/cli/console_observer.h"
-#include "app/cli/segmentation_run.h"
-#include "core/augmentation.h"
-#include "core/training_run.h"
+#include "app/cli/console_training.h"
 #include "io/channel_stats.h"
 #include "io/demo_scene.h"
 #include "io/format_registry.h"
 #include "io/mask_colors.h"
-#include "models/segmentation_loss.h"
-#include "models/segmentation_presets.h"
-#include "models/state_utils.h"
+#include "workflows/segmentation_run.h"
+#include "workflows/segmentation_training.h"
 
 namespace revup::cli {
 namespace {
@@ -94,7 +90,9 @@ void run_demo(const DemoOptions& o) {
   const SingleExample val(
       {normalize(as_image(val_scene.image, "demo scene"), stats), val_scene.mask});
 
-  auto config = segmentation_preset(o.preset, 3, classes.size());
+  SegmentationModelChoice model;
+  model.preset = o.preset;
+  const auto config = model.resolve(3, classes.size());
   torch::manual_seed(o.seed);
   SegmentationNet net(config);
   net->to(device);
@@ -129,41 +127,36 @@ void run_demo(const DemoOptions& o) {
         static_cast<int>(std::clamp(o.minutes * 60.0 / std::max(revup.seconds, 1e-3), 3.0, 2000.0));
   }
   fs::remove_all(o.out);  // the demo always starts over
-  TrainingRunOptions run_options;
-  run_options.dir = o.out;
-  auto& t = run_options.trainer;
-  t.epochs = steps;  // one image: one step per epoch
-  t.batch_size = 1;
-  t.lr = o.lr;
-  t.weight_decay = 1e-4;
-  t.schedule = LrSchedule::kCosine;
-  t.seed = o.seed;
-  t.record_memory = true;
-  t.device = device;
-  run_options.best_metric = "";
-  run_options.description = segmentation_description(config.to_json(), classes, stats,
-                                                     {{"path", "built-in demo scene"},
-                                                      {"width", o.width},
-                                                      {"height", o.height},
-                                                      {"seed", o.seed},
-                                                      {"train", 1},
-                                                      {"val", 1}});
-  TrainingRun run(trainable(net), segmentation_loss_function({}), run_options);
-  ConsoleTrainObserver console(steps, {});
-  run.add_observer(&console);
-  AugmentationOptions augment;
-  const AugmentedDataset augmented(train, augment);
+  SegmentationTrainingRequest request;
+  request.run_dir = o.out;
+  request.model.preset = o.preset;
+  request.epochs = steps;  // one image: one step per epoch
+  request.lr = o.lr;
+  request.seed = o.seed;
+  request.device = o.device;
+  SegmentationTrainingData data;
+  data.train = &train;  // scored before and after, not every step: no validation
+  data.classes = classes;
+  data.stats = stats;
+  data.description = {{"path", "built-in demo scene"},
+                      {"width", o.width},
+                      {"height", o.height},
+                      {"seed", o.seed},
+                      {"train", 1},
+                      {"val", 1}};
+  ConsoleTraining console(steps, {}, /*print_start=*/false);
   std::printf(
       "training for %d steps at full resolution, batch size 1: about %s at the %.1f s/step just "
       "measured (Ctrl-C stops)\n",
       steps, format_duration(steps * revup.seconds).c_str(), revup.seconds);
   const auto train_start = clock::now();
-  const bool finished = run.fit(augmented);
+  const auto trained = train_segmentation(request, data, console);
   const double train_seconds = std::chrono::duration<double>(clock::now() - train_start).count();
-  if (!finished) std::printf("stopped early after %d steps\n", run.completed_epochs());
-  std::printf("trained %d steps in %s (%.1f s/step)\n", run.completed_epochs(),
+  if (!trained.finished) std::printf("stopped early after %d steps\n", trained.completed_epochs);
+  std::printf("trained %d steps in %s (%.1f s/step)\n", trained.completed_epochs,
               format_duration(train_seconds).c_str(),
-              train_seconds / std::max(run.completed_epochs(), 1));
+              train_seconds / std::max(trained.completed_epochs, 1));
+  net = trained.net;
 
   const double miou_after = miou(net, device, val, classes);
   std::printf("trained model: mIoU %.2f %% on the unseen scene (was %.2f %%)\n", 100 * miou_after,
@@ -190,7 +183,7 @@ void run_demo(const DemoOptions& o) {
   nlohmann::json summary = {
       {"image", {o.width, o.height}},
       {"preset", o.preset},
-      {"steps", run.completed_epochs()},
+      {"steps", trained.completed_epochs},
       {"miou_before", miou_before},
       {"miou_after", miou_after},
       {"revup_whole_step_bytes", revup.whole_step_own_bytes()},

@@ -7,8 +7,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/progress_bar.h"
-#include "app/cli/segmentation_run.h"
-#include "io/segmentation_dataset.h"
+#include "workflows/segmentation_prediction.h"
 
 namespace revup::cli {
 namespace {
@@ -20,59 +19,45 @@ struct EvaluateOptions {
 
 void run_evaluate(const EvaluateOptions& o) {
   ignore_file_size_signal();
-  const auto device = select_device(o.device);
+  select_device(o.device);  // no such device: said before the data is read
   if (!o.json.empty()) check_output_folder(o.json);
-  const auto run = read_segmentation_run(o.model);
-  auto options = run.dataset_options();
-  const bool val_only = o.split == "val";
-  if (val_only) {
-    // The run's own split: the same fraction and seed give the same images.
-    const auto empty = nlohmann::json::object();
-    options.val_fraction = run.config.value("data", empty).value("val_fraction", 0.2);
-    options.seed = run.config.value("training", empty).value("seed", uint64_t{0});
-  }
-  const auto data = open_segmentation_dataset(o.data, options);
-  if (data->classes().size() != run.classes.size()) {
-    throw std::runtime_error(o.data + ": has " + std::to_string(data->classes().size()) +
-                             " classes; the model in " + o.model + " predicts " +
-                             std::to_string(run.classes.size()));
-  }
-  std::vector<size_t> indices;
-  if (val_only) {
-    indices = data->split().val;
-  } else {
-    for (size_t i = 0; i < data->size(); ++i) indices.push_back(i);
-  }
-  const SubsetDataset subset(*data, indices);
-  auto net = load_segmentation_net(run, o.checkpoint, device);
-  ProgressBar bar("evaluate", static_cast<int64_t>(subset.size()));
-  auto cm = evaluate_segmentation(
-      logits_function(net, device), subset, run.classes.size(), run.classes.ignore_index,
-      {o.tile, o.overlap}, [&](size_t done, size_t) { bar.update(static_cast<int64_t>(done)); });
-  bar.finish();
-  cm.expect_classes(present_classes(*data));
+  RunEvaluationRequest request;
+  request.run_dir = o.model;
+  request.data = o.data;
+  request.which = o.checkpoint;
+  request.validation_split_only = o.split == "val";
+  request.device = o.device;
+  request.tiles = {o.tile, o.overlap};
+  std::unique_ptr<ProgressBar> bar;
+  const auto result = evaluate_run(request, [&](size_t done, size_t total) {
+    if (!bar) bar = std::make_unique<ProgressBar>("evaluate", static_cast<int64_t>(total));
+    bar->update(static_cast<int64_t>(done));
+  });
+  if (bar) bar->finish();
+  const auto& cm = result.confusion;
+  const auto& classes = result.classes;
   for (int64_t c : cm.unscored_classes()) {
     std::printf("  %-20s not in these labels nor predicted: counts as IoU 0\n",
-                run.classes.classes[static_cast<size_t>(c)].name.c_str());
+                classes.classes[static_cast<size_t>(c)].name.c_str());
   }
 
   const auto iou = cm.class_iou();
   nlohmann::json per_class = nlohmann::json::array();
   std::printf("mIoU %.2f %%, pixel accuracy %.2f %% over %zu images (%lld labelled pixels)\n",
-              100 * cm.mean_iou(), 100 * cm.pixel_accuracy(), subset.size(),
+              100 * cm.mean_iou(), 100 * cm.pixel_accuracy(), result.images,
               static_cast<long long>(cm.labelled_pixels()));
   for (size_t c = 0; c < iou.size(); ++c) {
-    const auto& name = run.classes.classes[c].name;
+    const auto& name = classes.classes[c].name;
     per_class.push_back(
         {{"class", name}, {"iou", std::isnan(iou[c]) ? nlohmann::json() : nlohmann::json(iou[c])}});
     if (!std::isnan(iou[c])) std::printf("  %-20s IoU %6.2f %%\n", name.c_str(), 100 * iou[c]);
   }
   if (!o.json.empty()) {
     write_json(o.json, {{"model", o.model},
-                        {"checkpoint", run_checkpoint_path(run.dir, o.checkpoint)},
+                        {"checkpoint", result.checkpoint},
                         {"data", o.data},
                         {"split", o.split},
-                        {"images", subset.size()},
+                        {"images", result.images},
                         {"labelled_pixels", cm.labelled_pixels()},
                         {"miou", cm.mean_iou()},
                         {"pixel_accuracy", cm.pixel_accuracy()},

@@ -7,21 +7,14 @@
 #include <torch/torch.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "app/cli/commands.h"
 #include "core/model_export.h"
-#include "models/run_export.h"
-#if REVUP_HAVE_ONNX_BOOL
-#include "io/onnx_export.h"
-#endif
+#include "workflows/run_export.h"
 
 namespace revup::cli {
 namespace {
-namespace fs = std::filesystem;
 
 struct ExportOptions {
   std::string model, format, output, input_size, checkpoint = "best";
@@ -40,30 +33,11 @@ std::vector<int64_t> parse_input_size(const std::string& text) {
 
 void run_export(const ExportOptions& o) {
   const auto format = export_format_from_name(o.format);
-  if (!export_format_available(format)) {
-    throw std::runtime_error("--format " + o.format + ": this build has no " + o.format +
-                             " support (it needs libonnx-dev and OpenCV's dnn module at "
-                             "configure time; REVUP_WITH_ONNX)");
-  }
-  const auto input_size = parse_input_size(o.input_size);
-  if (format == ExportFormat::kOnnx && input_size.empty()) {
-    throw std::invalid_argument(
-        "--format onnx needs --input-size HxW: an ONNX model is made for one fixed input size "
-        "(OpenCV's DNN wants static shapes)");
-  }
-  // Before loading anything: a path that cannot be written fails fast.
-  const fs::path out(o.output);
-  const auto folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  if (!fs::is_directory(folder)) {
-    throw std::runtime_error(o.output + ": cannot write, folder " + folder.string() +
-                             " does not exist");
-  }
-  auto source = run_export_source(o.model, o.checkpoint);
-  source.card.input_size = input_size;
-  source.card.tool_version = REVUP_VERSION;
-  const auto report = write_export(source.graph, format, o.output, source.card);
+  const auto exported =
+      export_run({o.model, o.checkpoint, o.format, o.output, parse_input_size(o.input_size)});
+  const auto& report = exported.report;
   std::printf("exported %s as %s: %zu ops, %zu tensors, takes raw pixel values\n", o.model.c_str(),
-              export_format_name(format), source.graph.ops().size(), source.graph.tensors().size());
+              export_format_name(format), exported.graph_ops, exported.graph_tensors);
   if (format == ExportFormat::kTorchScript) {
     std::printf(
         "checked: read back with torch::jit::load, max abs difference %.3g on a random "
@@ -83,9 +57,6 @@ void run_export(const ExportOptions& o) {
 }  // namespace
 
 void add_export_command(CLI::App& app) {
-#if REVUP_HAVE_ONNX_BOOL
-  register_onnx_export();  // into core's export registry: write_export then knows "onnx"
-#endif
   auto* cmd =
       app.add_subcommand("export", "Write a trained model for other tools, with its model card");
   auto o = std::make_shared<ExportOptions>();

@@ -9,9 +9,9 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/progress_bar.h"
-#include "app/cli/segmentation_run.h"
 #include "io/format_registry.h"
 #include "io/mask_colors.h"
+#include "workflows/segmentation_prediction.h"
 
 namespace revup::cli {
 namespace {
@@ -20,12 +20,6 @@ struct PredictOptions {
   std::string model, input, output, overlay, checkpoint = "best", device = "cpu";
   int64_t tile = 0, overlap = 64;
 };
-
-// Class ids for one normalized 2D image [C, H, W].
-torch::Tensor predict_mask(const LogitsFunction& logits, const torch::Tensor& x,
-                           const TileOptions& tiles) {
-  return predict_logits(logits, x, tiles).argmax(0);
-}
 
 void run_predict(const PredictOptions& o) {
   ignore_file_size_signal();
@@ -42,67 +36,41 @@ void run_predict(const PredictOptions& o) {
       throw std::runtime_error(o.overlay + ": this format cannot write an overlay (use .png)");
     }
   }
-  const auto run = read_segmentation_run(o.model);
+  auto predictor = open_predictor(o.model, o.checkpoint, device);
+  predictor.tiles = {o.tile, o.overlap};
   const auto image = read_image(o.input);
   for (const auto& w : image.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (!o.overlay.empty() && image.is_volume()) {
     throw std::runtime_error("--overlay is for 2D images; " + o.input + " is a volume");
   }
-  if (image.channels() != static_cast<int64_t>(run.stats.mean.size())) {
-    throw std::runtime_error(o.input + ": has " + std::to_string(image.channels()) +
-                             " channels; the model in " + o.model + " takes " +
-                             std::to_string(run.stats.mean.size()));
-  }
-  auto net = load_segmentation_net(run, o.checkpoint, device);
-  const auto logits = logits_function(net, device);
-  const TileOptions tiles{o.tile, o.overlap};
   const auto start = std::chrono::steady_clock::now();
-  const auto x = normalize(image, run.stats);
-  torch::Tensor mask;
-  if (image.is_volume()) {
-    // Slice-wise along the axis the model was trained on; x is [C, D, H, W].
-    const int axis = run.slice_axis >= 0 ? run.slice_axis : 0;
-    ProgressBar bar("predict", x.size(axis + 1));
-    mask = predict_volume_slices(
-        x, axis, [&](const torch::Tensor& plane) { return predict_mask(logits, plane, tiles); },
-        [&](int64_t done, int64_t) {
-          bar.update(done);
-          return true;
-        });
-    bar.finish();
-  } else {
-    mask = predict_mask(logits, x, tiles);
-  }
-  // Nodata and NaN pixels carry no prediction.
-  mask.masked_fill_(valid_pixels(image).logical_not(), run.classes.ignore_index);
+  std::unique_ptr<ProgressBar> bar;
+  const auto mask = predict_segmentation(predictor, image, [&](int64_t done, int64_t total) {
+    if (!bar) bar = std::make_unique<ProgressBar>("predict", total);
+    bar->update(done);
+    return true;
+  });
+  if (bar) bar->finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // In the values of the masks it learnt from: a model trained on 0/255
-  // masks writes 0/255, on colour masks their colours.
-  if (run.masks && run.masks->colour) {
-    Image coloured = image;
-    coloured.pixels = colorize(mask, run.classes);
-    write_image(coloured, o.output);
-  } else {
-    write_mask(run.masks ? run.masks->to_values(mask) : mask, run.classes, image, o.output);
-  }
+  write_prediction(mask, predictor, image, o.output);
+  const auto& classes = predictor.classes;
 
   std::printf("wrote %s (%s, %lld classes) in %s%s\n", o.output.c_str(),
-              image.is_volume() ? "label volume" : "mask",
-              static_cast<long long>(run.classes.size()), format_duration(seconds).c_str(),
+              image.is_volume() ? "label volume" : "mask", static_cast<long long>(classes.size()),
+              format_duration(seconds).c_str(),
               image.geo ? ", georeferenced like the input"
                         : (image.voxels ? ", voxel geometry of the input" : ""));
   const auto counts =
-      torch::bincount(mask.reshape(-1).clamp(0, run.classes.size()), {}, run.classes.size() + 1);
+      torch::bincount(mask.reshape(-1).clamp(0, classes.size()), {}, classes.size() + 1);
   const double total = static_cast<double>(mask.numel());
-  for (int64_t c = 0; c < run.classes.size(); ++c) {
+  for (int64_t c = 0; c < classes.size(); ++c) {
     const auto share = counts[c].item<double>() / total;
-    if (share > 0)
-      std::printf("  %-20s %6.2f %%\n", run.classes.classes[c].name.c_str(), 100 * share);
+    if (share > 0) std::printf("  %-20s %6.2f %%\n", classes.classes[c].name.c_str(), 100 * share);
   }
   if (!o.overlay.empty()) {
     Image picture;
-    picture.pixels = overlay(image.pixels, mask, run.classes, 0.45);
+    picture.pixels = overlay(image.pixels, mask, classes, 0.45);
     picture.path = o.overlay;
     write_image(picture, o.overlay);
     std::printf("wrote %s (prediction over the image)\n", o.overlay.c_str());

@@ -9,12 +9,9 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/console_observer.h"
-#include "core/atomic_file.h"
-#include "core/training_run.h"
-#include "models/network.h"
-#include "models/state_utils.h"
+#include "workflows/run_folder.h"
 #if REVUP_HAVE_IO_BOOL
-#include "io/idx_dataset.h"
+#include "workflows/classifier_training.h"
 #endif
 
 namespace revup::cli {
@@ -38,84 +35,57 @@ struct Options {
 };
 
 #if REVUP_HAVE_IO_BOOL
-double accuracy(Network& net, const IdxClassificationDataset& test, c10::Device device) {
-  int64_t correct = 0;
-  const int64_t n = test.labels().size(0);
-  for (int64_t i = 0; i < n; i += 500) {
-    const int64_t len = std::min<int64_t>(500, n - i);
-    const auto logits = net->forward(test.images().narrow(0, i, len).to(device));
-    correct += logits.argmax(1).cpu().eq(test.labels().narrow(0, i, len)).sum().item<int64_t>();
+// The workflow's start line, then the console's progress bar.
+class ConsoleClassifierTraining : public ClassifierTrainingObserver {
+ public:
+  explicit ConsoleClassifierTraining(const Options& o)
+      : o_(o), console_(o.epochs, {"test_accuracy"}) {}
+  void on_start(const ClassifierTrainingStart& start) override {
+    if (o_.resume) {
+      std::cout << "resuming " << RunFolder(o_.out).path(RunFolder::kLastCheckpoint)
+                << " after epoch " << start.resumed_after_epoch << "\n";
+    }
+    std::printf("training %s-%d on %zu Fashion-MNIST images (%zu test), %d epochs, %d threads\n",
+                o_.arch.c_str(), o_.depth, start.train, start.test, o_.epochs,
+                torch::get_num_threads());
   }
-  return static_cast<double>(correct) / static_cast<double>(n);
-}
+  void on_step(const StepReport& s) override { console_.on_step(s); }
+  void on_epoch(const EpochReport& e) override { console_.on_epoch(e); }
+  bool cancel_requested() override { return console_.cancel_requested(); }
+
+ private:
+  const Options& o_;
+  ConsoleTrainObserver console_;
+};
 
 void run(const Options& o) {
-  namespace fs = std::filesystem;
-  const auto device = select_device(o.device);
-  const auto path = [&](const char* name) { return (fs::path(o.data) / name).string(); };
-  IdxClassificationDataset train(path("train-images-idx3-ubyte.gz"),
-                                 path("train-labels-idx1-ubyte.gz"), o.limit_train);
-  IdxClassificationDataset test(path("t10k-images-idx3-ubyte.gz"),
-                                path("t10k-labels-idx1-ubyte.gz"), o.limit_test);
-  // Statistics of the training images, stored with the run and applied to both sets.
-  const double mean = train.images().mean().item<double>();
-  const double std = train.images().std().item<double>();
-  train.normalize(mean, std);
-  test.normalize(mean, std);
-  torch::manual_seed(o.seed);
-  ModelConfig c;
-  c.arch = o.arch;
-  c.depth = o.depth;
-  c.in_channels = 1;
-  c.num_classes = 10;
-  Network net(c);
-  net->to(device);
-
-  TrainingRunOptions run_options;
-  run_options.dir = o.out;
-  run_options.resume = o.resume;
-  auto& t = run_options.trainer;
-  t.epochs = o.epochs;
-  t.batch_size = o.batch_size;
-  t.lr = o.lr;
-  t.weight_decay = o.weight_decay;
-  t.clip_grad_norm = o.clip_grad_norm;
-  t.seed = o.seed;
-  t.device = device;
-  t.schedule = LrSchedule::kCosine;
-  run_options.description = {
-      {"task", "classification"},
-      {"model", c.to_json()},
-      {"data", {{"path", o.data}, {"train", train.size()}, {"test", test.size()}}},
-      {"normalization", {{"mean", {mean}}, {"std", {std}}}}};
-  run_options.best_metric = "test_accuracy";
-  TrainingRun run(
-      trainable(net),
-      [](const torch::Tensor& out, const torch::Tensor& target) {
-        return torch::nn::functional::cross_entropy(out, target);
-      },
-      run_options);
-  run.set_evaluation([&] {
-    return std::map<std::string, double>{{"test_accuracy", accuracy(net, test, device)}};
-  });
-  ConsoleTrainObserver console(o.epochs, {"test_accuracy"});
-  run.add_observer(&console);
-  if (o.resume)
-    std::cout << "resuming " << run.path("last.pt") << " after epoch " << run.completed_epochs()
-              << "\n";
-  std::printf("training %s-%d on %zu Fashion-MNIST images (%zu test), %d epochs, %d threads\n",
-              o.arch.c_str(), o.depth, train.size(), test.size(), o.epochs,
-              torch::get_num_threads());
-  if (!run.fit(train)) {
-    std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
-              << "; continue with --resume\n";
+  ClassifierTrainingRequest request;
+  request.data = o.data;
+  request.run_dir = o.out;
+  request.resume = o.resume;
+  request.arch = o.arch;
+  request.depth = o.depth;
+  request.epochs = o.epochs;
+  request.batch_size = o.batch_size;
+  request.lr = o.lr;
+  request.weight_decay = o.weight_decay;
+  request.clip_grad = o.clip_grad_norm;
+  request.limit_train = o.limit_train;
+  request.limit_test = o.limit_test;
+  request.seed = o.seed;
+  request.device = o.device;
+  ConsoleClassifierTraining console(o);
+  const auto result = train_classifier(request, console);
+  if (!result.finished) {
+    std::cout << "\nstopped: " << RunFolder(o.out).path(RunFolder::kLastCheckpoint)
+              << " holds epoch " << result.completed_epochs << "; continue with --resume\n";
     throw std::runtime_error("interrupted");
   }
   if (!o.json.empty()) {
     write_json(o.json, {{"arch", o.arch},
                         {"depth", o.depth},
                         {"epochs", o.epochs},
-                        {"test_accuracy", run.last_metrics().at("test_accuracy")},
+                        {"test_accuracy", result.last_metrics.at("test_accuracy")},
                         {"run", o.out}});
   }
   std::cout << "done: " << o.out << " (config.json, metrics.csv, last.pt, best.pt)\n";

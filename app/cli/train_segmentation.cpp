@@ -2,18 +2,14 @@
 // full-resolution images; validation every epoch; a run folder that resumes.
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "app/cli/commands.h"
-#include "app/cli/console_observer.h"
-#include "app/cli/segmentation_run.h"
-#include "core/augmentation.h"
-#include "core/training_run.h"
+#include "app/cli/console_training.h"
 #include "io/segmentation_dataset.h"
-#include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
-#include "models/state_utils.h"
+#include "workflows/run_folder.h"
+#include "workflows/segmentation_training.h"
 
 namespace revup::cli {
 namespace {
@@ -49,33 +45,9 @@ void read_mask_options(const TrainOptions& o, DatasetOptions& d) {
   if (!o.classes.empty()) d.classes = read_class_table_file(o.classes);
 }
 
-namespace fs = std::filesystem;
-
-// A new run that fails (bad data found mid-epoch, a full disk, Ctrl-C) before
-// its first checkpoint leaves nothing a user could resume: remove the files it
-// wrote, and its folder if it made it, so no half-made run is left behind.
-class NewRunGuard {
- public:
-  NewRunGuard(std::string dir, bool resume)
-      : dir_(std::move(dir)), active_(!resume), made_folder_(!fs::exists(dir_)) {}
-  ~NewRunGuard() {
-    if (!active_ || fs::exists(fs::path(dir_) / "last.pt")) return;
-    std::error_code ec;
-    for (const char* f : {"config.json", "metrics.csv", "memory_timeline.json"}) {
-      fs::remove(fs::path(dir_) / f, ec);
-    }
-    if (made_folder_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
-  }
-  void keep() { active_ = false; }
-
- private:
-  std::string dir_;
-  bool active_, made_folder_;
-};
-
 void run_train(const TrainOptions& o) {
   ignore_file_size_signal();
-  const auto device = select_device(o.device);
+  select_device(o.device);  // no such device: said before the data is read
   check_output_folder(o.out, /*may_create=*/true);
   if (!o.json.empty()) check_output_folder(o.json);
   DatasetOptions data_options;
@@ -83,117 +55,47 @@ void run_train(const TrainOptions& o) {
   data_options.val_fraction = o.val_fraction;
   data_options.seed = o.seed;
   read_mask_options(o, data_options);
-  SegmentationConfig config;
-  if (!o.resume) segmentation_preset(o.preset, 3, 2);  // a bad name fails before data is read
-  if (o.resume) {
-    // The run's own description wins: same model, same normalization.
-    const auto run = read_segmentation_run(o.out);
-    config = run.model;
-    data_options.stats = run.stats;
-    if (run.slice_axis >= 0) data_options.slice_axis = run.slice_axis;
-    // Its masks read as before: the same values mean the same classes.
-    if (run.masks) data_options.reading = DatasetOptions::FixedReading{*run.masks, run.classes};
-  }
-  const auto data = open_segmentation_dataset(o.data, data_options);
-  if (data->size() == 0) throw std::runtime_error(o.data + ": no labelled images found");
-  std::printf("%s", data->describe_masks().c_str());
-  const auto split = data->split();
-  const auto warning = one_class_validation_warning(*data, split.val);
-  if (!warning.empty()) std::fprintf(stderr, "\nWARNING: %s\n\n", warning.c_str());
-  const SubsetDataset train(*data, split.train), val(*data, split.val);
-  const auto& classes = data->classes();
-  // Stats exist per channel (computed over the training images at open).
-  const auto channels = static_cast<int64_t>(data->stats().mean.size());
-  if (!o.resume) {
-    config = segmentation_preset(o.preset, channels, classes.size());
-    if (o.injective_stem) use_injective_stem(config);
-  }
-  if (config.backbone.in_channels != channels || config.num_classes != classes.size()) {
-    throw std::runtime_error(o.out + ": the run's model takes " +
-                             std::to_string(config.backbone.in_channels) + " channels and " +
-                             std::to_string(config.num_classes) + " classes; " + o.data + " has " +
-                             std::to_string(channels) + " and " + std::to_string(classes.size()));
-  }
 
-  torch::manual_seed(o.seed);
-  SegmentationNet net(config);
-  net->to(device);
+  SegmentationTrainingRequest request;
+  request.run_dir = o.out;
+  request.resume = o.resume;
+  request.model.preset = o.preset;
+  request.model.injective_stem = o.injective_stem;
+  request.epochs = o.epochs;
+  request.steps_per_epoch = o.steps_per_epoch;
+  request.lr = o.lr;
+  request.weight_decay = o.weight_decay;
+  request.dice = o.dice;
+  request.clip_grad = o.clip_grad;
+  request.augment = o.augment;
+  request.min_scale = o.scale_range[0];
+  request.max_scale = o.scale_range[1];
+  request.seed = o.seed;
+  request.device = o.device;
 
-  TrainingRunOptions run_options;
-  run_options.dir = o.out;
-  run_options.resume = o.resume;
-  auto& t = run_options.trainer;
-  t.epochs = o.epochs;
-  t.batch_size = 1;  // whole images, at full resolution
-  t.lr = o.lr;
-  t.weight_decay = o.weight_decay;
-  t.schedule = LrSchedule::kCosine;
-  t.clip_grad_norm = o.clip_grad;
-  t.seed = o.seed;
-  t.steps_per_epoch = o.steps_per_epoch;
-  t.record_memory = true;
-  t.device = device;
-  nlohmann::json data_json = {{"path", fs::absolute(o.data).string()},
-                              {"layout", data->layout()},
-                              {"images", data->size()},
-                              {"train", train.size()},
-                              {"val", val.size()},
-                              {"slice_axis", data->options().slice_axis},
-                              {"val_fraction", o.val_fraction}};
-  run_options.description =
-      segmentation_description(config.to_json(), classes, data->stats(), data_json);
-  run_options.description["masks"] = data->mask_reading();
-  run_options.description["masks_found"] =
-      mask_values_json(data->mask_values(all_indices(data->size())));
-  run_options.best_metric = val.size() > 0 ? "miou" : "";
-
-  NewRunGuard guard(o.out, o.resume);
-  TrainingRun run(trainable(net), segmentation_loss_function({classes.ignore_index, o.dice}),
-                  run_options);
-  std::vector<std::string> class_names;
-  for (const auto& c : classes.classes) class_names.push_back(c.name);
-  if (val.size() > 0) {
-    const auto logits = logits_function(net, device);
-    const auto expected = present_classes(*data);  // in any split
-    run.set_evaluation([&, logits, expected] {
-      auto cm = evaluate_segmentation(logits, val, classes.size(), classes.ignore_index);
-      cm.expect_classes(expected);
-      return cm.metrics(class_names);
-    });
-  }
-  ConsoleTrainObserver console(o.epochs, {"miou", "pixel_accuracy"});
-  run.add_observer(&console);
-
-  AugmentationOptions augment;
-  augment.flips = augment.rotations = o.augment;
-  augment.intensity_jitter = o.augment ? 0.1 : 0.0;
-  augment.min_scale = o.scale_range[0];
-  augment.max_scale = o.scale_range[1];
-  augment.ignore_index = classes.ignore_index;
-  const AugmentedDataset augmented(train, augment);
-
-  std::printf(
-      "training %s (preset %s) on %zu images (%zu for validation) from %s, %s layout, "
-      "%lld classes, batch size 1 at full resolution, %d threads\n",
-      config.backbone.arch.c_str(), config.preset.empty() ? "custom" : config.preset.c_str(),
-      train.size(), val.size(), o.data.c_str(), data->layout().c_str(),
-      static_cast<long long>(classes.size()), torch::get_num_threads());
-  if (o.resume) std::printf("resuming %s after epoch %d\n", o.out.c_str(), run.completed_epochs());
-  const bool finished = run.fit(augmented);
-  if (!finished) {
-    if (fs::exists(run.path("last.pt"))) {
-      std::cout << "\nstopped: " << run.path("last.pt") << " holds epoch " << run.completed_epochs()
+  ConsoleTraining console(o.epochs, {"miou", "pixel_accuracy"}, /*print_start=*/true);
+  const auto result = train_segmentation(
+      request, o.data, data_options, console, [](const std::string& text, bool warning) {
+        if (warning) {
+          std::fprintf(stderr, "\nWARNING: %s\n\n", text.c_str());
+        } else {
+          std::printf("%s", text.c_str());
+        }
+      });
+  const auto last = RunFolder(o.out).path(RunFolder::kLastCheckpoint);
+  if (!result.finished) {
+    if (result.saved) {
+      std::cout << "\nstopped: " << last << " holds epoch " << result.completed_epochs
                 << "; continue with --resume\n";
     } else {
       std::cout << "\nstopped before the first epoch finished: nothing saved\n";
     }
     throw std::runtime_error("interrupted");
   }
-  guard.keep();
   if (!o.json.empty()) {
-    nlohmann::json summary = {{"run", o.out}, {"epochs", run.completed_epochs()}};
-    for (const auto& [k, v] : run.last_metrics()) summary["metrics"][k] = v;
-    if (val.size() > 0) summary["best_miou"] = run.best_score();
+    nlohmann::json summary = {{"run", o.out}, {"epochs", result.completed_epochs}};
+    for (const auto& [k, v] : result.last_metrics) summary["metrics"][k] = v;
+    if (result.best_miou) summary["best_miou"] = *result.best_miou;
     write_json(o.json, summary);
   }
   std::cout << "done: " << o.out

@@ -1,10 +1,7 @@
-#include "core/training_run.h"
+#include "workflows/training_run.h"
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -24,20 +21,14 @@ const char* schedule_name(LrSchedule s) {
   }
   return "?";
 }
-
-std::string format_number(double v) {
-  if (std::isnan(v)) return "";
-  std::ostringstream out;
-  out.precision(8);
-  out << v;
-  return out.str();
-}
 }  // namespace
 
 TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOptions options)
-    : options_(std::move(options)), trainer_(std::move(model), std::move(loss), options_.trainer) {
+    : options_(std::move(options)),
+      folder_(options_.dir),
+      trainer_(std::move(model), std::move(loss), options_.trainer) {
   if (options_.dir.empty()) throw std::invalid_argument("a training run needs a folder");
-  const auto last = path("last.pt");
+  const auto last = path(RunFolder::kLastCheckpoint);
   if (options_.resume) {
     if (!fs::exists(last)) throw std::runtime_error(last + ": nothing to resume");
     trainer_.load_checkpoint(last);
@@ -50,10 +41,6 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
     write_config();
   }
   trainer_.add_observer(this);
-}
-
-std::string TrainingRun::path(const std::string& name) const {
-  return (fs::path(options_.dir) / name).string();
 }
 
 void TrainingRun::write_config() {
@@ -71,30 +58,15 @@ void TrainingRun::write_config() {
                         {"clip_grad_norm", t.clip_grad_norm},
                         {"seed", t.seed},
                         {"device", t.device.str()}};
-  write_text_atomically(path("config.json"), config.dump(2) + "\n");
+  folder_.write_config(config);
 }
 
 void TrainingRun::load_metrics() {
   // Keep the rows of the epochs last.pt contains; a stopped run may have
   // written none past them, but a crash between the two writes could have.
-  std::ifstream in(path("metrics.csv"));
-  std::string line;
-  if (!std::getline(in, line)) return;
-  csv_ = line + "\n";
-  std::stringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) columns_.push_back(c);
-  const auto best_col = std::find(columns_.begin(), columns_.end(), options_.best_metric);
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::vector<std::string> cells;
-    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
-    if (cells.empty() || std::stoi(cells[0]) > trainer_.completed_epochs()) break;
-    csv_ += line + "\n";
-    const auto k = static_cast<size_t>(best_col - columns_.begin());
-    if (best_col != columns_.end() && k < cells.size() && !cells[k].empty()) {
-      best_ = std::max(best_, std::stod(cells[k]));
-    }
-  }
+  metrics_ = folder_.read_metrics();
+  metrics_.keep_epochs_up_to(trainer_.completed_epochs());
+  if (!options_.best_metric.empty()) best_ = std::max(best_, metrics_.best(options_.best_metric));
 }
 
 bool TrainingRun::fit(const Dataset& train) { return trainer_.fit(train); }
@@ -120,35 +92,23 @@ bool TrainingRun::cancel_requested() {
 
 void TrainingRun::on_epoch(const EpochReport& epoch) {
   last_metrics_ = epoch.metrics;
-  if (columns_.empty()) {
-    columns_ = {"epoch", "train_loss"};
-    for (const auto& [name, value] : epoch.metrics) columns_.push_back(name);
-    columns_.insert(columns_.end(), {"seconds", "peak_bytes"});
-    for (size_t i = 0; i < columns_.size(); ++i) csv_ += (i ? "," : "") + columns_[i];
-    csv_ += "\n";
-  }
-  std::map<std::string, double> row = epoch.metrics;
-  row["epoch"] = epoch.epoch;
+  auto row = epoch.metrics;
   row["train_loss"] = epoch.train_loss;
   row["seconds"] = epoch.seconds;
   row["peak_bytes"] = static_cast<double>(epoch.peak_bytes);
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    const auto it = row.find(columns_[i]);
-    csv_ += (i ? "," : "") + (it == row.end() ? std::string() : format_number(it->second));
-  }
-  csv_ += "\n";
+  metrics_.append(epoch.epoch, row);
   // Checkpoint first: metrics.csv never lists an epoch that last.pt lacks.
-  trainer_.save_checkpoint(path("last.pt"));
-  write_text_atomically(path("metrics.csv"), csv_);
+  trainer_.save_checkpoint(path(RunFolder::kLastCheckpoint));
+  folder_.write_metrics(metrics_);
   const auto score = epoch.metrics.find(options_.best_metric);
   if (!options_.best_metric.empty() && score != epoch.metrics.end() && !std::isnan(score->second) &&
       score->second > best_) {
     best_ = score->second;
-    trainer_.save_checkpoint(path("best.pt"));
+    trainer_.save_checkpoint(path(RunFolder::kBestCheckpoint));
   }
   if (!last_step_events_.empty()) {
     write_text_atomically(
-        path("memory_timeline.json"),
+        path(RunFolder::kMemoryTimeline),
         nlohmann::json{{"epoch", epoch.epoch},
                        {"baseline_bytes", last_step_baseline_},
                        {"events", timeline_json(last_step_events_, last_step_baseline_)}}

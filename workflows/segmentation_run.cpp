@@ -1,19 +1,21 @@
-#include "app/cli/segmentation_run.h"
+#include "workflows/segmentation_run.h"
 
-#include <csignal>
 #include <filesystem>
 
-#include "app/cli/commands.h"
-#include "app/cli/run_folder.h"
-
-namespace revup::cli {
+namespace revup {
 namespace fs = std::filesystem;
+
+nlohmann::json segmentation_description(const nlohmann::json& model, const ClassTable& classes,
+                                        const ChannelStats& stats, const nlohmann::json& data) {
+  return {{"task", "segmentation"}, {"revup_version", REVUP_VERSION}, {"model", model},
+          {"classes", classes},     {"normalization", stats},         {"data", data}};
+}
 
 SegmentationRunInfo read_segmentation_run(const std::string& dir) {
   SegmentationRunInfo run;
   run.dir = dir;
-  run.config = read_run_config(dir);
-  const auto config_path = (fs::path(dir) / "config.json").string();
+  run.config = run.folder().read_config();
+  const auto config_path = run.folder().path(RunFolder::kConfig);
   if (run.config.value("task", "") != "segmentation") {
     throw std::runtime_error(config_path + ": not a segmentation run (task '" +
                              run.config.value("task", "classification") + "')");
@@ -46,31 +48,11 @@ DatasetOptions SegmentationRunInfo::dataset_options() const {
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
                                       const c10::Device& device) {
   SegmentationNet net(run.model);
-  load_model_weights(*net, run_checkpoint_path(run.dir, which));
+  run.folder().load_model(*net, which);
   net->to(device);
   net->eval();
   return net;
 }
-
-void check_output_folder(const std::string& path, bool may_create) {
-  std::error_code ec;
-  if (may_create) {
-    if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
-      throw std::runtime_error(path + ": cannot write a run there, it is a file, not a folder");
-    }
-    return;
-  }
-  if (fs::is_directory(path, ec)) {
-    throw std::runtime_error(path + ": cannot write, it is a folder");
-  }
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) {
-    throw std::runtime_error(path + ": cannot write, folder " + dir.string() + " does not exist");
-  }
-}
-
-void ignore_file_size_signal() { std::signal(SIGXFSZ, SIG_IGN); }
 
 LogitsFunction logits_function(SegmentationNet net, const c10::Device& device) {
   return [net, device](const torch::Tensor& x) mutable {
@@ -78,4 +60,4 @@ LogitsFunction logits_function(SegmentationNet net, const c10::Device& device) {
   };
 }
 
-}  // namespace revup::cli
+}  // namespace revup

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/training_run.h"
+#include "workflows/training_run.h"
 
 namespace revup {
 namespace {

@@ -1,19 +1,20 @@
-#include "models/run_export.h"
+#include "workflows/run_export.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "models/network.h"
-#include "models/run_files.h"
 #include "models/segmentation_net.h"
+#include "workflows/run_folder.h"
+#ifdef REVUP_HAVE_ONNX_EXPORT
+#include "io/onnx_export.h"
+#endif
 
 namespace revup {
 namespace {
 namespace fs = std::filesystem;
 
-nlohmann::json read_metrics(const std::string& run_dir) {
-  const auto rows = read_run_metrics(run_dir);
+nlohmann::json read_metrics(const RunFolder& run) {
+  const auto rows = run.read_metrics().to_json();
   return {{"epochs", rows.size()},
           {"last", rows.empty() ? nlohmann::json(nullptr) : rows.back()},
           {"per_epoch", rows}};
@@ -40,20 +41,20 @@ nlohmann::json architecture(const ModelConfig& m) {
              "normalized weights and never inverts"}}}};
 }
 
-nlohmann::json training_summary(const std::string& run_dir, const nlohmann::json& config,
+nlohmann::json training_summary(const RunFolder& run, const nlohmann::json& config,
                                 const std::string& checkpoint) {
   const auto empty = nlohmann::json::object();
   return {{"data", config.value("data", empty)},
           {"options", config.value("training", empty)},
-          {"metrics", read_metrics(run_dir)},
+          {"metrics", read_metrics(run)},
           {"checkpoint", fs::path(checkpoint).filename().string()}};
 }
 
 // The classes and normalization stay as config.json holds them (what the
 // trainer's ClassTable and ChannelStats wrote), so this needs no io types.
-RunExportSource segmentation_source(const std::string& run_dir, const std::string& which,
+RunExportSource segmentation_source(const RunFolder& run, const std::string& which,
                                     const nlohmann::json& config) {
-  const auto config_path = (fs::path(run_dir) / "config.json").string();
+  const auto config_path = run.path(RunFolder::kConfig);
   SegmentationConfig model;
   InputNormalization normalization;
   nlohmann::json classes;
@@ -65,7 +66,7 @@ RunExportSource segmentation_source(const std::string& run_dir, const std::strin
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": bad segmentation run description (" + e.what() + ")");
   }
-  const auto checkpoint = run_checkpoint_path(run_dir, which);
+  const auto checkpoint = run.checkpoint(which);
   SegmentationNet net(model);
   load_model_weights(*net, checkpoint);
   net->eval();
@@ -82,15 +83,15 @@ RunExportSource segmentation_source(const std::string& run_dir, const std::strin
       "raw pixel values as the image files hold them (0..255 for 8-bit images, the band values "
       "for rasters), one channel per band; NaN and nodata pixels are the caller's to replace "
       "(revup-cli predict sets them to the channel mean and marks them ignore)";
-  s.card.training = training_summary(run_dir, config, checkpoint);
+  s.card.training = training_summary(run, config, checkpoint);
   return s;
 }
 
 // train-classifier's runs: Fashion-MNIST, pixels scaled to [0, 1] before its
 // normalization; the export folds the scaling in, so it takes raw 0..255 values.
-RunExportSource classification_source(const std::string& run_dir, const std::string& which,
+RunExportSource classification_source(const RunFolder& run, const std::string& which,
                                       const nlohmann::json& config) {
-  const auto config_path = (fs::path(run_dir) / "config.json").string();
+  const auto config_path = run.path(RunFolder::kConfig);
   ModelConfig model;
   std::vector<double> mean, std;
   try {
@@ -101,7 +102,7 @@ RunExportSource classification_source(const std::string& run_dir, const std::str
     throw std::runtime_error(config_path + ": bad classification run description (" + e.what() +
                              ")");
   }
-  const auto checkpoint = run_checkpoint_path(run_dir, which);
+  const auto checkpoint = run.checkpoint(which);
   Network net(model);
   load_model_weights(*net, checkpoint);
   net->eval();
@@ -112,26 +113,72 @@ RunExportSource classification_source(const std::string& run_dir, const std::str
   s.graph = net->inference_graph(normalization);
   s.card.task = "classification";
   s.card.architecture = architecture(model);
-  const std::vector<std::string> fashion_mnist = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
-                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
-                                                  "Bag",         "Ankle boot"};
-  s.card.classes = model.num_classes == 10 ? nlohmann::json{{"names", fashion_mnist},
-                                                            {"source", "Fashion-MNIST's labels"}}
-                                           : nlohmann::json{{"count", model.num_classes}};
+  // The dataset's class names as train-classifier recorded them; runs
+  // written before it did carry only the count.
+  s.card.classes =
+      config.contains("classes") ? config["classes"] : nlohmann::json{{"count", model.num_classes}};
   s.card.input_channels = model.in_channels;
   s.card.normalization = normalization;
   s.card.input_values = "raw 8-bit pixel values 0..255";
-  s.card.training = training_summary(run_dir, config, checkpoint);
+  s.card.training = training_summary(run, config, checkpoint);
   return s;
 }
 
 }  // namespace
 
 RunExportSource run_export_source(const std::string& run_dir, const std::string& which) {
-  const auto config = read_run_config(run_dir);
+  const RunFolder run(run_dir);
+  const auto config = run.read_config();
   return config.value("task", "classification") == "segmentation"
-             ? segmentation_source(run_dir, which, config)
-             : classification_source(run_dir, which, config);
+             ? segmentation_source(run, which, config)
+             : classification_source(run, which, config);
+}
+
+std::vector<std::string> available_export_formats() {
+#ifdef REVUP_HAVE_ONNX_EXPORT
+  // Into core's export registry, once: write_export then knows "onnx".
+  static const bool registered = [] {
+    register_onnx_export();
+    return true;
+  }();
+  (void)registered;
+#endif
+  std::vector<std::string> names;
+  for (const auto f : {ExportFormat::kTorchScript, ExportFormat::kWeights, ExportFormat::kOnnx}) {
+    if (export_format_available(f)) names.push_back(export_format_name(f));
+  }
+  return names;
+}
+
+RunExportResult export_run(const RunExportRequest& request) {
+  available_export_formats();
+  const auto format = export_format_from_name(request.format);
+  if (!export_format_available(format)) {
+    throw std::runtime_error("--format " + request.format + ": this build has no " +
+                             request.format +
+                             " support (it needs libonnx-dev and OpenCV's dnn module at "
+                             "configure time; REVUP_WITH_ONNX)");
+  }
+  if (format == ExportFormat::kOnnx && request.input_size.empty()) {
+    throw std::invalid_argument(
+        "--format onnx needs --input-size HxW: an ONNX model is made for one fixed input size "
+        "(OpenCV's DNN wants static shapes)");
+  }
+  // Before loading anything: a path that cannot be written fails fast.
+  const fs::path out(request.output);
+  const auto folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder)) {
+    throw std::runtime_error(request.output + ": cannot write, folder " + folder.string() +
+                             " does not exist");
+  }
+  auto source = run_export_source(request.run_dir, request.which);
+  source.card.input_size = request.input_size;
+  source.card.tool_version = REVUP_VERSION;
+  RunExportResult result;
+  result.report = write_export(source.graph, format, request.output, source.card);
+  result.graph_ops = source.graph.ops().size();
+  result.graph_tensors = source.graph.tensors().size();
+  return result;
 }
 
 }  // namespace revup

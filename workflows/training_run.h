@@ -1,11 +1,8 @@
 #pragma once
-// A training run as a folder a user can inspect and resume:
-//   config.json           what was trained on what (the caller's description + trainer options)
-//   metrics.csv           one row per epoch: loss, validation metrics, time, peak memory
-//   last.pt               model + optimizer + epoch after the last completed epoch (exact resume)
-//   best.pt               the same, for the epoch with the best validation score
-//   memory_timeline.json  allocator bytes after every block of the last step, forward and backward
-// Every file is written atomically. The CLI and the GUI drive the same class.
+// Core's trainer writing a run folder (workflows/run_folder.h) that a user can
+// inspect and resume exactly: config.json at the start, then after every
+// epoch last.pt, metrics.csv, best.pt and memory_timeline.json. The workflows
+// (CLI, demo, GUI) all train through this class.
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -14,6 +11,8 @@
 #include <vector>
 
 #include "core/trainer.h"
+#include "workflows/metrics_table.h"
+#include "workflows/run_folder.h"
 
 namespace revup {
 
@@ -23,6 +22,20 @@ struct TrainingRunOptions {
   TrainerOptions trainer;
   nlohmann::json description;        // model, classes, normalization, data: stored in config.json
   std::string best_metric = "miou";  // higher is better; "" = no best.pt
+};
+
+// Passes a trainer's events on to one observer: a workflow's, which adds
+// events of its own and must not be owned by the run.
+class ForwardingObserver : public TrainObserver {
+ public:
+  explicit ForwardingObserver(TrainObserver& out) : out_(out) {}
+  void on_step(const StepReport& s) override { out_.on_step(s); }
+  void on_epoch(const EpochReport& e) override { out_.on_epoch(e); }
+  void on_memory(const MemoryEvent& e) override { out_.on_memory(e); }
+  bool cancel_requested() override { return out_.cancel_requested(); }
+
+ private:
+  TrainObserver& out_;
 };
 
 class TrainingRun : public TrainObserver {
@@ -43,7 +56,8 @@ class TrainingRun : public TrainObserver {
   int completed_epochs() const { return trainer_.completed_epochs(); }
   double best_score() const { return best_; }
   const std::map<std::string, double>& last_metrics() const { return last_metrics_; }
-  std::string path(const std::string& name) const;
+  std::string path(const std::string& name) const { return folder_.path(name); }
+  const RunFolder& folder() const { return folder_; }
 
   // TrainObserver (from the trainer)
   void on_step(const StepReport& step) override;
@@ -56,10 +70,10 @@ class TrainingRun : public TrainObserver {
   void load_metrics();
 
   TrainingRunOptions options_;
+  RunFolder folder_;
   Trainer trainer_;
   std::vector<TrainObserver*> observers_;
-  std::string csv_;
-  std::vector<std::string> columns_;
+  MetricsTable metrics_;
   double best_ = -1e300;
   std::map<std::string, double> last_metrics_;
   std::vector<MemoryEvent> step_events_, last_step_events_;

@@ -1,0 +1,180 @@
+// The one training workflow, as revup-cli train, the demo and the GUI call
+// it: every request option reaches the run folder, a run resumes with its own
+// model, a new run that fails leaves nothing behind, and a run that does not
+// fit the data is refused by name.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "io/demo_scene.h"
+#include "workflows/run_folder.h"
+#include "workflows/segmentation_run.h"
+#include "workflows/segmentation_training.h"
+
+namespace revup {
+namespace {
+namespace fs = std::filesystem;
+
+class OneScene : public Dataset {
+ public:
+  explicit OneScene(Example e) : example_(std::move(e)) {}
+  size_t size() const override { return 1; }
+  Example get(size_t) const override { return example_; }
+
+ private:
+  Example example_;
+};
+
+struct Scene {
+  ClassTable classes;
+  ChannelStats stats;
+  std::unique_ptr<OneScene> data;
+};
+
+Scene scene(int64_t size) {
+  const auto demo = make_demo_scene(size, size, 3);
+  Scene s;
+  for (size_t c = 0; c < demo.class_names.size(); ++c) {
+    s.classes.classes.push_back({demo.class_names[c], demo.class_colors[c]});
+  }
+  Image image;
+  image.pixels = demo.image;
+  image.path = "scene";
+  ChannelStatsAccumulator acc;
+  acc.add(image);
+  s.stats = acc.finish();
+  s.data = std::make_unique<OneScene>(Example{normalize(image, s.stats), demo.mask});
+  return s;
+}
+
+SegmentationTrainingData training_data(const Scene& s) {
+  SegmentationTrainingData d;
+  d.train = s.data.get();
+  d.validation = s.data.get();
+  d.classes = s.classes;
+  d.stats = s.stats;
+  d.description = {{"path", "a generated scene"}};
+  return d;
+}
+
+struct Recorder : SegmentationTrainingObserver {
+  int epochs = 0, validations = 0, predictions = 0, starts = 0;
+  int stop_after_steps = -1, steps = 0;
+  TrainingStart start;
+  void on_start(const TrainingStart& s) override {
+    ++starts;
+    start = s;
+  }
+  void on_step(const StepReport&) override { ++steps; }
+  void on_epoch(const EpochReport&) override { ++epochs; }
+  void on_validated(const SegmentationNet& net, const std::map<std::string, double>& m) override {
+    ++validations;
+    EXPECT_FALSE(net->is_training()) << "scored in eval mode";
+    EXPECT_EQ(m.count("miou"), 1u);
+  }
+  bool wants_predictions() const override { return true; }
+  void on_prediction(size_t, const torch::Tensor& ids) override {
+    ++predictions;
+    EXPECT_EQ(ids.dim(), 2);
+  }
+  bool cancel_requested() override { return stop_after_steps >= 0 && steps >= stop_after_steps; }
+};
+
+fs::path fresh_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("revup-workflow-test-" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+SegmentationTrainingRequest tiny_request(const fs::path& dir, int epochs) {
+  SegmentationTrainingRequest r;
+  r.run_dir = dir.string();
+  r.model.preset = "cpu";
+  r.epochs = epochs;
+  r.lr = 0.05;
+  r.weight_decay = 3e-4;
+  r.dice = 0.5;
+  r.clip_grad = 2.0;
+  r.seed = 7;
+  return r;
+}
+
+TEST(SegmentationTraining, TheRequestReachesTheRunFolderAndTheRunResumes) {
+  const auto s = scene(64);
+  const auto dir = fresh_dir("resume");
+  Recorder first;
+  first.stop_after_steps = 2;
+  auto request = tiny_request(dir, 3);
+  auto result = train_segmentation(request, training_data(s), first);
+  EXPECT_FALSE(result.finished);
+  EXPECT_TRUE(result.saved);
+  EXPECT_EQ(result.completed_epochs, 2);
+  EXPECT_EQ(first.validations, 2);
+  EXPECT_EQ(first.predictions, 2);
+  EXPECT_EQ(first.starts, 1);
+  EXPECT_EQ(first.start.resumed_after_epoch, 0);
+  EXPECT_NE(first.start.summary.find("5 classes"), std::string::npos) << first.start.summary;
+
+  const auto run = read_segmentation_run(dir.string());
+  EXPECT_EQ(run.model.preset, "cpu");
+  EXPECT_EQ(run.classes.size(), 5);
+  const auto& training = run.config.at("training");
+  EXPECT_DOUBLE_EQ(training.at("weight_decay").get<double>(), 3e-4);
+  EXPECT_DOUBLE_EQ(training.at("clip_grad_norm").get<double>(), 2.0);
+  EXPECT_EQ(training.at("batch_size").get<int>(), 1);
+  EXPECT_DOUBLE_EQ(run.config.at("training_request").at("dice").get<double>(), 0.5);
+  EXPECT_EQ(RunFolder(dir.string()).read_metrics().size(), 2u);
+
+  // Resuming, the run's own model wins over whatever the request now says.
+  Recorder second;
+  request.resume = true;
+  request.model.preset = "gpu";
+  result = train_segmentation(request, training_data(s), second);
+  EXPECT_TRUE(result.finished);
+  EXPECT_EQ(second.start.resumed_after_epoch, 2);
+  EXPECT_EQ(second.epochs, 1);
+  EXPECT_EQ(result.net->config().preset, "cpu");
+  ASSERT_TRUE(result.best_miou.has_value());
+  EXPECT_EQ(RunFolder(dir.string()).read_metrics().size(), 3u);
+  fs::remove_all(dir);
+}
+
+TEST(SegmentationTraining, ANewRunStoppedBeforeItsFirstEpochLeavesNothing) {
+  const auto s = scene(64);
+  const auto dir = fresh_dir("stopped");
+  Recorder rec;
+  rec.stop_after_steps = 0;  // stopped before the first step ends
+  const auto result = train_segmentation(tiny_request(dir, 2), training_data(s), rec);
+  EXPECT_FALSE(result.finished);
+  EXPECT_FALSE(result.saved);
+  EXPECT_FALSE(fs::exists(dir)) << "a run that saved nothing is removed";
+}
+
+TEST(SegmentationTraining, ARunThatDoesNotFitTheDataIsRefusedByName) {
+  const auto s = scene(64);
+  const auto dir = fresh_dir("mismatch");
+  Recorder rec;
+  ASSERT_TRUE(train_segmentation(tiny_request(dir, 1), training_data(s), rec).finished);
+  auto data = training_data(s);
+  data.classes.classes.pop_back();
+  auto request = tiny_request(dir, 2);
+  request.resume = true;
+  try {
+    train_segmentation(request, data, rec);
+    FAIL() << "a run of 5 classes must not resume on data of 4";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.string() + ": the run's model takes 3 channels and 5 "
+                                                        "classes; a generated scene has 3 and 4"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "last.pt")) << "the refused resume leaves the run as it was";
+  SegmentationTrainingData empty;
+  EXPECT_THROW(train_segmentation(tiny_request(fresh_dir("empty"), 1), empty, rec),
+               std::runtime_error);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace revup

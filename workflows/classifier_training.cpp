@@ -1,0 +1,87 @@
+#include "workflows/classifier_training.h"
+
+#include <filesystem>
+
+#include "core/device.h"
+#include "io/idx_dataset.h"
+#include "models/network.h"
+#include "workflows/training_run.h"
+
+namespace revup {
+namespace {
+
+double accuracy(Network& net, const IdxClassificationDataset& test, c10::Device device) {
+  int64_t correct = 0;
+  const int64_t n = test.labels().size(0);
+  for (int64_t i = 0; i < n; i += 500) {
+    const int64_t len = std::min<int64_t>(500, n - i);
+    const auto logits = net->forward(test.images().narrow(0, i, len).to(device));
+    correct += logits.argmax(1).cpu().eq(test.labels().narrow(0, i, len)).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+}  // namespace
+
+ClassifierTrainingResult train_classifier(const ClassifierTrainingRequest& request,
+                                          ClassifierTrainingObserver& observer) {
+  namespace fs = std::filesystem;
+  const auto device = select_device(request.device);
+  const auto path = [&](const char* name) { return (fs::path(request.data) / name).string(); };
+  IdxClassificationDataset train(path("train-images-idx3-ubyte.gz"),
+                                 path("train-labels-idx1-ubyte.gz"), request.limit_train);
+  IdxClassificationDataset test(path("t10k-images-idx3-ubyte.gz"),
+                                path("t10k-labels-idx1-ubyte.gz"), request.limit_test);
+  // Statistics of the training images, stored with the run and applied to both sets.
+  const double mean = train.images().mean().item<double>();
+  const double std = train.images().std().item<double>();
+  train.normalize(mean, std);
+  test.normalize(mean, std);
+  torch::manual_seed(request.seed);
+  ModelConfig c;
+  c.arch = request.arch;
+  c.depth = request.depth;
+  c.in_channels = 1;
+  c.num_classes = 10;
+  Network net(c);
+  net->to(device);
+
+  TrainingRunOptions options;
+  options.dir = request.run_dir;
+  options.resume = request.resume;
+  auto& t = options.trainer;
+  t.epochs = request.epochs;
+  t.batch_size = request.batch_size;
+  t.lr = request.lr;
+  t.weight_decay = request.weight_decay;
+  t.clip_grad_norm = request.clip_grad;
+  t.seed = request.seed;
+  t.device = device;
+  t.schedule = LrSchedule::kCosine;
+  options.description = {
+      {"task", "classification"},
+      {"model", c.to_json()},
+      {"classes", {{"names", fashion_mnist_class_names()}, {"source", "Fashion-MNIST's labels"}}},
+      {"data", {{"path", request.data}, {"train", train.size()}, {"test", test.size()}}},
+      {"normalization", {{"mean", {mean}}, {"std", {std}}}}};
+  options.best_metric = "test_accuracy";
+  TrainingRun run(
+      trainable(net),
+      [](const torch::Tensor& out, const torch::Tensor& target) {
+        return torch::nn::functional::cross_entropy(out, target);
+      },
+      options);
+  run.set_evaluation([&] {
+    return std::map<std::string, double>{{"test_accuracy", accuracy(net, test, device)}};
+  });
+  ForwardingObserver forward(observer);
+  run.add_observer(&forward);
+  observer.on_start({train.size(), test.size(), run.completed_epochs()});
+  ClassifierTrainingResult result;
+  result.finished = run.fit(train);
+  result.completed_epochs = run.completed_epochs();
+  result.last_metrics = run.last_metrics();
+  return result;
+}
+
+}  // namespace revup

@@ -1,0 +1,120 @@
+#pragma once
+// The one way a segmentation model is trained: revup-cli train, the demo and
+// the GUI's Start button fill in a request and call train_segmentation. It
+// builds the model (or, resuming, the run's own), the trainer's options, the
+// loss, the augmentation and the validation, and trains at batch size 1 on
+// whole, full-resolution images into a run folder (workflows/run_folder.h) that
+// any of them can resume, predict with, evaluate and export. A new run that
+// fails before its first epoch leaves no folder behind.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dataset.h"
+#include "core/step_measurement.h"
+#include "core/trainer.h"
+#include "io/channel_stats.h"
+#include "io/class_table.h"
+#include "io/segmentation_dataset.h"
+#include "models/segmentation_net.h"
+
+namespace revup {
+
+// A new run's model: a preset (models/segmentation_presets.h), adjusted; its
+// channel and class counts follow the data.
+struct SegmentationModelChoice {
+  std::string preset = "cpu";
+  bool injective_stem = false;
+  // The GUI's knobs; unset, the preset's own.
+  std::optional<double> lipschitz;            // c of each conv's spectral norm
+  std::optional<int> fixed_point_iterations;  // N of MemSave's inverse
+  std::optional<bool> memsave;                // off: plain autograd through the same blocks
+
+  SegmentationConfig resolve(int64_t in_channels, int64_t num_classes) const;
+};
+
+struct SegmentationTrainingRequest {
+  std::string run_dir;
+  // Continue run_dir after its last.pt: the run's own model, normalization and
+  // mask reading win over `model` and the data's.
+  bool resume = false;
+  SegmentationModelChoice model;
+  int epochs = 20;  // an epoch: every training image once (steps_per_epoch: that many)
+  int64_t steps_per_epoch = 0;
+  double lr = 0.02;  // cosine schedule; Fixup's scalars at lr/10
+  double weight_decay = 1e-4;
+  double dice = 0.0;                        // weight of the soft Dice loss added to cross-entropy
+  double clip_grad = 0.0;                   // clip the gradient norm to this (0: off)
+  bool augment = true;                      // flips, 90-degree turns, intensity jitter
+  double min_scale = 1.0, max_scale = 1.0;  // random rescale range
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  // Measure one step of ResNet+Fixup of the same depth and widths on the
+  // first training image first (the GUI's memory chart draws it beside RevUp's).
+  bool measure_baseline = false;
+};
+
+// What a run trains on, already read and normalized; each caller has its own
+// source (a dataset folder, the image open in the window, the demo's scene).
+struct SegmentationTrainingData {
+  const Dataset* train = nullptr;
+  // Scored after every epoch, deciding best.pt; null or empty: no validation.
+  const Dataset* validation = nullptr;
+  ClassTable classes;
+  ChannelStats stats;  // the normalization the examples were given
+  // The classes validation is expected to score (ConfusionMatrix::expect_classes).
+  std::vector<int64_t> expected_classes;
+  nlohmann::json description = nlohmann::json::object();  // config.json's "data"
+  nlohmann::json sections = nlohmann::json::object();     // more of config.json ("masks", ...)
+  std::string source;  // for the start line: "from PATH, LAYOUT layout"
+};
+
+struct TrainingStart {
+  std::string run_dir;
+  SegmentationConfig model;
+  int resumed_after_epoch = 0;  // 0: a new run
+  std::string summary;          // one line saying what trains on what
+};
+
+class SegmentationTrainingObserver : public TrainObserver {
+ public:
+  virtual void on_baseline(const StepMeasurement&) {}
+  virtual void on_start(const TrainingStart&) {}
+  // After each validation, in the training thread, the model in eval mode as
+  // it was scored (copy what you keep) and its metrics; then on_epoch.
+  virtual void on_validated(const SegmentationNet&, const std::map<std::string, double>&) {}
+  // Each validation example's predicted class ids, when wanted.
+  virtual bool wants_predictions() const { return false; }
+  virtual void on_prediction(size_t /*index*/, const torch::Tensor& /*ids*/) {}
+};
+
+struct SegmentationTrainingResult {
+  bool finished = false;  // all epochs ran (false: cancelled)
+  int completed_epochs = 0;
+  bool saved = false;  // last.pt holds completed_epochs
+  std::map<std::string, double> last_metrics;
+  std::optional<double> best_miou;  // with validation
+  SegmentationNet net{nullptr};
+};
+
+// Throws std::runtime_error naming the problem (no training images, a run
+// whose model does not fit the data, an unwritable folder, bad data found
+// mid-epoch).
+SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest& request,
+                                              const SegmentationTrainingData& data,
+                                              SegmentationTrainingObserver& observer);
+
+// revup-cli train's data: a dataset folder or manifest (any layout
+// open_segmentation_dataset reads), split into training and validation by
+// `options` (val_fraction, seed), read as the run was when resuming. Notes
+// (how masks were read, a one-class validation split) go to `note(text,
+// warning)` before training.
+SegmentationTrainingResult train_segmentation(
+    const SegmentationTrainingRequest& request, const std::string& data_path,
+    DatasetOptions options, SegmentationTrainingObserver& observer,
+    const std::function<void(const std::string&, bool)>& note = {});
+
+}  // namespace revup
