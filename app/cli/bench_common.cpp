@@ -3,13 +3,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <iostream>
 
 #include "core/memory_tracker.h"
 #include "core/torch_compat.h"
-#if REVUP_HAVE_QT_PLOTS_BOOL
-#include "ui/chart_png.h"
-#endif
 
 namespace revup::cli {
 
@@ -122,31 +118,6 @@ nlohmann::json memory_ratios(const nlohmann::json& results) {
     out["memsave_over_resnet_fixup_depth" + std::to_string(hi)] = ms_hi / fixup_hi;
   }
   return out;
-}
-
-std::string plot_renderer() {
-#if REVUP_HAVE_QT_PLOTS_BOOL
-  if (ui::canRenderCharts()) return "Qt Charts";
-#endif
-  return REVUP_HAVE_PNG_PLOTS_BOOL ? "OpenCV" : "";
-}
-
-bool write_plot(const PlotSpec& spec, const std::string& path) {
-#if REVUP_HAVE_QT_PLOTS_BOOL
-  if (ui::canRenderCharts()) {
-    ui::writeChartPng(spec, path);
-    return true;
-  }
-#endif
-#if REVUP_HAVE_PNG_PLOTS_BOOL
-  write_line_plot_png(spec, path);
-  return true;
-#else
-  (void)spec;
-  std::cerr << "note: " << path
-            << " not written: this build has no PNG plots (neither Qt Charts nor OpenCV)\n";
-  return false;
-#endif
 }
 
 }  // namespace revup::cli

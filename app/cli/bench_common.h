@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "app/cli/commands.h"
-#include "io/plot_png.h"  // plain structs: usable without OpenCV
 #include "models/network_steps.h"
 #include "models/segmentation_net.h"
+#include "ui/charts/plot.h"
 
 namespace revup::cli {
 
@@ -42,10 +42,6 @@ nlohmann::json step_keys();
 PlotSeries timeline_series(const std::string& name, const StepMeasurement& m);
 // MemSave depth flatness and MemSave vs ResNet+Fixup at the deepest depth.
 nlohmann::json memory_ratios(const nlohmann::json& results);
-// Writes a PNG when built with plots; otherwise says so on stderr and returns false.
-bool write_plot(const PlotSpec& spec, const std::string& path);
-// What draws write_plot's PNGs here: "Qt Charts", "OpenCV" or "" (none).
-std::string plot_renderer();
 
 void add_bench_memory(CLI::App& bench);
 void add_bench_speed(CLI::App& bench);

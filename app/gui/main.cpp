@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <memory>
 
-#include "ui/image_view.h"
-#include "ui/main_window.h"
-#include "ui/training_panel.h"
+#include "ui/widgets/image_view.h"
+#include "ui/widgets/main_window.h"
+#include "ui/widgets/training_panel.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);

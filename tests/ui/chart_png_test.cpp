@@ -8,8 +8,8 @@
 
 #include <filesystem>
 
-#include "ui/chart_png.h"
-#include "ui/chart_style.h"
+#include "ui/charts/chart_png.h"
+#include "ui/charts/chart_style.h"
 
 namespace revup::ui {
 namespace {

@@ -17,13 +17,13 @@
 #include <cmath>
 #include <cstdio>
 
-#include "ui/chart_legend.h"
-#include "ui/chart_ticks.h"
-#include "ui/label_overlay.h"
-#include "ui/main_window.h"
-#include "ui/memory_chart_view.h"
-#include "ui/metrics_chart.h"
-#include "ui/reconstruction_view.h"
+#include "ui/widgets/chart_legend.h"
+#include "ui/charts/chart_ticks.h"
+#include "ui/models/label_overlay.h"
+#include "ui/widgets/main_window.h"
+#include "ui/widgets/memory_chart_view.h"
+#include "ui/widgets/metrics_chart.h"
+#include "ui/widgets/reconstruction_view.h"
 
 namespace revup::ui {
 namespace {

@@ -8,8 +8,8 @@
 #include "io/format_registry.h"
 #include "tests/io/test_files.h"
 #include "tests/ui/ui_test_util.h"
-#include "ui/image_document.h"
-#include "ui/label_files.h"
+#include "ui/models/image_document.h"
+#include "ui/models/label_files.h"
 
 namespace revup::ui {
 namespace {

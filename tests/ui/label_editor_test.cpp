@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "ui/label_editor.h"
+#include "ui/models/label_editor.h"
 
 namespace revup::ui {
 namespace {

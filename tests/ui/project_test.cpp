@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "models/reconstruction_probe.h"
-#include "ui/project.h"
+#include "ui/models/project.h"
 
 namespace revup::ui {
 namespace {

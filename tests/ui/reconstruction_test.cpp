@@ -7,7 +7,7 @@
 #include "models/segmentation_presets.h"
 #include "tests/test_util.h"
 #include "tests/ui/training_test_util.h"
-#include "ui/reconstruction_view.h"
+#include "ui/widgets/reconstruction_view.h"
 
 namespace revup::ui {
 namespace {

@@ -10,7 +10,7 @@
 #include "io/format_registry.h"
 #include "tests/io/test_files.h"
 #include "tests/ui/ui_test_util.h"
-#include "ui/image_document.h"
+#include "ui/models/image_document.h"
 
 namespace revup::ui {
 namespace {

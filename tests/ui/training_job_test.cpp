@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "tests/ui/training_test_util.h"
-#include "ui/labelled_image_dataset.h"
-#include "ui/training_job.h"
+#include "ui/models/labelled_image_dataset.h"
+#include "ui/models/training_job.h"
 
 namespace revup::ui {
 namespace {

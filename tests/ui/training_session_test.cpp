@@ -17,9 +17,9 @@
 #include <algorithm>
 
 #include "tests/ui/training_test_util.h"
-#include "ui/memory_chart_view.h"
-#include "ui/metrics_chart.h"
-#include "ui/training_session.h"
+#include "ui/widgets/memory_chart_view.h"
+#include "ui/widgets/metrics_chart.h"
+#include "ui/models/training_session.h"
 
 namespace revup::ui {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "io/class_table.h"
 #include "io/image.h"
-#include "ui/training_job.h"
+#include "ui/models/training_job.h"
 
 namespace revup::ui::testing {
 

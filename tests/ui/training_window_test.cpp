@@ -22,14 +22,14 @@
 #include "io/format_registry.h"
 #include "tests/ui/training_test_util.h"
 #include "tests/ui/ui_test_util.h"
-#include "ui/export_dialog.h"
-#include "ui/image_document.h"
-#include "ui/image_view.h"
-#include "ui/main_window.h"
-#include "ui/memory_chart_view.h"
-#include "ui/metrics_chart.h"
-#include "ui/project.h"
-#include "ui/training_panel.h"
+#include "ui/widgets/export_dialog.h"
+#include "ui/models/image_document.h"
+#include "ui/widgets/image_view.h"
+#include "ui/widgets/main_window.h"
+#include "ui/widgets/memory_chart_view.h"
+#include "ui/widgets/metrics_chart.h"
+#include "ui/models/project.h"
+#include "ui/widgets/training_panel.h"
 
 namespace revup::ui {
 namespace {

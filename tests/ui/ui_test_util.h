@@ -10,7 +10,7 @@
 #include <string>
 
 #include "io/format_registry.h"
-#include "ui/label_editor.h"
+#include "ui/models/label_editor.h"
 
 namespace revup::testing {
 

@@ -24,11 +24,11 @@
 
 #include "tests/io/test_files.h"
 #include "tests/ui/ui_test_util.h"
-#include "ui/dataset_browser.h"
-#include "ui/error_reporter.h"
-#include "ui/image_document.h"
-#include "ui/image_view.h"
-#include "ui/main_window.h"
+#include "ui/widgets/dataset_browser.h"
+#include "ui/widgets/error_reporter.h"
+#include "ui/models/image_document.h"
+#include "ui/widgets/image_view.h"
+#include "ui/widgets/main_window.h"
 
 namespace revup::ui {
 namespace {

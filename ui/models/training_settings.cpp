@@ -1,0 +1,86 @@
+#include "ui/models/training_settings.h"
+
+#include <QSettings>
+
+namespace revup::ui {
+
+SegmentationModelChoice TrainingSettings::modelChoice() const {
+  SegmentationModelChoice choice;
+  choice.preset = preset;
+  choice.injective_stem = injectiveStem;
+  choice.lipschitz = lipschitz;
+  choice.fixed_point_iterations = fixedPointIterations;
+  choice.memsave = memSave;
+  return choice;
+}
+
+SegmentationConfig TrainingSettings::modelConfig(int64_t inChannels, int64_t numClasses) const {
+  return modelChoice().resolve(inChannels, numClasses);
+}
+
+SegmentationTrainingRequest TrainingSettings::trainingRequest(const std::string& runDir) const {
+  SegmentationTrainingRequest request;
+  request.run_dir = runDir;
+  request.model = modelChoice();
+  request.epochs = epochs;
+  request.lr = learningRate;
+  request.weight_decay = weightDecay;
+  request.dice = diceWeight;
+  request.clip_grad = clipGrad;
+  request.augment = augment;
+  request.seed = seed;
+  request.device = device;
+  return request;
+}
+
+void to_json(nlohmann::json& j, const TrainingSettings& s) {
+  j = {{"preset", s.preset},
+       {"lipschitz", s.lipschitz},
+       {"fixed_point_iterations", s.fixedPointIterations},
+       {"memsave", s.memSave},
+       {"injective_stem", s.injectiveStem},
+       {"lr", s.learningRate},
+       {"weight_decay", s.weightDecay},
+       {"dice", s.diceWeight},
+       {"clip_grad", s.clipGrad},
+       {"epochs", s.epochs},
+       {"augment", s.augment},
+       {"device", s.device},
+       {"seed", s.seed}};
+}
+
+void from_json(const nlohmann::json& j, TrainingSettings& s) {
+  const TrainingSettings d;
+  s.preset = j.value("preset", d.preset);
+  s.lipschitz = j.value("lipschitz", d.lipschitz);
+  s.fixedPointIterations = j.value("fixed_point_iterations", d.fixedPointIterations);
+  s.memSave = j.value("memsave", d.memSave);
+  s.injectiveStem = j.value("injective_stem", d.injectiveStem);
+  s.learningRate = j.value("lr", d.learningRate);
+  s.weightDecay = j.value("weight_decay", d.weightDecay);
+  s.diceWeight = j.value("dice", d.diceWeight);
+  s.clipGrad = j.value("clip_grad", d.clipGrad);
+  s.epochs = j.value("epochs", d.epochs);
+  s.augment = j.value("augment", d.augment);
+  s.device = j.value("device", d.device);
+  s.seed = j.value("seed", d.seed);
+}
+
+TrainingSettings rememberedTrainingSettings() {
+  const QByteArray text = QSettings().value("training/settings").toByteArray();
+  TrainingSettings settings;
+  if (text.isEmpty()) return settings;
+  try {
+    settings = nlohmann::json::parse(text.toStdString()).get<TrainingSettings>();
+  } catch (const std::exception&) {
+    // Written by another version, or edited by hand: the defaults are safe.
+  }
+  return settings;
+}
+
+void rememberTrainingSettings(const TrainingSettings& settings) {
+  QSettings().setValue("training/settings",
+                       QByteArray::fromStdString(nlohmann::json(settings).dump()));
+}
+
+}  // namespace revup::ui
