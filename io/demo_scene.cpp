@@ -123,4 +123,12 @@ DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed) {
   return scene;
 }
 
+ClassTable demo_scene_classes(const DemoScene& scene) {
+  ClassTable table;
+  for (size_t c = 0; c < scene.class_names.size(); ++c) {
+    table.classes.push_back({scene.class_names[c], scene.class_colors[c]});
+  }
+  return table;
+}
+
 }  // namespace revup

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/dataset.h"
+#include "io/class_table.h"
+
 namespace revup {
 
 struct DemoScene {
@@ -21,5 +24,19 @@ struct DemoScene {
 
 // The same (height, width, seed) gives the same scene on every machine.
 DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed);
+
+// The scene's classes with their names and colours.
+ClassTable demo_scene_classes(const DemoScene& scene);
+
+// One example held in memory: a whole scene is one training image.
+class SingleExample : public Dataset {
+ public:
+  explicit SingleExample(Example e) : example_(std::move(e)) {}
+  size_t size() const override { return 1; }
+  Example get(size_t) const override { return example_; }
+
+ private:
+  Example example_;
+};
 
 }  // namespace revup

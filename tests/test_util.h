@@ -5,6 +5,7 @@
 #include "core/spectral_norm.h"
 #include "models/network.h"
 #include "models/state_utils.h"
+#include "tests/core/conv_norms.h"
 
 namespace revup::testing {
 
@@ -27,27 +28,6 @@ inline ModelConfig small_cifar(const std::string& arch, int depth,
   c.widths = std::move(widths);
   c.num_classes = 5;
   return c;
-}
-
-// ||conv||_2 of a zero-padded stride-1 convolution on an n x n image, by many
-// power iterations with the real layer (a lower estimate that converges).
-inline double zero_padded_conv_norm(const torch::Tensor& w, int64_t n, int iterations = 300) {
-  torch::NoGradGuard no_grad;
-  const auto p = w.size(-1) / 2;
-  auto u = torch::randn({1, w.size(1), n, n}, w.options());
-  double sigma = 0;
-  for (int i = 0; i < iterations; ++i) {
-    u = u / u.norm();
-    const auto v = torch::conv2d(u, w, {}, 1, p);
-    sigma = v.norm().item<double>();
-    u = torch::conv_transpose2d(v, w, {}, 1, p);
-  }
-  return sigma;
-}
-
-inline double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
-  const double denom = b.norm().item<double>();
-  return (a - b).norm().item<double>() / (denom > 0 ? denom : 1.0);
 }
 
 }  // namespace revup::testing

@@ -26,7 +26,7 @@ double accuracy(Network& net, const IdxClassificationDataset& test, c10::Device 
 ClassifierTrainingResult train_classifier(const ClassifierTrainingRequest& request,
                                           ClassifierTrainingObserver& observer) {
   namespace fs = std::filesystem;
-  const auto device = select_device(request.device);
+  const auto device = select_device(request.run.device);
   const auto path = [&](const char* name) { return (fs::path(request.data) / name).string(); };
   IdxClassificationDataset train(path("train-images-idx3-ubyte.gz"),
                                  path("train-labels-idx1-ubyte.gz"), request.limit_train);
@@ -37,7 +37,7 @@ ClassifierTrainingResult train_classifier(const ClassifierTrainingRequest& reque
   const double std = train.images().std().item<double>();
   train.normalize(mean, std);
   test.normalize(mean, std);
-  torch::manual_seed(request.seed);
+  torch::manual_seed(request.run.seed);
   ModelConfig c;
   c.arch = request.arch;
   c.depth = request.depth;
@@ -46,18 +46,8 @@ ClassifierTrainingResult train_classifier(const ClassifierTrainingRequest& reque
   Network net(c);
   net->to(device);
 
-  TrainingRunOptions options;
-  options.dir = request.run_dir;
-  options.resume = request.resume;
-  auto& t = options.trainer;
-  t.epochs = request.epochs;
-  t.batch_size = request.batch_size;
-  t.lr = request.lr;
-  t.weight_decay = request.weight_decay;
-  t.clip_grad_norm = request.clip_grad;
-  t.seed = request.seed;
-  t.device = device;
-  t.schedule = LrSchedule::kCosine;
+  auto options = training_run_options(request.run, device);
+  options.trainer.batch_size = request.batch_size;
   options.description = {
       {"task", "classification"},
       {"model", c.to_json()},

@@ -7,23 +7,25 @@
 #include <string>
 
 #include "core/trainer.h"
+#include "workflows/training_run.h"
 
 namespace revup {
 
 struct ClassifierTrainingRequest {
+  // Fashion-MNIST's defaults: 2 epochs at lr 0.1, weight decay 5e-4, and
+  // gradients clipped to 1 (ResNet+Fixup diverges there at lr 0.1 without).
+  ClassifierTrainingRequest() {
+    run.epochs = 2;
+    run.lr = 0.1;
+    run.weight_decay = 5e-4;
+    run.clip_grad = 1.0;
+  }
+  TrainingBasics run;
   std::string data;  // folder with the four IDX(.gz) files
-  std::string run_dir;
-  bool resume = false;
   std::string arch = "revup-memsave";
   int depth = 20;
-  int epochs = 2;
   int64_t batch_size = 128;
-  double lr = 0.1;  // cosine schedule; Fixup's scalars at lr/10
-  double weight_decay = 5e-4;
-  double clip_grad = 1.0;
   int64_t limit_train = 0, limit_test = 0;  // 0: all
-  uint64_t seed = 0;
-  std::string device = "cpu";
 };
 
 struct ClassifierTrainingStart {

@@ -39,16 +39,16 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
     throw std::runtime_error("nothing to train on: no labelled images");
   }
   // On the CPU this installs the tracking allocator the memory figures read.
-  const auto device = select_device(request.device);
+  const auto device = select_device(request.run.device);
   const auto channels = static_cast<int64_t>(data.stats.mean.size());
   const auto classes = data.classes.size();
   const auto data_name = data.description.value("path", std::string("the data"));
   SegmentationConfig config;
-  if (request.resume) {
+  if (request.run.resume) {
     // The run's own description wins: the same model, as it was built.
-    config = read_segmentation_run(request.run_dir).model;
+    config = read_segmentation_run(request.run.run_dir).model;
     if (config.backbone.in_channels != channels || config.num_classes != classes) {
-      throw std::runtime_error(request.run_dir + ": the run's model takes " +
+      throw std::runtime_error(request.run.run_dir + ": the run's model takes " +
                                std::to_string(config.backbone.in_channels) + " channels and " +
                                std::to_string(config.num_classes) + " classes; " + data_name +
                                " has " + std::to_string(channels) + " and " +
@@ -63,24 +63,15 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
         config, "resnet-fixup", example.input.unsqueeze(0), example.target.unsqueeze(0), device));
   }
 
-  torch::manual_seed(request.seed);
+  torch::manual_seed(request.run.seed);
   SegmentationNet net(config);
   net->to(device);
 
-  TrainingRunOptions options;
-  options.dir = request.run_dir;
-  options.resume = request.resume;
+  auto options = training_run_options(request.run, device);
   auto& t = options.trainer;
-  t.epochs = request.epochs;
   t.batch_size = 1;  // whole images, at full resolution
-  t.lr = request.lr;
-  t.weight_decay = request.weight_decay;
-  t.schedule = LrSchedule::kCosine;
-  t.clip_grad_norm = request.clip_grad;
-  t.seed = request.seed;
   t.steps_per_epoch = request.steps_per_epoch;
   t.record_memory = true;
-  t.device = device;
   options.description =
       segmentation_description(config.to_json(), data.classes, data.stats, data.description);
   options.description["training_request"] = {
@@ -91,7 +82,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   const bool validates = data.validation && data.validation->size() > 0;
   options.best_metric = validates ? "miou" : "";
 
-  NewRunCleanup cleanup(RunFolder(request.run_dir), request.resume);
+  NewRunCleanup cleanup(RunFolder(request.run.run_dir), request.run.resume);
   TrainingRun run(trainable(net),
                   segmentation_loss_function({data.classes.ignore_index, request.dice}), options);
   if (validates) {
@@ -123,7 +114,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   const AugmentedDataset augmented(*data.train, augment);
 
   TrainingStart start;
-  start.run_dir = request.run_dir;
+  start.run_dir = request.run.run_dir;
   start.model = config;
   start.resumed_after_epoch = run.completed_epochs();
   start.summary = "training " + config.backbone.arch + " (preset " +
@@ -151,10 +142,10 @@ SegmentationTrainingResult train_segmentation(
     const SegmentationTrainingRequest& request, const std::string& data_path,
     DatasetOptions options, SegmentationTrainingObserver& observer,
     const std::function<void(const std::string&, bool)>& note) {
-  if (!request.resume) request.model.resolve(3, 2);  // a bad preset fails before data is read
-  if (request.resume) {
+  if (!request.run.resume) request.model.resolve(3, 2);  // a bad preset fails before data is read
+  if (request.run.resume) {
     // Read as the run was: its normalization, slice axis and mask values.
-    const auto run = read_segmentation_run(request.run_dir);
+    const auto run = read_segmentation_run(request.run.run_dir);
     options.stats = run.stats;
     if (run.slice_axis >= 0) options.slice_axis = run.slice_axis;
     if (run.masks) options.reading = DatasetOptions::FixedReading{*run.masks, run.classes};

@@ -20,6 +20,7 @@
 #include "io/class_table.h"
 #include "io/segmentation_dataset.h"
 #include "models/segmentation_net.h"
+#include "workflows/training_run.h"
 
 namespace revup {
 
@@ -37,21 +38,15 @@ struct SegmentationModelChoice {
 };
 
 struct SegmentationTrainingRequest {
-  std::string run_dir;
-  // Continue run_dir after its last.pt: the run's own model, normalization and
-  // mask reading win over `model` and the data's.
-  bool resume = false;
+  // Resuming (run.resume), the run's own model, normalization and mask
+  // reading win over `model` and the data's. An epoch: every training image
+  // once, or steps_per_epoch of them.
+  TrainingBasics run;
   SegmentationModelChoice model;
-  int epochs = 20;  // an epoch: every training image once (steps_per_epoch: that many)
   int64_t steps_per_epoch = 0;
-  double lr = 0.02;  // cosine schedule; Fixup's scalars at lr/10
-  double weight_decay = 1e-4;
   double dice = 0.0;                        // weight of the soft Dice loss added to cross-entropy
-  double clip_grad = 0.0;                   // clip the gradient norm to this (0: off)
   bool augment = true;                      // flips, 90-degree turns, intensity jitter
   double min_scale = 1.0, max_scale = 1.0;  // random rescale range
-  uint64_t seed = 0;
-  std::string device = "cpu";
   // Measure one step of ResNet+Fixup of the same depth and widths on the
   // first training image first (the GUI's memory chart draws it beside RevUp's).
   bool measure_baseline = false;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -10,18 +11,29 @@ namespace revup {
 namespace fs = std::filesystem;
 
 namespace {
+// As config.json names them.
 const char* schedule_name(LrSchedule s) {
-  switch (s) {
-    case LrSchedule::kConstant:
-      return "constant";
-    case LrSchedule::kStep:
-      return "step";
-    case LrSchedule::kCosine:
-      return "cosine";
-  }
-  return "?";
+  static const std::map<LrSchedule, const char*> names = {{LrSchedule::kConstant, "constant"},
+                                                          {LrSchedule::kStep, "step"},
+                                                          {LrSchedule::kCosine, "cosine"}};
+  return names.at(s);
 }
 }  // namespace
+
+TrainingRunOptions training_run_options(const TrainingBasics& basics, const c10::Device& device) {
+  TrainingRunOptions options;
+  options.dir = basics.run_dir;
+  options.resume = basics.resume;
+  auto& t = options.trainer;
+  t.epochs = basics.epochs;
+  t.lr = basics.lr;
+  t.weight_decay = basics.weight_decay;
+  t.clip_grad_norm = basics.clip_grad;
+  t.seed = basics.seed;
+  t.device = device;
+  t.schedule = LrSchedule::kCosine;
+  return options;
+}
 
 TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOptions options)
     : options_(std::move(options)),

@@ -16,6 +16,20 @@
 
 namespace revup {
 
+// What every training workflow's request says about its run and optimizer:
+// revup-cli's --out, --resume, --epochs, --lr, --weight-decay, --clip-grad,
+// --seed and --device, the GUI's training panel.
+struct TrainingBasics {
+  std::string run_dir;
+  bool resume = false;  // continue run_dir after its last.pt
+  int epochs = 20;
+  double lr = 0.02;  // cosine schedule; Fixup's scalars at lr/10
+  double weight_decay = 1e-4;
+  double clip_grad = 0.0;  // gradient norms clipped to this (0: off)
+  uint64_t seed = 0;
+  std::string device = "cpu";
+};
+
 struct TrainingRunOptions {
   std::string dir;
   bool resume = false;
@@ -37,6 +51,10 @@ class ForwardingObserver : public TrainObserver {
  private:
   TrainObserver& out_;
 };
+
+// The run's options for `basics`: SGD with momentum and a cosine schedule on
+// `device` (the one select_device gave for basics.device).
+TrainingRunOptions training_run_options(const TrainingBasics& basics, const c10::Device& device);
 
 class TrainingRun : public TrainObserver {
  public:

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/device.h"  // select_device, used by most commands
+#include "workflows/training_run.h"
 
 namespace revup::cli {
 
@@ -21,6 +22,14 @@ void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 
 void write_json(const std::string& path, const nlohmann::json& j);
+
+// The options every training command shares, into `run` (its values are the
+// defaults shown): --epochs, --lr, --weight-decay, --clip-grad, --seed,
+// --device, --resume. --out (run.run_dir) is the command's own.
+void add_training_options(CLI::App* cmd, TrainingBasics& run);
+// Says what a stopped run kept (its last.pt and epoch, or nothing) and
+// throws "interrupted" (exit status 130).
+[[noreturn]] void report_stopped(const std::string& run_dir, bool saved, int completed_epochs);
 
 // Checked before the work starts, so a typo costs no training or prediction
 // time: a file's folder must exist and the path must not be a folder; with

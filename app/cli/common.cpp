@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -9,6 +10,31 @@
 
 namespace revup::cli {
 namespace fs = std::filesystem;
+
+void add_training_options(CLI::App* cmd, TrainingBasics& run) {
+  cmd->add_option("--epochs", run.epochs, "Epochs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--lr", run.lr, "Learning rate (Fixup scalars get lr/10; cosine schedule)")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", run.weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--clip-grad", run.clip_grad, "Clip the global gradient norm to this (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", run.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--device", run.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_flag("--resume", run.resume, "Continue the run in --out from its last.pt");
+}
+
+void report_stopped(const std::string& run_dir, bool saved, int completed_epochs) {
+  if (saved) {
+    std::printf("\nstopped: %s holds epoch %d; continue with --resume\n",
+                (fs::path(run_dir) / "last.pt").string().c_str(), completed_epochs);
+  } else {
+    std::printf("\nstopped before the first epoch finished: nothing saved\n");
+  }
+  throw std::runtime_error("interrupted");
+}
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   write_text_atomically(path, j.dump(2) + "\n");

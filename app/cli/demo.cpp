@@ -37,25 +37,6 @@ struct DemoOptions {
   uint64_t seed = 1;
 };
 
-// One in-memory example, already normalized.
-class SingleExample : public Dataset {
- public:
-  explicit SingleExample(Example e) : example_(std::move(e)) {}
-  size_t size() const override { return 1; }
-  Example get(size_t) const override { return example_; }
-
- private:
-  Example example_;
-};
-
-ClassTable scene_classes(const DemoScene& scene) {
-  ClassTable table;
-  for (size_t c = 0; c < scene.class_names.size(); ++c) {
-    table.classes.push_back({scene.class_names[c], scene.class_colors[c]});
-  }
-  return table;
-}
-
 Image as_image(torch::Tensor pixels, const std::string& path) {
   Image image;
   image.pixels = std::move(pixels);
@@ -80,7 +61,7 @@ void run_demo(const DemoOptions& o) {
               static_cast<unsigned long long>(o.seed));
   const auto train_scene = make_demo_scene(o.height, o.width, o.seed);
   const auto val_scene = make_demo_scene(o.height, o.width, o.seed + 1);
-  const auto classes = scene_classes(train_scene);
+  const auto classes = demo_scene_classes(train_scene);
   ChannelStatsAccumulator acc;
   acc.add(as_image(train_scene.image, "demo scene"));
   const auto stats = acc.finish();
@@ -128,12 +109,12 @@ void run_demo(const DemoOptions& o) {
   }
   fs::remove_all(o.out);  // the demo always starts over
   SegmentationTrainingRequest request;
-  request.run_dir = o.out;
+  request.run.run_dir = o.out;
   request.model.preset = o.preset;
-  request.epochs = steps;  // one image: one step per epoch
-  request.lr = o.lr;
-  request.seed = o.seed;
-  request.device = o.device;
+  request.run.epochs = steps;  // one image: one step per epoch
+  request.run.lr = o.lr;
+  request.run.seed = o.seed;
+  request.run.device = o.device;
   SegmentationTrainingData data;
   data.train = &train;  // scored before and after, not every step: no validation
   data.classes = classes;

@@ -8,22 +8,18 @@
 #include "app/cli/console_training.h"
 #include "io/segmentation_dataset.h"
 #include "models/segmentation_presets.h"
-#include "workflows/run_folder.h"
 #include "workflows/segmentation_training.h"
 
 namespace revup::cli {
 namespace {
 
+// The workflow's request, filled in by the options, and how to read the data.
 struct TrainOptions {
-  std::string data, out, preset = "cpu", device = "cpu";
-  int epochs = 20;
-  int64_t steps_per_epoch = 0;
-  double lr = 0.02, weight_decay = 1e-4, dice = 0.0, clip_grad = 0.0;
+  SegmentationTrainingRequest request;
+  std::string data;
   double val_fraction = 0.2;
   int axis = -1;
-  bool augment = true, resume = false, injective_stem = false;
   std::vector<double> scale_range = {1.0, 1.0};
-  uint64_t seed = 0;
   std::string json;
   std::string mask_values = "auto", ignore_value, classes;
 };
@@ -47,33 +43,20 @@ void read_mask_options(const TrainOptions& o, DatasetOptions& d) {
 
 void run_train(const TrainOptions& o) {
   ignore_file_size_signal();
-  select_device(o.device);  // no such device: said before the data is read
-  check_output_folder(o.out, /*may_create=*/true);
+  const auto& run = o.request.run;
+  select_device(run.device);  // no such device: said before the data is read
+  check_output_folder(run.run_dir, /*may_create=*/true);
   if (!o.json.empty()) check_output_folder(o.json);
   DatasetOptions data_options;
   data_options.slice_axis = o.axis;
   data_options.val_fraction = o.val_fraction;
-  data_options.seed = o.seed;
+  data_options.seed = run.seed;
   read_mask_options(o, data_options);
-
-  SegmentationTrainingRequest request;
-  request.run_dir = o.out;
-  request.resume = o.resume;
-  request.model.preset = o.preset;
-  request.model.injective_stem = o.injective_stem;
-  request.epochs = o.epochs;
-  request.steps_per_epoch = o.steps_per_epoch;
-  request.lr = o.lr;
-  request.weight_decay = o.weight_decay;
-  request.dice = o.dice;
-  request.clip_grad = o.clip_grad;
-  request.augment = o.augment;
+  auto request = o.request;
   request.min_scale = o.scale_range[0];
   request.max_scale = o.scale_range[1];
-  request.seed = o.seed;
-  request.device = o.device;
 
-  ConsoleTraining console(o.epochs, {"miou", "pixel_accuracy"}, /*print_start=*/true);
+  ConsoleTraining console(run.epochs, {"miou", "pixel_accuracy"}, /*print_start=*/true);
   const auto result = train_segmentation(
       request, o.data, data_options, console, [](const std::string& text, bool warning) {
         if (warning) {
@@ -82,23 +65,14 @@ void run_train(const TrainOptions& o) {
           std::printf("%s", text.c_str());
         }
       });
-  const auto last = RunFolder(o.out).path(RunFolder::kLastCheckpoint);
-  if (!result.finished) {
-    if (result.saved) {
-      std::cout << "\nstopped: " << last << " holds epoch " << result.completed_epochs
-                << "; continue with --resume\n";
-    } else {
-      std::cout << "\nstopped before the first epoch finished: nothing saved\n";
-    }
-    throw std::runtime_error("interrupted");
-  }
+  if (!result.finished) report_stopped(run.run_dir, result.saved, result.completed_epochs);
   if (!o.json.empty()) {
-    nlohmann::json summary = {{"run", o.out}, {"epochs", result.completed_epochs}};
+    nlohmann::json summary = {{"run", run.run_dir}, {"epochs", result.completed_epochs}};
     for (const auto& [k, v] : result.last_metrics) summary["metrics"][k] = v;
     if (result.best_miou) summary["best_miou"] = *result.best_miou;
     write_json(o.json, summary);
   }
-  std::cout << "done: " << o.out
+  std::cout << "done: " << run.run_dir
             << " (config.json, metrics.csv, last.pt, best.pt, memory_timeline.json)\n";
 }
 
@@ -111,32 +85,27 @@ void add_train_segmentation_command(CLI::App& app) {
   cmd->add_option("--data", o->data,
                   "Dataset: images/+masks/ folder, VOC/labelme export, or a JSON manifest")
       ->required();
-  cmd->add_option("--out", o->out, "Run folder to create (or continue with --resume)")->required();
+  cmd->add_option("--out", o->request.run.run_dir,
+                  "Run folder to create (or continue with --resume)")
+      ->required();
   std::string presets;
   for (const auto& p : segmentation_presets()) presets += "\n  " + p.name + ": " + p.description;
-  cmd->add_option("--preset", o->preset, "Model size:" + presets)->capture_default_str();
-  cmd->add_flag("--injective-stem", o->injective_stem,
+  cmd->add_option("--preset", o->request.model.preset, "Model size:" + presets)
+      ->capture_default_str();
+  cmd->add_flag("--injective-stem", o->request.model.injective_stem,
                 "Zero-pad the channels instead of the stem's conv, so that `bench invert` and the "
                 "GUI can rebuild the input image (first stage at full resolution: slower)");
-  cmd->add_option("--epochs", o->epochs, "Epochs")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--steps-per-epoch", o->steps_per_epoch, "Images per epoch (0: all)")
+  cmd->add_option("--steps-per-epoch", o->request.steps_per_epoch, "Images per epoch (0: all)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lr", o->lr, "Learning rate (Fixup scalars get lr/10; cosine schedule)")
-      ->capture_default_str();
-  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay")->capture_default_str();
-  cmd->add_option("--dice", o->dice, "Weight of the soft Dice loss added to cross-entropy")
+  cmd->add_option("--dice", o->request.dice, "Weight of the soft Dice loss added to cross-entropy")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient norm to this (0: off)")
-      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--val-fraction", o->val_fraction, "Share of images held out for validation")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();
   cmd->add_option("--axis", o->axis, "Volumes: slice axis 0, 1 or 2 (default: the manifest's)")
       ->check(CLI::Range(-1, 2));
-  cmd->add_flag("!--no-augment", o->augment, "Turn off flips, 90-degree turns and jitter");
+  cmd->add_flag("!--no-augment", o->request.augment, "Turn off flips, 90-degree turns and jitter");
   cmd->add_option("--scale-range", o->scale_range, "Random rescale range, e.g. 0.75 1.25")
       ->expected(2);
   cmd->add_option("--mask-values", o->mask_values,
@@ -151,9 +120,7 @@ void add_train_segmentation_command(CLI::App& app) {
   cmd->add_option("--classes", o->classes,
                   "Class table: classes.json, or a text file with one class name a line; mask "
                   "values are then class ids (colour masks: the classes' colours)");
-  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last.pt");
+  add_training_options(cmd, o->request.run);
   cmd->add_option("--json", o->json, "Write the final metrics here");
   cmd->callback([o] { run_train(*o); });
 }

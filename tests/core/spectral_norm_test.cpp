@@ -1,7 +1,7 @@
 #include "core/spectral_norm.h"
 
 #include "core/operator_norm.h"
-#include "tests/test_util.h"
+#include "tests/core/conv_norms.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -9,7 +9,7 @@
 #   tests/gpu/run.sh           on the GPU machine (Python with torch 2.x for
 #                              CUDA, cmake, ninja, nvcc; no -dev packages, no
 #                              network): builds the LibTorch-only part (core,
-#                              models, revup-cli, revup_tests) against the
+#                              models, revup-cli, their tests) against the
 #                              wheel's LibTorch, runs the tests, then bench
 #                              memory, 4k, speed and seg with --device $DEVICE;
 #                              JSON, logs and summary.txt go to $OUT.
@@ -122,7 +122,7 @@ step gtest 300 bash -c "cmake -S '$DEPS/googletest' -B '$GTEST_BUILD' -G Ninja -
   -DBUILD_GMOCK=OFF -DCMAKE_INSTALL_PREFIX='$GTEST_BUILD/install' ${LAUNCHER[*]} && cmake --build '$GTEST_BUILD' -j$JOBS \
   && cmake --install '$GTEST_BUILD'" || exit $status
 
-# The LibTorch-only part: core, models, revup-cli and its benchmarks, revup_tests
+# The LibTorch-only part: core, models, workflows, revup-cli and its benchmarks, their tests
 # and the export fixture (the target revup_every_libtorch).
 step configure 300 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$DEPS/prefix;$GTEST_BUILD/install" \

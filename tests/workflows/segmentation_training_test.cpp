@@ -16,35 +16,23 @@ namespace revup {
 namespace {
 namespace fs = std::filesystem;
 
-class OneScene : public Dataset {
- public:
-  explicit OneScene(Example e) : example_(std::move(e)) {}
-  size_t size() const override { return 1; }
-  Example get(size_t) const override { return example_; }
-
- private:
-  Example example_;
-};
-
 struct Scene {
   ClassTable classes;
   ChannelStats stats;
-  std::unique_ptr<OneScene> data;
+  std::unique_ptr<SingleExample> data;
 };
 
 Scene scene(int64_t size) {
   const auto demo = make_demo_scene(size, size, 3);
   Scene s;
-  for (size_t c = 0; c < demo.class_names.size(); ++c) {
-    s.classes.classes.push_back({demo.class_names[c], demo.class_colors[c]});
-  }
+  s.classes = demo_scene_classes(demo);
   Image image;
   image.pixels = demo.image;
   image.path = "scene";
   ChannelStatsAccumulator acc;
   acc.add(image);
   s.stats = acc.finish();
-  s.data = std::make_unique<OneScene>(Example{normalize(image, s.stats), demo.mask});
+  s.data = std::make_unique<SingleExample>(Example{normalize(image, s.stats), demo.mask});
   return s;
 }
 
@@ -89,14 +77,14 @@ fs::path fresh_dir(const std::string& name) {
 
 SegmentationTrainingRequest tiny_request(const fs::path& dir, int epochs) {
   SegmentationTrainingRequest r;
-  r.run_dir = dir.string();
+  r.run.run_dir = dir.string();
   r.model.preset = "cpu";
-  r.epochs = epochs;
-  r.lr = 0.05;
-  r.weight_decay = 3e-4;
+  r.run.epochs = epochs;
+  r.run.lr = 0.05;
+  r.run.weight_decay = 3e-4;
   r.dice = 0.5;
-  r.clip_grad = 2.0;
-  r.seed = 7;
+  r.run.clip_grad = 2.0;
+  r.run.seed = 7;
   return r;
 }
 
@@ -128,7 +116,7 @@ TEST(SegmentationTraining, TheRequestReachesTheRunFolderAndTheRunResumes) {
 
   // Resuming, the run's own model wins over whatever the request now says.
   Recorder second;
-  request.resume = true;
+  request.run.resume = true;
   request.model.preset = "gpu";
   result = train_segmentation(request, training_data(s), second);
   EXPECT_TRUE(result.finished);
@@ -159,7 +147,7 @@ TEST(SegmentationTraining, ARunThatDoesNotFitTheDataIsRefusedByName) {
   auto data = training_data(s);
   data.classes.classes.pop_back();
   auto request = tiny_request(dir, 2);
-  request.resume = true;
+  request.run.resume = true;
   try {
     train_segmentation(request, data, rec);
     FAIL() << "a run of 5 classes must not resume on data of 4";

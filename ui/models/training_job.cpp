@@ -74,7 +74,7 @@ bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer
   data.source = "from the labels painted on " + input.image.path;
 
   auto request = input.settings.trainingRequest(input.runDir);
-  request.resume = input.resume;
+  request.run.resume = input.resume;
   request.measure_baseline = input.measureBaseline;
   SnapshotObserver snapshots(observer, labelled);
   return train_segmentation(request, data, snapshots).finished;

@@ -20,16 +20,16 @@ SegmentationConfig TrainingSettings::modelConfig(int64_t inChannels, int64_t num
 
 SegmentationTrainingRequest TrainingSettings::trainingRequest(const std::string& runDir) const {
   SegmentationTrainingRequest request;
-  request.run_dir = runDir;
+  request.run.run_dir = runDir;
+  request.run.epochs = epochs;
+  request.run.lr = learningRate;
+  request.run.weight_decay = weightDecay;
+  request.run.clip_grad = clipGrad;
+  request.run.seed = seed;
+  request.run.device = device;
   request.model = modelChoice();
-  request.epochs = epochs;
-  request.lr = learningRate;
-  request.weight_decay = weightDecay;
   request.dice = diceWeight;
-  request.clip_grad = clipGrad;
   request.augment = augment;
-  request.seed = seed;
-  request.device = device;
   return request;
 }
 
