@@ -60,6 +60,37 @@ TEST(TrainingController, TrainsIntoTheNextRunFolderAndExportsThePrediction) {
   EXPECT_TRUE(controller.runs().last().endsWith("runs/run-002"));
 }
 
+TEST(TrainingController, ContinuesAStoppedRunToTheNewEpochCount) {
+  QTemporaryDir dir;
+  const auto scene = testing::labelledScene(64);
+  TrainingController controller;
+  QSignalSpy finished(&controller, &TrainingController::finished);
+  auto input = testing::sceneJob(scene, QString(), 2);
+  input.measureBaseline = false;
+  ASSERT_TRUE(controller.start(input, dir.filePath("scene.png")));
+  ASSERT_TRUE(waitFor([&] { return finished.count() == 1; }));
+  const QString run = controller.runs().first();
+
+  QSignalSpy epochs(&controller, &TrainingController::epochFinished);
+  input.settings.epochs = 4;
+  input.settings.preset = "gpu";  // the run's own model wins
+  ASSERT_TRUE(controller.resumeRun(input, run));
+  ASSERT_TRUE(waitFor([&] { return finished.count() == 2; }));
+  EXPECT_TRUE(finished.last().at(0).toBool());
+  EXPECT_EQ(epochs.count(), 2) << "epochs 3 and 4 only";
+  ASSERT_TRUE(controller.latest());
+  EXPECT_EQ(controller.latest()->epoch, 4);
+  EXPECT_EQ(controller.latest()->net->config().preset, "cpu");
+  EXPECT_EQ(controller.runs(), QStringList{run}) << "the same run, not a new one";
+
+  QSignalSpy failed(&controller, &TrainingController::failed);
+  ASSERT_TRUE(controller.resumeRun(input, dir.filePath("no-such-run")));
+  ASSERT_TRUE(waitFor([&] { return finished.count() == 3; }));
+  ASSERT_EQ(failed.count(), 1);
+  EXPECT_TRUE(failed.first().at(0).toString().contains("no-such-run"))
+      << failed.first().at(0).toString().toStdString();
+}
+
 TEST(TrainingController, AVolumeSlicePredictionShowsTheNewestRequestOnly) {
   QTemporaryDir dir;
   Image volume;

@@ -15,16 +15,26 @@ std::string shapeText(at::IntArrayRef sizes) {
 }  // namespace
 
 LabelledImageDataset::LabelledImageDataset(const Image& image, torch::Tensor labels,
-                                           int64_t ignoreIndex, int axis)
+                                           int64_t ignoreIndex, int axis,
+                                           std::optional<ChannelStats> stats)
     : volume_(image.is_volume()), axis_(axis) {
   const auto spatial = image.pixels.sizes().slice(1);
   if (labels.sizes() != spatial) {
     throw std::runtime_error(image.path + ": the labels are " + shapeText(labels.sizes()) +
                              " but the image is " + shapeText(spatial));
   }
-  ChannelStatsAccumulator accumulator;
-  accumulator.add(image);
-  stats_ = accumulator.finish();
+  if (stats) {
+    if (static_cast<int64_t>(stats->mean.size()) != image.channels()) {
+      throw std::runtime_error(image.path + ": has " + std::to_string(image.channels()) +
+                               " channels; the run's model takes " +
+                               std::to_string(stats->mean.size()));
+    }
+    stats_ = *stats;
+  } else {
+    ChannelStatsAccumulator accumulator;
+    accumulator.add(image);
+    stats_ = accumulator.finish();
+  }
   normalized_ = normalize(image, stats_);
   // Pixels the image marks invalid (nodata, NaN) never count as labelled.
   labels_ = labels.to(torch::kLong).masked_fill(valid_pixels(image).logical_not(), ignoreIndex);

@@ -5,6 +5,7 @@
 // a user can label a few strokes and train.
 #include <torch/torch.h>
 
+#include <optional>
 #include <vector>
 
 #include "core/dataset.h"
@@ -18,7 +19,10 @@ class LabelledImageDataset : public revup::Dataset {
   // `labels`: [H, W] (or [D, H, W] for a volume) int64 class ids, ignoreIndex
   // where unlabelled. Throws std::runtime_error naming the image when sizes
   // differ or nothing is labelled. `axis`: the volume's slice axis (0, 1, 2).
-  LabelledImageDataset(const Image& image, torch::Tensor labels, int64_t ignoreIndex, int axis = 0);
+  // `stats`: the normalization to apply (a resumed run's own); by default the
+  // image's.
+  LabelledImageDataset(const Image& image, torch::Tensor labels, int64_t ignoreIndex, int axis = 0,
+                       std::optional<ChannelStats> stats = std::nullopt);
 
   size_t size() const override { return slices_.size(); }
   Example get(size_t index) const override;

@@ -32,7 +32,22 @@ TrainingController::TrainingController(QObject* parent)
 bool TrainingController::start(TrainingJobInput input, const QString& beside) {
   if (session_->isRunning()) return false;
   input.runDir = nextRunFolder(beside).toStdString();
+  input.resume = false;
   runs_ << QString::fromStdString(input.runDir);
+  launch(std::move(input));
+  return true;
+}
+
+bool TrainingController::resumeRun(TrainingJobInput input, const QString& runDir) {
+  if (session_->isRunning()) return false;
+  input.runDir = runDir.toStdString();
+  input.resume = true;
+  if (!runs_.contains(runDir)) runs_ << runDir;
+  launch(std::move(input));
+  return true;
+}
+
+void TrainingController::launch(TrainingJobInput input) {
   current_ = input;
   latest_.reset();
   slicePredictor_ = nullptr;
@@ -42,7 +57,6 @@ bool TrainingController::start(TrainingJobInput input, const QString& beside) {
   secondsPerEpoch_ = 0.0;
   session_->start(std::move(input));
   Q_EMIT started(QString::fromStdString(current_.runDir));
-  return true;
 }
 
 void TrainingController::stop() {

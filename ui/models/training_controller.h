@@ -28,6 +28,11 @@ class TrainingController : public QObject {
   // file, else the image): `input` without its runDir. False while a run is
   // going.
   bool start(TrainingJobInput input, const QString& beside);
+  // Continues the run in `runDir` (written by the GUI or revup-cli train)
+  // after its last.pt, to input.settings.epochs in all, on `input`'s image
+  // and labels: the run's own model and normalization. False while a run is
+  // going; a run that cannot continue arrives as failed().
+  bool resumeRun(TrainingJobInput input, const QString& runDir);
   void pause() { session_->pause(); }
   void resume() { session_->resume(); }
   // After the current step; returns when the worker has ended.
@@ -71,6 +76,8 @@ class TrainingController : public QObject {
   void predictionExported(bool ok, const QString& message);
 
  private:
+  void launch(TrainingJobInput input);
+
   TrainingSession* session_;
   TrainingJobInput current_;
   SnapshotPtr latest_;

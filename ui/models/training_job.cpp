@@ -2,6 +2,7 @@
 
 #include "models/state_utils.h"
 #include "ui/models/labelled_image_dataset.h"
+#include "workflows/segmentation_run.h"
 
 namespace revup::ui {
 namespace {
@@ -54,8 +55,11 @@ SegmentationNet evalCopy(const SegmentationNet& net) {
 }
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
+  // Resuming, the run's own normalization: the same pixels mean the same to its model.
+  std::optional<ChannelStats> stats;
+  if (input.resume) stats = read_segmentation_run(input.runDir).stats;
   const LabelledImageDataset labelled(input.image, input.labels, input.classes.ignore_index,
-                                      input.sliceAxis);
+                                      input.sliceAxis, stats);
   SegmentationTrainingData data;
   data.train = &labelled;
   // The labels are the only data: the score on them decides the best epoch.

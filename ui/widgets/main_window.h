@@ -45,6 +45,9 @@ class MainWindow : public QMainWindow {
 
   // Training (main_window_training.cpp).
   bool startTraining();
+  // Continues the run in `runDir` on the image and labels open, to the
+  // panel's epoch count (Training > Continue a run…).
+  bool continueRun(const QString& runDir);
   void pauseTraining();
   void resumeTraining();
   void stopTraining();
@@ -87,8 +90,9 @@ class MainWindow : public QMainWindow {
 
  private:
   void createMenus();
-  void createViewerParts();    // main_window_viewer.cpp
-  void createTrainingParts();  // main_window_training.cpp
+  void createViewerParts();                      // main_window_viewer.cpp
+  void createTrainingParts();                    // main_window_training.cpp
+  bool beginTraining(const QString& resumeDir);  // empty: a new run
 
   // Between the halves. Viewer: what training needs (false and the reason
   // when nothing is open or labelled), showing a prediction over the image

@@ -79,6 +79,16 @@ void MainWindow::createTrainingParts() {
   menu->addAction(tr("Pause"), this, [this] { pauseTraining(); });
   menu->addAction(tr("Resume"), this, [this] { resumeTraining(); });
   menu->addAction(tr("Stop"), QKeySequence("Shift+F5"), this, [this] { stopTraining(); });
+  // A stopped or finished run (this project's, or one revup-cli trained)
+  // trained on: its own model and normalization, up to the panel's epochs.
+  menu->addAction(tr("Continue a run…"), this,
+                  [this] {
+                    const auto& runs = training_->controller->runs();
+                    const QString dir = QFileDialog::getExistingDirectory(
+                        this, tr("Continue a run"), runs.isEmpty() ? QString() : runs.last());
+                    if (!dir.isEmpty()) continueRun(dir);
+                  })
+      ->setObjectName("continueRunAction");
   menu->addSeparator();
   menu->addAction(tr("Export model…"), this, [this] { showExportDialog(); })
       ->setObjectName("exportModelAction");
@@ -203,7 +213,11 @@ void MainWindow::predictShownSlice() {
   }
 }
 
-bool MainWindow::startTraining() {
+bool MainWindow::startTraining() { return beginTraining(QString()); }
+
+bool MainWindow::continueRun(const QString& runDir) { return beginTraining(runDir); }
+
+bool MainWindow::beginTraining(const QString& resumeDir) {
   auto& t = *training_;
   if (t.controller->isRunning()) return false;
   TrainingJobInput input;
@@ -226,13 +240,18 @@ bool MainWindow::startTraining() {
   }
   const QString beside =
       projectPath_.isEmpty() ? QString::fromStdString(input.image.path) : projectPath_;
-  if (!t.controller->start(std::move(input), beside)) return false;
+  const bool started = resumeDir.isEmpty() ? t.controller->start(std::move(input), beside)
+                                           : t.controller->resumeRun(std::move(input), resumeDir);
+  if (!started) return false;
   const QString run = QString::fromStdString(t.controller->current().runDir);
   t.metrics->startRun(QFileInfo(run).fileName());
   t.panel->setRunning(true);
   t.panel->showStatus(
-      tr("Measuring ResNet+Fixup's step for comparison, then training into %1").arg(run));
-  logLine("info", "training into " + run);
+      (resumeDir.isEmpty()
+           ? tr("Measuring ResNet+Fixup's step for comparison, then training into %1")
+           : tr("Measuring ResNet+Fixup's step for comparison, then continuing %1"))
+          .arg(run));
+  logLine("info", (resumeDir.isEmpty() ? "training into " : "continuing ") + run);
   return true;
 }
 
