@@ -4,6 +4,7 @@
 
 #include "models/network.h"
 #include "models/segmentation_net.h"
+#include "workflows/output_path.h"
 #include "workflows/run_folder.h"
 #ifdef REVUP_HAVE_ONNX_EXPORT
 #include "io/onnx_export.h"
@@ -129,20 +130,26 @@ RunExportSource classification_source(const RunFolder& run, const std::string& w
 RunExportSource run_export_source(const std::string& run_dir, const std::string& which) {
   const RunFolder run(run_dir);
   const auto config = run.read_config();
-  return config.value("task", "classification") == "segmentation"
-             ? segmentation_source(run, which, config)
-             : classification_source(run, which, config);
+  return RunFolder::task_of(config) == "segmentation" ? segmentation_source(run, which, config)
+                                                      : classification_source(run, which, config);
 }
 
-std::vector<std::string> available_export_formats() {
+namespace {
+// The formats whose libraries core must not see, into core's export registry,
+// once: write_export then knows "onnx" where this build has it.
+void register_export_formats() {
 #ifdef REVUP_HAVE_ONNX_EXPORT
-  // Into core's export registry, once: write_export then knows "onnx".
   static const bool registered = [] {
     register_onnx_export();
     return true;
   }();
   (void)registered;
 #endif
+}
+}  // namespace
+
+std::vector<std::string> available_export_formats() {
+  register_export_formats();
   std::vector<std::string> names;
   for (const auto f : {ExportFormat::kTorchScript, ExportFormat::kWeights, ExportFormat::kOnnx}) {
     if (export_format_available(f)) names.push_back(export_format_name(f));
@@ -151,7 +158,7 @@ std::vector<std::string> available_export_formats() {
 }
 
 RunExportResult export_run(const RunExportRequest& request) {
-  available_export_formats();
+  register_export_formats();
   const auto format = export_format_from_name(request.format);
   if (!export_format_available(format)) {
     throw std::runtime_error("--format " + request.format + ": this build has no " +
@@ -165,12 +172,7 @@ RunExportResult export_run(const RunExportRequest& request) {
         "(OpenCV's DNN wants static shapes)");
   }
   // Before loading anything: a path that cannot be written fails fast.
-  const fs::path out(request.output);
-  const auto folder = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  if (!fs::is_directory(folder)) {
-    throw std::runtime_error(request.output + ": cannot write, folder " + folder.string() +
-                             " does not exist");
-  }
+  check_output_folder(request.output);
   auto source = run_export_source(request.run_dir, request.which);
   source.card.input_size = request.input_size;
   source.card.tool_version = REVUP_VERSION;

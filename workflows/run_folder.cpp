@@ -34,7 +34,9 @@ void RunFolder::write_config(const nlohmann::json& config) const {
   write_text_atomically(path(kConfig), config.dump(2) + "\n");
 }
 
-std::string RunFolder::task() const { return read_config().value("task", "classification"); }
+std::string RunFolder::task_of(const nlohmann::json& config) {
+  return config.value("task", "classification");
+}
 
 MetricsTable RunFolder::read_metrics() const { return MetricsTable::read(path(kMetrics)); }
 

@@ -37,9 +37,9 @@ class RunFolder {
   // Throws std::runtime_error naming the file and the problem.
   nlohmann::json read_config() const;
   void write_config(const nlohmann::json& config) const;
-  // config.json's "task": "segmentation", or "classification" for runs that
-  // predate the field (train-classifier's first runs wrote none).
-  std::string task() const;
+  // A config.json's "task": "segmentation", or "classification" for runs
+  // that predate the field (train-classifier's first runs wrote none).
+  static std::string task_of(const nlohmann::json& config);
 
   MetricsTable read_metrics() const;
   void write_metrics(const MetricsTable& metrics) const;

@@ -16,9 +16,9 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
   run.dir = dir;
   run.config = run.folder().read_config();
   const auto config_path = run.folder().path(RunFolder::kConfig);
-  if (run.config.value("task", "") != "segmentation") {
-    throw std::runtime_error(config_path + ": not a segmentation run (task '" +
-                             run.config.value("task", "classification") + "')");
+  const auto task = RunFolder::task_of(run.config);
+  if (task != "segmentation") {
+    throw std::runtime_error(config_path + ": not a segmentation run (task '" + task + "')");
   }
   try {
     run.model = SegmentationConfig::from_json(run.config.at("model"));
@@ -33,6 +33,12 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
     throw std::runtime_error(config_path + ": " + std::to_string(run.classes.size()) +
                              " classes listed for a model with " +
                              std::to_string(run.model.num_classes));
+  }
+  // Inputs are normalized channel by channel before the model sees them.
+  if (static_cast<int64_t>(run.stats.mean.size()) != run.model.backbone.in_channels) {
+    throw std::runtime_error(config_path + ": normalization for " +
+                             std::to_string(run.stats.mean.size()) + " channels, for a model with " +
+                             std::to_string(run.model.backbone.in_channels) + " input channels");
   }
   return run;
 }

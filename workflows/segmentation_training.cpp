@@ -46,7 +46,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   SegmentationConfig config;
   if (request.run.resume) {
     // The run's own description wins: the same model, as it was built.
-    config = read_segmentation_run(request.run.run_dir).model;
+    config = (data.resumed ? *data.resumed : read_segmentation_run(request.run.run_dir)).model;
     if (config.backbone.in_channels != channels || config.num_classes != classes) {
       throw std::runtime_error(request.run.run_dir + ": the run's model takes " +
                                std::to_string(config.backbone.in_channels) + " channels and " +
@@ -115,7 +115,6 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
 
   TrainingStart start;
   start.run_dir = request.run.run_dir;
-  start.model = config;
   start.resumed_after_epoch = run.completed_epochs();
   start.summary = "training " + config.backbone.arch + " (preset " +
                   (config.preset.empty() ? std::string("custom") : config.preset) + ") on " +
@@ -142,13 +141,17 @@ SegmentationTrainingResult train_segmentation(
     const SegmentationTrainingRequest& request, const std::string& data_path,
     DatasetOptions options, SegmentationTrainingObserver& observer,
     const std::function<void(const std::string&, bool)>& note) {
-  if (!request.run.resume) request.model.resolve(3, 2);  // a bad preset fails before data is read
+  std::optional<SegmentationRunInfo> resumed;
   if (request.run.resume) {
     // Read as the run was: its normalization, slice axis and mask values.
-    const auto run = read_segmentation_run(request.run.run_dir);
-    options.stats = run.stats;
-    if (run.slice_axis >= 0) options.slice_axis = run.slice_axis;
-    if (run.masks) options.reading = DatasetOptions::FixedReading{*run.masks, run.classes};
+    resumed = read_segmentation_run(request.run.run_dir);
+    options.stats = resumed->stats;
+    if (resumed->slice_axis >= 0) options.slice_axis = resumed->slice_axis;
+    if (resumed->masks) {
+      options.reading = DatasetOptions::FixedReading{*resumed->masks, resumed->classes};
+    }
+  } else {
+    request.model.resolve(3, 2);  // a bad preset fails before data is read
   }
   const auto dataset = open_segmentation_dataset(data_path, options);
   if (dataset->size() == 0) throw std::runtime_error(data_path + ": no labelled images found");
@@ -175,6 +178,7 @@ SegmentationTrainingResult train_segmentation(
   data.sections["masks_found"] =
       mask_values_json(dataset->mask_values(all_indices(dataset->size())));
   data.source = "from " + data_path + ", " + dataset->layout() + " layout";
+  data.resumed = std::move(resumed);
   return train_segmentation(request, data, observer);
 }
 

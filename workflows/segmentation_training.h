@@ -20,6 +20,7 @@
 #include "io/class_table.h"
 #include "io/segmentation_dataset.h"
 #include "models/segmentation_net.h"
+#include "workflows/segmentation_run.h"
 #include "workflows/training_run.h"
 
 namespace revup {
@@ -65,11 +66,13 @@ struct SegmentationTrainingData {
   nlohmann::json description = nlohmann::json::object();  // config.json's "data"
   nlohmann::json sections = nlohmann::json::object();     // more of config.json ("masks", ...)
   std::string source;  // for the start line: "from PATH, LAYOUT layout"
+  // Resuming: the run as the caller read it to prepare the data (its
+  // normalization, slice axis, mask reading); read here when not given.
+  std::optional<SegmentationRunInfo> resumed;
 };
 
 struct TrainingStart {
   std::string run_dir;
-  SegmentationConfig model;
   int resumed_after_epoch = 0;  // 0: a new run
   std::string summary;          // one line saying what trains on what
 };

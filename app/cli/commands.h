@@ -6,7 +6,8 @@
 
 #include <string>
 
-#include "core/device.h"  // select_device, used by most commands
+#include "core/device.h"            // select_device, used by most commands
+#include "workflows/output_path.h"  // check_output_folder, used by most commands
 #include "workflows/training_run.h"
 
 namespace revup::cli {
@@ -30,12 +31,6 @@ void add_training_options(CLI::App* cmd, TrainingBasics& run);
 // Says what a stopped run kept (its last.pt and epoch, or nothing) and
 // throws "interrupted" (exit status 130).
 [[noreturn]] void report_stopped(const std::string& run_dir, bool saved, int completed_epochs);
-
-// Checked before the work starts, so a typo costs no training or prediction
-// time: a file's folder must exist and the path must not be a folder; with
-// `may_create` (a run folder) the path must be a folder or not exist yet.
-// Throws std::runtime_error naming the path.
-void check_output_folder(const std::string& path, bool may_create = false);
 
 // A file-size limit (ulimit -f) makes the kernel kill a writer with SIGXFSZ,
 // leaving its temporary files behind; ignored, the write fails with EFBIG and

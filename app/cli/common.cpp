@@ -7,6 +7,7 @@
 
 #include "app/cli/commands.h"
 #include "core/atomic_file.h"
+#include "workflows/run_folder.h"
 
 namespace revup::cli {
 namespace fs = std::filesystem;
@@ -29,7 +30,7 @@ void add_training_options(CLI::App* cmd, TrainingBasics& run) {
 void report_stopped(const std::string& run_dir, bool saved, int completed_epochs) {
   if (saved) {
     std::printf("\nstopped: %s holds epoch %d; continue with --resume\n",
-                (fs::path(run_dir) / "last.pt").string().c_str(), completed_epochs);
+                RunFolder(run_dir).path(RunFolder::kLastCheckpoint).c_str(), completed_epochs);
   } else {
     std::printf("\nstopped before the first epoch finished: nothing saved\n");
   }
@@ -38,24 +39,6 @@ void report_stopped(const std::string& run_dir, bool saved, int completed_epochs
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   write_text_atomically(path, j.dump(2) + "\n");
-}
-
-void check_output_folder(const std::string& path, bool may_create) {
-  std::error_code ec;
-  if (may_create) {
-    if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
-      throw std::runtime_error(path + ": cannot write a run there, it is a file, not a folder");
-    }
-    return;
-  }
-  if (fs::is_directory(path, ec)) {
-    throw std::runtime_error(path + ": cannot write, it is a folder");
-  }
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) {
-    throw std::runtime_error(path + ": cannot write, folder " + dir.string() + " does not exist");
-  }
 }
 
 void ignore_file_size_signal() { std::signal(SIGXFSZ, SIG_IGN); }

@@ -2,6 +2,7 @@
 // The segmentation workflow's events on the console: its start line (and,
 // resuming, the epoch it continues after), then ConsoleTrainObserver's
 // progress bar and epoch lines. revup-cli train and the demo use it.
+#include <cstdio>
 #include <string>
 #include <vector>
 

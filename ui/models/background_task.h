@@ -92,7 +92,6 @@ class LatestTask {
   void cancel() {
     if (current_) current_->cancel();
   }
-  BackgroundTask* current() const { return current_; }
 
  private:
   QPointer<BackgroundTask> current_;

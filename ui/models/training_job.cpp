@@ -56,10 +56,11 @@ SegmentationNet evalCopy(const SegmentationNet& net) {
 
 bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer) {
   // Resuming, the run's own normalization: the same pixels mean the same to its model.
-  std::optional<ChannelStats> stats;
-  if (input.resume) stats = read_segmentation_run(input.runDir).stats;
-  const LabelledImageDataset labelled(input.image, input.labels, input.classes.ignore_index,
-                                      input.sliceAxis, stats);
+  std::optional<SegmentationRunInfo> resumed;
+  if (input.resume) resumed = read_segmentation_run(input.runDir);
+  const LabelledImageDataset labelled(
+      input.image, input.labels, input.classes.ignore_index, input.sliceAxis,
+      resumed ? std::optional<ChannelStats>(resumed->stats) : std::nullopt);
   SegmentationTrainingData data;
   data.train = &labelled;
   // The labels are the only data: the score on them decides the best epoch.
@@ -76,6 +77,7 @@ bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer
       {"labelled_pixels", labelled.labels().ne(input.classes.ignore_index).sum().item<int64_t>()}};
   data.sections["gui_settings"] = input.settings;
   data.source = "from the labels painted on " + input.image.path;
+  data.resumed = std::move(resumed);
 
   auto request = input.settings.trainingRequest(input.runDir);
   request.run.resume = input.resume;
