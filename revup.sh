@@ -23,6 +23,7 @@ PACKAGES=(
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
+  strace                        # crash tests: a SIGKILL injected inside a checkpoint or save
   qt6-base-dev qt6-charts-dev   # the desktop application (revup) and its charts
   libqt6opengl6-dev             #   Qt Charts' CMake package requires Qt's OpenGL module
   libonnx-dev                   # ONNX export (io/onnx_export): the model built with ONNX's

@@ -131,4 +131,23 @@ ClassTable demo_scene_classes(const DemoScene& scene) {
   return table;
 }
 
+namespace {
+Image as_image(const DemoScene& scene) {
+  Image image;
+  image.pixels = scene.image;
+  image.path = "demo scene";
+  return image;
+}
+}  // namespace
+
+ChannelStats demo_scene_stats(const DemoScene& scene) {
+  ChannelStatsAccumulator accumulator;
+  accumulator.add(as_image(scene));
+  return accumulator.finish();
+}
+
+Example demo_scene_example(const DemoScene& scene, const ChannelStats& stats) {
+  return {normalize(as_image(scene), stats), scene.mask};
+}
+
 }  // namespace revup

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/dataset.h"
+#include "io/channel_stats.h"
 #include "io/class_table.h"
 
 namespace revup {
@@ -27,6 +28,11 @@ DemoScene make_demo_scene(int64_t height, int64_t width, uint64_t seed);
 
 // The scene's classes with their names and colours.
 ClassTable demo_scene_classes(const DemoScene& scene);
+
+// The scene's per-channel mean and spread, and the scene as a training
+// example normalized by `stats` (its own, or another scene's for validation).
+ChannelStats demo_scene_stats(const DemoScene& scene);
+Example demo_scene_example(const DemoScene& scene, const ChannelStats& stats);
 
 // One example held in memory: a whole scene is one training image.
 class SingleExample : public Dataset {

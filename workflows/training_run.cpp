@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/abandoned_writes.h"
 #include "core/atomic_file.h"
 
 namespace revup {
@@ -43,6 +44,7 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
   const auto last = path(RunFolder::kLastCheckpoint);
   if (options_.resume) {
     if (!fs::exists(last)) throw std::runtime_error(last + ": nothing to resume");
+    remove_abandoned_writes(options_.dir);
     trainer_.load_checkpoint(last);
     load_metrics();
   } else {
@@ -74,8 +76,8 @@ void TrainingRun::write_config() {
 }
 
 void TrainingRun::load_metrics() {
-  // Keep the rows of the epochs last.pt contains; a stopped run may have
-  // written none past them, but a crash between the two writes could have.
+  // Keep the rows of the epochs last.pt contains: a run killed after writing an
+  // epoch's row but before its last.pt (see on_epoch) does that epoch again.
   metrics_ = folder_.read_metrics();
   metrics_.keep_epochs_up_to(trainer_.completed_epochs());
   if (!options_.best_metric.empty()) best_ = std::max(best_, metrics_.best(options_.best_metric));
@@ -109,8 +111,10 @@ void TrainingRun::on_epoch(const EpochReport& epoch) {
   row["seconds"] = epoch.seconds;
   row["peak_bytes"] = static_cast<double>(epoch.peak_bytes);
   metrics_.append(epoch.epoch, row);
-  // Checkpoint first: metrics.csv never lists an epoch that last.pt lacks.
-  trainer_.save_checkpoint(path(RunFolder::kLastCheckpoint));
+  // last.pt last: it is the epoch's commit. Killed before it, the run resumes
+  // from the previous epoch, drops this row and does the epoch again (seeded,
+  // the same); killed after it, every file already holds the epoch. The other
+  // order would lose the epoch's row for good, or its best.pt.
   folder_.write_metrics(metrics_);
   const auto score = epoch.metrics.find(options_.best_metric);
   if (!options_.best_metric.empty() && score != epoch.metrics.end() && !std::isnan(score->second) &&
@@ -118,6 +122,7 @@ void TrainingRun::on_epoch(const EpochReport& epoch) {
     best_ = score->second;
     trainer_.save_checkpoint(path(RunFolder::kBestCheckpoint));
   }
+  trainer_.save_checkpoint(path(RunFolder::kLastCheckpoint));
   if (!last_step_events_.empty()) {
     write_text_atomically(
         path(RunFolder::kMemoryTimeline),

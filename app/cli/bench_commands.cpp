@@ -13,6 +13,7 @@ void add_bench_commands(CLI::App& app) {
 #if REVUP_HAVE_IO_BOOL
   add_bench_raster(*bench);
   add_bench_lipschitz(*bench);
+  add_bench_soak(*bench);
 #endif
 }
 

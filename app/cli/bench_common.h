@@ -50,7 +50,5 @@ void add_bench_invert(CLI::App& bench);
 void add_bench_segmentation(CLI::App& bench);
 void add_bench_raster(CLI::App& bench);     // needs io (plugins)
 void add_bench_lipschitz(CLI::App& bench);  // needs io (Fashion-MNIST, the demo scene)
-
-// One training step of `config` built as `arch` on (input, target), after a
-// warm-up step: the trainer's path (coarse logits, banded loss).
+void add_bench_soak(CLI::App& bench);       // needs io (the demo scene)
 }  // namespace revup::cli

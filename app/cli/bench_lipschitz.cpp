@@ -160,18 +160,7 @@ nlohmann::json classifier_run(const LipschitzOptions& o, const c10::Device& devi
 nlohmann::json segmentation_run(const LipschitzOptions& o, const c10::Device& device,
                                 AuditTotals& totals) {
   const auto scene = make_demo_scene(o.scene, o.scene, o.bench.seed + 1);
-  Image image;
-  image.pixels = scene.image;
-  image.path = "demo scene";
-  ChannelStatsAccumulator acc;
-  acc.add(image);
-  const Example example{normalize(image, acc.finish()), scene.mask};
-  struct One : Dataset {
-    Example e;
-    size_t size() const override { return 1; }
-    Example get(size_t) const override { return e; }
-  } data;
-  data.e = example;
+  const SingleExample data(demo_scene_example(scene, demo_scene_stats(scene)));
   torch::manual_seed(o.bench.seed);
   SegmentationNet net(
       segmentation_preset("cpu", 3, static_cast<int64_t>(scene.class_names.size())));

@@ -62,14 +62,10 @@ void run_demo(const DemoOptions& o) {
   const auto train_scene = make_demo_scene(o.height, o.width, o.seed);
   const auto val_scene = make_demo_scene(o.height, o.width, o.seed + 1);
   const auto classes = demo_scene_classes(train_scene);
-  ChannelStatsAccumulator acc;
-  acc.add(as_image(train_scene.image, "demo scene"));
-  const auto stats = acc.finish();
-  const Example train_example{normalize(as_image(train_scene.image, "demo scene"), stats),
-                              train_scene.mask};
+  const auto stats = demo_scene_stats(train_scene);
+  const Example train_example = demo_scene_example(train_scene, stats);
   const SingleExample train(train_example);
-  const SingleExample val(
-      {normalize(as_image(val_scene.image, "demo scene"), stats), val_scene.mask});
+  const SingleExample val(demo_scene_example(val_scene, stats));
 
   SegmentationModelChoice model;
   model.preset = o.preset;

@@ -45,9 +45,12 @@ QString classesPathFor(const QString& labelsPath) {
 
 void saveLabelFile(const torch::Tensor& labels, const ClassTable& classes, const Image& reference,
                    const QString& path) {
-  write_mask(labels.to(torch::kInt64), classes, reference, path.toStdString());
+  // The class table first: killed between the two writes, the old labels
+  // meet a table with at most more classes, which reads; new labels with
+  // the old table could name classes it lacks.
   nlohmann::json j = classes;
   write_text_atomically(classesPathFor(path).toStdString(), j.dump(2) + "\n");
+  write_mask(labels.to(torch::kInt64), classes, reference, path.toStdString());
 }
 
 torch::Tensor loadLabelFile(const QString& path, const std::vector<int64_t>& shape,
