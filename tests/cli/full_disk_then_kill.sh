@@ -16,22 +16,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "FAIL: $*"; exit 1; }
 [[ -d $data ]] || fail "$data missing: install labelme-examples (./revup.sh deps)"
 
-if [[ -z ${REVUP_IN_PRIVATE_MOUNTS:-} ]]; then
-  if [[ $(id -u) -ne 0 ]] || ! unshare -m --propagation private true 2>/dev/null; then
-    echo "SKIPPED: a tmpfs needs root and unshare -m"
-    exit 77
-  fi
-  if ! strace -f -qq -o /dev/null true 2>/dev/null; then
-    echo "SKIPPED: strace cannot trace here (ptrace refused)"
-    exit 77
-  fi
-  REVUP_IN_PRIVATE_MOUNTS=1 exec unshare -m --propagation private "$0" "$@"
+if ! strace -f -qq -o /dev/null true 2>/dev/null; then
+  echo "SKIPPED: strace cannot trace here (ptrace refused)"
+  exit 77
 fi
-
-tmp=$(mktemp -d)
-trap 'umount "$tmp/disk" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-disk=$tmp/disk
-mkdir "$disk"
+source "$here/private_tmpfs.sh"
+private_tmpfs "$0" "$@"
 # A checkpoint of this run is about 3.6 MB and is written beside the previous
 # one: 9 MiB hold epoch 1 (best.pt and last.pt) but not a new checkpoint of
 # epoch 2.
