@@ -159,7 +159,10 @@ struct MemSaveBlockFunction : torch::autograd::Function<MemSaveBlockFunction> {
           "the output of a memory-saving sequence was modified in place after forward; its "
           "activations can no longer be rebuilt (use an out-of-place op after the sequence)");
     }
-    const auto& [block, label] = tape->blocks[static_cast<size_t>(index)];
+    // Not a structured binding: the lambdas below capture `block`, which
+    // C++17 allows for a variable only (clang, the fuzz build, enforces it).
+    const auto& block = tape->blocks[static_cast<size_t>(index)].block;
+    const auto& label = tape->blocks[static_cast<size_t>(index)].label;
     const TensorVector p = ctx->get_saved_variables();
     torch::Tensor x;
     if (block->invertible()) {

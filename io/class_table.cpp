@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "core/json_number.h"
+
 namespace revup {
 
 int64_t ClassTable::index_of(const std::string& name) const {
@@ -87,13 +89,11 @@ void from_json(const nlohmann::json& j, ClassTable& table) {
       if (!rgb.is_array() || rgb.size() != 3) {
         throw std::runtime_error("class '" + info.name + "': color must be [r, g, b]");
       }
-      for (int k = 0; k < 3; ++k) info.color[k] = rgb[k].get<uint8_t>();
+      for (int k = 0; k < 3; ++k) info.color[k] = json_number<uint8_t>(rgb[k], "color");
     }
     table.classes.push_back(info);
   }
-  if (j.is_object() && j.contains("ignore_index")) {
-    table.ignore_index = j.at("ignore_index").get<int64_t>();
-  }
+  if (j.is_object()) table.ignore_index = json_number(j, "ignore_index", table.ignore_index);
 }
 
 }  // namespace revup

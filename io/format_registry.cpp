@@ -37,7 +37,22 @@ auto naming_file(const std::string& path, F&& f) -> decltype(f()) {
     const std::string what = e.what();
     if (what.find(path) != std::string::npos) throw;
     throw std::runtime_error(path + ": " + what);
+  } catch (...) {  // a plugin's reader may throw anything
+    throw std::runtime_error(path + ": the reader failed with an exception of unknown type");
   }
+}
+
+// A reader's image must be what every caller indexes: [C, H, W] or
+// [C, D, H, W] with a channel. Plugins' readers are not ours to trust.
+Image checked(Image image, const ImageFormat& format, const std::string& path) {
+  const auto& p = image.pixels;
+  if (!p.defined() || p.dim() < 3 || p.dim() > 4 || p.size(0) < 1) {
+    throw std::runtime_error(
+        path + ": format '" + format.name + "' read " +
+        (p.defined() ? "pixels of shape " + c10::str(p.sizes()) : "no pixels") +
+        ", not [C, H, W] or [C, D, H, W]");
+  }
+  return image;
 }
 
 void require_exists(const std::string& path) {
@@ -104,7 +119,7 @@ Image read_image(const FormatRegistry& registry, const std::string& path) {
   require_exists(path);
   const auto& format = registry.format_for(path);
   if (!format.read) throw std::runtime_error(path + ": format '" + format.name + "' cannot read");
-  Image image = naming_file(path, [&] { return format.read(path); });
+  Image image = checked(naming_file(path, [&] { return format.read(path); }), format, path);
   image.path = path;
   return image;
 }
@@ -132,7 +147,8 @@ Image read_image_window(const std::string& path, const Window& window) {
   if (w.out_width <= 0) w.out_width = w.width;
   if (w.out_height <= 0) w.out_height = w.height;
   if (format.read_window) {
-    Image image = naming_file(path, [&] { return format.read_window(path, w); });
+    Image image =
+        checked(naming_file(path, [&] { return format.read_window(path, w); }), format, path);
     image.path = path;
     return image;
   }

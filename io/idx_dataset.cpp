@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -35,19 +36,29 @@ torch::Tensor read_idx(const std::string& path) {
   if (dims < 1 || dims > 4)
     throw std::runtime_error(path + ": IDX file has " + std::to_string(dims) + " dimensions");
   std::vector<int64_t> shape;
+  constexpr int64_t kMaxCount = int64_t{1} << 34;
   int64_t count = 1;
   for (int d = 0; d < dims; ++d) {
     unsigned char b[4];
     read_exactly(file.get(), b, 4, path, "header");
     const int64_t n = (int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
     shape.push_back(n);
+    if (n == 0 || count > kMaxCount / n) throw std::runtime_error(path + ": implausible IDX shape");
     count *= n;
   }
-  if (count <= 0 || count > (int64_t{1} << 34))
-    throw std::runtime_error(path + ": implausible IDX shape");
-  auto data = torch::empty(shape, torch::kUInt8);
-  read_exactly(file.get(), data.data_ptr<uint8_t>(), static_cast<size_t>(count), path, "data");
-  return data;
+  // The header's shape is only a claim, and a .gz file's length says nothing
+  // of what it inflates to: the data is read in chunks as it arrives, so a
+  // short file costs what it holds, not what its header says.
+  std::vector<uint8_t> bytes;
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  while (static_cast<int64_t>(bytes.size()) < count) {
+    const auto n =
+        static_cast<size_t>(std::min(kChunk, count - static_cast<int64_t>(bytes.size())));
+    const size_t at = bytes.size();
+    bytes.resize(at + n);
+    read_exactly(file.get(), bytes.data() + at, n, path, "data");
+  }
+  return torch::from_blob(bytes.data(), shape, torch::kUInt8).clone();
 }
 
 IdxClassificationDataset::IdxClassificationDataset(const std::string& images_path,

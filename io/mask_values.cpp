@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/json_number.h"
+
 namespace revup {
 
 namespace {
@@ -216,10 +218,10 @@ void to_json(nlohmann::json& j, const MaskReading& r) {
 void from_json(const nlohmann::json& j, MaskReading& r) {
   r.convention = j.at("convention").get<std::string>();
   r.reason = j.value("reason", "");
-  r.values = j.value("values", std::vector<int64_t>{});
-  r.threshold = j.value("threshold", int64_t{0});
-  r.ignored_values = j.value("ignored_values", std::vector<int64_t>{});
-  r.ignore_index = j.value("ignore_index", int64_t{255});
+  r.values = json_numbers(j, "values", std::vector<int64_t>{});
+  r.threshold = json_number(j, "threshold", int64_t{0});
+  r.ignored_values = json_numbers(j, "ignored_values", std::vector<int64_t>{});
+  r.ignore_index = json_number(j, "ignore_index", int64_t{255});
   r.colour = j.value("colour", false);
   static const std::vector<std::string> known = {"binary", "index",  "voc",
                                                  "sparse", "colour", "class table"};

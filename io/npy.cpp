@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <stdexcept>
 
@@ -41,6 +42,13 @@ torch::Tensor read_npy(const std::string& path) {
   if (!in || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
     throw std::runtime_error(path + ": not a .npy file (truncated or corrupt)");
   }
+  // What the file holds, to check the header's sizes against before allocating.
+  in.seekg(0, std::ios::end);
+  const int64_t file_size = static_cast<int64_t>(in.tellg());
+  in.seekg(8);
+  if (magic[6] < 1 || magic[6] > 3) {
+    throw std::runtime_error(path + ": unsupported .npy version " + std::to_string(magic[6]));
+  }
   uint32_t header_length = 0;
   if (magic[6] == 1) {
     unsigned char b[2];
@@ -50,6 +58,15 @@ torch::Tensor read_npy(const std::string& path) {
     unsigned char b[4];
     in.read(reinterpret_cast<char*>(b), 4);
     header_length = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  }
+  if (!in || header_length > file_size - static_cast<int64_t>(in.tellg())) {
+    throw std::runtime_error(path + ": truncated .npy header");
+  }
+  // NumPy's own limit (numpy.load's max_header_size): std::regex below
+  // recurses per character, and a header of 60 KB overflowed the stack.
+  if (header_length > 10000) {
+    throw std::runtime_error(path + ": .npy header of " + std::to_string(header_length) +
+                             " bytes (NumPy reads at most 10000)");
   }
   std::string header(header_length, '\0');
   in.read(header.data(), header_length);
@@ -71,12 +88,36 @@ torch::Tensor read_npy(const std::string& path) {
   const std::regex number("\\d+");
   for (auto it = std::sregex_iterator(shape_text.begin(), shape_text.end(), number);
        it != std::sregex_iterator(); ++it) {
+    // More digits than an int64 holds is no shape a file can fill.
+    if (it->length() > 18)
+      throw std::runtime_error(path + ": implausible .npy shape " + shape_text);
     shape.push_back(std::stoll(it->str()));
   }
   if (shape_text.empty()) throw std::runtime_error(path + ": .npy header has no shape");
 
   // Read in the stored element type, then widen.
   const auto stored = descr == "<u2" ? torch::kInt16 : descr == "<u4" ? torch::kInt32 : type->dtype;
+  // The data must be in the file before anything is allocated for it: a
+  // header may claim any shape. The product (of the non-zero sizes: an empty
+  // array's others too) is taken without overflow.
+  const int64_t available = file_size - static_cast<int64_t>(in.tellg());
+  int64_t elements = 1;
+  bool empty = false;
+  for (const auto n : shape) {
+    if (n == 0) {
+      empty = true;
+      continue;
+    }
+    if (elements > std::numeric_limits<int64_t>::max() / n) {
+      throw std::runtime_error(path + ": implausible .npy shape " + shape_text);
+    }
+    elements *= n;
+  }
+  const auto item = static_cast<int64_t>(c10::elementSize(stored));
+  if (!empty && elements > available / item) {
+    throw std::runtime_error(path + ": truncated (shape " + shape_text + " needs more than the " +
+                             std::to_string(available) + " data bytes the file holds)");
+  }
   std::vector<int64_t> read_shape = shape;
   if (fortran) std::reverse(read_shape.begin(), read_shape.end());
   auto raw = torch::empty(read_shape, torch::TensorOptions().dtype(stored));

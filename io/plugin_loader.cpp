@@ -73,6 +73,53 @@ void PluginLoader::load_all(FormatRegistry& registry,
 }
 
 const PluginRecord& PluginLoader::load(FormatRegistry& registry, const std::string& path) {
+  // RTLD_LOCAL: two plugins may use different builds of the same library.
+  // Never closed once its registration ran: the formats it registered point
+  // into its code.
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = ::dlerror();
+    PluginRecord record;
+    record.path = path;
+    record.reason = std::string("dlopen failed: ") + (err ? err : "unknown error");
+    records_.push_back(record);
+    return records_.back();
+  }
+  PluginEntry entry;
+  entry.abi_version = reinterpret_cast<int (*)()>(::dlsym(handle, "revup_plugin_abi_version"));
+  entry.register_formats =
+      reinterpret_cast<void (*)(FormatRegistry&)>(::dlsym(handle, "revup_register_formats"));
+  entry.description =
+      reinterpret_cast<const char* (*)()>(::dlsym(handle, "revup_plugin_description"));
+  // Whether load() will call its registration (the version is a constant).
+  const bool registers = entry.abi_version != nullptr && entry.register_formats != nullptr &&
+                         entry.abi_version() == kPluginAbiVersion;
+  const auto& record = load(registry, path, entry);
+  if (!registers) ::dlclose(handle);
+  return record;
+}
+
+namespace {
+
+// Why a format a plugin registered cannot be used; "" when it can.
+std::string unusable(const ImageFormat& f) {
+  if (f.name.empty()) return "a format without a name";
+  if (!f.read && !f.write && !f.write_mask && !f.info && !f.read_window) {
+    return "format '" + f.name + "' neither reads nor writes";
+  }
+  for (const auto& e : f.extensions) {
+    if (e.size() < 2 || e[0] != '.') {
+      return "format '" + f.name + "': extension '" + e + "' (expected a dot and a name: .tif)";
+    }
+  }
+  if (f.extensions.empty() && !f.reads_folders) return "format '" + f.name + "' has no extension";
+  return "";
+}
+
+}  // namespace
+
+const PluginRecord& PluginLoader::load(FormatRegistry& registry, const std::string& path,
+                                       const PluginEntry& entry) {
   PluginRecord record;
   record.path = path;
   auto refuse = [&](std::string reason) -> const PluginRecord& {
@@ -80,48 +127,37 @@ const PluginRecord& PluginLoader::load(FormatRegistry& registry, const std::stri
     records_.push_back(record);
     return records_.back();
   };
-  // RTLD_LOCAL: two plugins may use different builds of the same library.
-  // Never closed: the formats it registered point into its code.
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* err = ::dlerror();
-    return refuse(std::string("dlopen failed: ") + (err ? err : "unknown error"));
-  }
-  using VersionFn = int (*)();
-  using RegisterFn = void (*)(FormatRegistry&);
-  using DescriptionFn = const char* (*)();
-  auto version = reinterpret_cast<VersionFn>(::dlsym(handle, "revup_plugin_abi_version"));
-  if (version == nullptr) {
-    ::dlclose(handle);
+  if (entry.abi_version == nullptr) {
     return refuse("missing symbol revup_plugin_abi_version (not a RevUp plugin?)");
   }
-  const int v = version();
+  const int v = entry.abi_version();
   if (v != kPluginAbiVersion) {
-    ::dlclose(handle);
     return refuse("wrong ABI version " + std::to_string(v) + ", this RevUp expects " +
                   std::to_string(kPluginAbiVersion) + " (rebuild the plugin)");
   }
-  auto register_formats = reinterpret_cast<RegisterFn>(::dlsym(handle, "revup_register_formats"));
-  if (register_formats == nullptr) {
-    ::dlclose(handle);
-    return refuse("missing symbol revup_register_formats");
+  if (entry.register_formats == nullptr) return refuse("missing symbol revup_register_formats");
+  if (entry.description != nullptr) {
+    if (const char* d = entry.description()) record.description = d;
   }
-  if (auto describe =
-          reinterpret_cast<DescriptionFn>(::dlsym(handle, "revup_plugin_description"))) {
-    if (const char* d = describe()) record.description = d;
-  }
-  const size_t before = registry.formats().size();
-  registry.set_current_origin(path);
+  // Registered into a registry of its own first: a plugin that fails half
+  // way, or registers a format nothing could use, adds nothing.
+  FormatRegistry staged;
   try {
-    register_formats(registry);
+    entry.register_formats(staged);
   } catch (const std::exception& e) {
-    registry.set_current_origin("built-in");
     return refuse(std::string("registration failed: ") + e.what());
+  } catch (...) {
+    return refuse("registration failed: it threw something that is not a std::exception");
+  }
+  for (const auto& f : staged.formats()) {
+    if (auto why = unusable(*f); !why.empty()) return refuse("registration failed: " + why);
+  }
+  registry.set_current_origin(path);
+  for (const auto& f : staged.formats()) {
+    registry.add(*f);
+    record.formats.push_back(f->name);
   }
   registry.set_current_origin("built-in");
-  for (size_t i = before; i < registry.formats().size(); ++i) {
-    record.formats.push_back(registry.formats()[i]->name);
-  }
   record.loaded = true;
   records_.push_back(record);
   return records_.back();

@@ -23,6 +23,13 @@ struct PluginRecord {
 // libraries next to the executable are never loaded.
 std::vector<std::string> plugin_search_paths();
 
+// A plugin's entry points as dlsym found them (null where missing).
+struct PluginEntry {
+  int (*abi_version)() = nullptr;
+  void (*register_formats)(FormatRegistry&) = nullptr;
+  const char* (*description)() = nullptr;
+};
+
 class PluginLoader {
  public:
   // Loads every plugin found on `search_paths` into `registry`. A library
@@ -30,6 +37,11 @@ class PluginLoader {
   void load_all(FormatRegistry& registry, const std::vector<std::string>& search_paths);
   // Loads one library; the record says whether and why not.
   const PluginRecord& load(FormatRegistry& registry, const std::string& path);
+  // What load does once the library is open: checks the ABI version, then
+  // what the entry registers (into `registry` only when all of it is usable).
+  // The fuzz harness calls it with entries of its own.
+  const PluginRecord& load(FormatRegistry& registry, const std::string& path,
+                           const PluginEntry& entry);
   const std::vector<PluginRecord>& records() const { return records_; }
 
  private:

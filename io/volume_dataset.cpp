@@ -4,7 +4,9 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
+#include "core/json_number.h"
 #include "io/dataset_layouts.h"
 #include "io/format_registry.h"
 
@@ -33,7 +35,8 @@ ClassTable read_label_names(const std::string& path) {
       names.push_back(line.substr(0, line.find_last_not_of(" \r") + 1));
       continue;
     }
-    const size_t index = std::stoul(first);
+    // Its length first: std::stoul throws a bare out_of_range past 2^64.
+    const size_t index = first.size() > 18 ? 65536 : std::stoul(first);
     if (index >= 65536)
       throw std::runtime_error(path + ":" + std::to_string(line_number) + ": index too large");
     if (names.size() <= index) names.resize(index + 1);
@@ -103,12 +106,26 @@ std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& pat
   if (!manifest.contains("labels")) {
     throw std::runtime_error(path + ": the volume has no label volume (\"labels\" is missing)");
   }
-  auto resolve = [&](const std::string& key) {
-    const fs::path p(manifest.at(key).get<std::string>());
+  // The manifest's fields, each with the type it must have: a raw JSON type
+  // error would not say which file it is about.
+  auto field = [&](const char* key, auto fallback) {
+    try {
+      if constexpr (std::is_arithmetic_v<decltype(fallback)> &&
+                    !std::is_same_v<decltype(fallback), bool>) {
+        return json_number(manifest, key, fallback);
+      } else {
+        return manifest.value(key, fallback);
+      }
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ": bad manifest (\"" + key + "\": " + e.what() + ")");
+    }
+  };
+  auto resolve = [&](const char* key) {
+    const fs::path p(field(key, std::string()));
     return (p.is_absolute() ? p : base / p).string();
   };
   const std::string volume_path = resolve("volume"), labels_path = resolve("labels");
-  int axis = options.slice_axis >= 0 ? options.slice_axis : manifest.value("axis", 0);
+  int axis = options.slice_axis >= 0 ? options.slice_axis : field("axis", 0);
   if (axis < 0 || axis > 2) throw std::runtime_error(path + ": axis must be 0, 1 or 2");
   Image volume = read_image(volume_path);
   const Image labels = read_image(labels_path);
@@ -123,24 +140,34 @@ std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& pat
                              volume_path + " of size " + c10::str(volume.pixels.sizes().slice(1)));
   }
   auto ids = labels.pixels[0].to(torch::kInt64);
+  if (ids.numel() == 0) throw std::runtime_error(labels_path + ": the label volume is empty");
   ClassTable classes;
   if (manifest.contains("label_names")) {
     classes = read_label_names(resolve("label_names"));
   } else if (manifest.contains("classes")) {
-    classes = manifest.get<ClassTable>();
+    try {
+      classes = manifest.get<ClassTable>();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(path + ": bad class list (" + e.what() + ")");
+    }
   } else {
-    classes = ClassTable::numbered(ids.max().item<int64_t>() + 1);
+    // One class per label value up to the largest: as many as a label file
+    // may name (read_label_names), not as many as a stray value asks for.
+    const int64_t largest = ids.max().item<int64_t>();
+    if (largest < 0 || largest >= 65536) {
+      throw std::runtime_error(labels_path + ": label values up to " + std::to_string(largest) +
+                               " (expected 0..65535; name the classes with \"label_names\")");
+    }
+    classes = ClassTable::numbered(largest + 1);
     classes.classes[0].name = "background";
   }
-  if (manifest.contains("ignore_index"))
-    classes.ignore_index = manifest.at("ignore_index").get<int64_t>();
+  if (manifest.contains("ignore_index")) classes.ignore_index = field("ignore_index", int64_t{0});
   // 116 AAL labels fit under 255; larger label sets move the ignore value out of the way.
   if (classes.size() > classes.ignore_index && !manifest.contains("ignore_index")) {
     classes.ignore_index = -1;
   }
   DatasetOptions opts = options;
-  opts.include_empty_slices =
-      options.include_empty_slices || manifest.value("include_empty_slices", false);
+  opts.include_empty_slices = options.include_empty_slices || field("include_empty_slices", false);
   auto data = std::make_unique<VolumeSliceDataset>(std::move(volume), std::move(ids), labels_path,
                                                    axis, std::move(classes), opts);
   initialize_stats(*data, opts);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/json_number.h"
+
 namespace revup {
 namespace {
 bool is_imagenet_depth(int d) { return d == 18 || d == 34 || d == 50 || d == 101; }
@@ -135,28 +137,28 @@ nlohmann::json ModelConfig::to_json() const {
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   ModelConfig c;
   c.arch = j.value("arch", c.arch);
-  c.depth = j.value("depth", c.depth);
+  c.depth = json_number(j, "depth", c.depth);
   c.style = j.value("style", c.style);
-  c.in_channels = j.value("in_channels", c.in_channels);
-  c.num_classes = j.value("num_classes", c.num_classes);
-  c.widths = j.value("widths", c.widths);
-  c.blocks = j.value("blocks", c.blocks);
+  c.in_channels = json_number(j, "in_channels", c.in_channels);
+  c.num_classes = json_number(j, "num_classes", c.num_classes);
+  c.widths = json_numbers(j, "widths", c.widths);
+  c.blocks = json_numbers(j, "blocks", c.blocks);
   c.block = j.value("block", c.block);
-  c.stem_width = j.value("stem_width", c.stem_width);
+  c.stem_width = json_number(j, "stem_width", c.stem_width);
   c.stem = j.value("stem", c.stem);
   c.classifier = j.value("classifier", c.classifier);
   c.injective_stem = j.value("injective_stem", c.injective_stem);
   if (j.contains("spectral_norm")) {
     const auto& s = j["spectral_norm"];
     c.sn.coeff = s.value("coeff", c.sn.coeff);
-    c.sn.power_iterations = s.value("power_iterations", c.sn.power_iterations);
-    c.sn.grid = s.value("grid", c.sn.grid);
+    c.sn.power_iterations = json_number(s, "power_iterations", c.sn.power_iterations);
+    c.sn.grid = json_number(s, "grid", c.sn.grid);
   }
   if (j.contains("fixed_point")) {
     const auto& f = j["fixed_point"];
-    c.inverse.iterations = f.value("iterations", c.inverse.iterations);
+    c.inverse.iterations = json_number(f, "iterations", c.inverse.iterations);
     c.inverse.tolerance = f.value("tolerance", c.inverse.tolerance);
-    c.inverse.max_iterations = f.value("max_iterations", c.inverse.max_iterations);
+    c.inverse.max_iterations = json_number(f, "max_iterations", c.inverse.max_iterations);
   }
   c.validate();
   return c;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/json_number.h"
 #include "models/conv1x1.h"
 #include "models/state_utils.h"
 
@@ -26,8 +27,8 @@ nlohmann::json SegmentationConfig::to_json() const {
 SegmentationConfig SegmentationConfig::from_json(const nlohmann::json& j) {
   SegmentationConfig c;
   c.backbone = ModelConfig::from_json(j.at("backbone"));
-  c.num_classes = j.value("num_classes", c.num_classes);
-  c.decoder_width = j.value("decoder_width", c.decoder_width);
+  c.num_classes = json_number(j, "num_classes", c.num_classes);
+  c.decoder_width = json_number(j, "decoder_width", c.decoder_width);
   c.preset = j.value("preset", c.preset);
   c.validate();
   return c;

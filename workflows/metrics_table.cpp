@@ -29,6 +29,14 @@ std::optional<double> number(const std::string& cell) {
   return std::nullopt;
 }
 
+// JSON holds UTF-8 only: bytes of a corrupt file that are not become U+FFFD
+// here, not a type error where the JSON is written (export's model card).
+std::string utf8(const std::string& text) {
+  const auto replaced =
+      nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(replaced).get<std::string>();
+}
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "";
   std::ostringstream out;
@@ -113,7 +121,7 @@ nlohmann::json MetricsTable::to_json() const {
       if (cells[i].empty()) continue;
       const auto v = number(cells[i]);
       // "nan" parses; anything else is kept as written
-      row[columns_[i]] = v ? nlohmann::json(*v) : nlohmann::json(cells[i]);
+      row[utf8(columns_[i])] = v ? nlohmann::json(*v) : nlohmann::json(utf8(cells[i]));
     }
     rows.push_back(row);
   }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/checkpoint_shapes.h"
 #include "core/trainer.h"
 
 namespace revup {
@@ -21,13 +22,17 @@ nlohmann::json RunFolder::read_config() const {
   const auto config_path = path(kConfig);
   std::ifstream in(config_path);
   if (!in) throw std::runtime_error(config_path + ": missing (not a RevUp run folder?)");
+  nlohmann::json j;
   try {
-    nlohmann::json j;
     in >> j;
-    return j;
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": not valid JSON (" + e.what() + ")");
   }
+  // Every reader looks fields up by name (task_of too).
+  if (!j.is_object()) {
+    throw std::runtime_error(config_path + ": not a run description (a JSON object)");
+  }
+  return j;
 }
 
 void RunFolder::write_config(const nlohmann::json& config) const {
@@ -35,7 +40,9 @@ void RunFolder::write_config(const nlohmann::json& config) const {
 }
 
 std::string RunFolder::task_of(const nlohmann::json& config) {
-  return config.value("task", "classification");
+  const auto task = config.find("task");
+  if (task == config.end()) return "classification";
+  return task->is_string() ? task->get<std::string>() : task->dump();  // named in the error
 }
 
 MetricsTable RunFolder::read_metrics() const { return MetricsTable::read(path(kMetrics)); }
@@ -66,10 +73,17 @@ void load_model_weights(torch::nn::Module& module, const std::string& checkpoint
     torch::serialize::InputArchive archive, model;
     archive.load_from(checkpoint_path);
     archive.read(Trainer::kCheckpointModel, model);
+    const auto shapes = tensor_shapes(module);
     module.load(model);
+    check_loaded_shapes(shapes, module, checkpoint_path);
   } catch (const c10::Error& e) {
     throw std::runtime_error(checkpoint_path + ": unreadable checkpoint (" +
                              std::string(e.what_without_backtrace()) + ")");
+  } catch (const std::exception& e) {
+    // LibTorch's TorchScript reader underneath throws its own types too
+    // (torch::jit::ErrorReport on garbled code); ours name the file already.
+    if (std::string(e.what()).rfind(checkpoint_path, 0) == 0) throw;
+    throw std::runtime_error(checkpoint_path + ": unreadable checkpoint (" + e.what() + ")");
   }
 }
 

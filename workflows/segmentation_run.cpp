@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "core/json_number.h"
+
 namespace revup {
 namespace fs = std::filesystem;
 
@@ -24,7 +26,9 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
     run.model = SegmentationConfig::from_json(run.config.at("model"));
     run.classes = run.config.at("classes").get<ClassTable>();
     run.stats = run.config.at("normalization").get<ChannelStats>();
-    if (run.config.contains("data")) run.slice_axis = run.config["data"].value("slice_axis", -1);
+    if (run.config.contains("data")) {
+      run.slice_axis = json_number(run.config["data"], "slice_axis", -1);
+    }
     if (run.config.contains("masks")) run.masks = run.config.at("masks").get<MaskReading>();
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": bad segmentation run description (" + e.what() + ")");
@@ -37,7 +41,8 @@ SegmentationRunInfo read_segmentation_run(const std::string& dir) {
   // Inputs are normalized channel by channel before the model sees them.
   if (static_cast<int64_t>(run.stats.mean.size()) != run.model.backbone.in_channels) {
     throw std::runtime_error(config_path + ": normalization for " +
-                             std::to_string(run.stats.mean.size()) + " channels, for a model with " +
+                             std::to_string(run.stats.mean.size()) +
+                             " channels, for a model with " +
                              std::to_string(run.model.backbone.in_channels) + " input channels");
   }
   return run;

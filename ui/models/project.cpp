@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/json_number.h"
 
 namespace revup::ui {
 namespace {
@@ -34,12 +35,17 @@ Project Project::load(const QString& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error(file + ": not a RevUp project (" + e.what() + ")");
   }
-  if (!j.is_object() || j.value("format", "") != "revup-project") {
+  // Compared as JSON, not read with value(): a "format" or "version" of
+  // another type is then the same "not a project", not a bare type error.
+  if (!j.is_object() || !j.contains("format") || j["format"] != "revup-project") {
     throw std::runtime_error(file + ": not a RevUp project (no \"format\": \"revup-project\")");
   }
-  if (j.value("version", 0) > kFormatVersion) {
+  if (j.contains("version") && !j["version"].is_number()) {
+    throw std::runtime_error(file + ": bad project (\"version\" is not a number)");
+  }
+  if (j.contains("version") && j["version"] > kFormatVersion) {
     throw std::runtime_error(file + ": written by a newer RevUp Studio (project version " +
-                             std::to_string(j.value("version", 0)) + ")");
+                             j["version"].dump() + ")");
   }
   const QDir dir = QFileInfo(path).absoluteDir();
   Project p;
@@ -51,8 +57,8 @@ Project Project::load(const QString& path) {
     for (const auto& run : j.value("runs", nlohmann::json::array())) {
       p.runs << absoluteFrom(dir, QString::fromStdString(run.get<std::string>()));
     }
-    p.sliceAxis = j.value("slice_axis", 0);
-    p.sliceIndex = j.value("slice_index", 0);
+    p.sliceAxis = json_number(j, "slice_axis", 0);
+    p.sliceIndex = json_number(j, "slice_index", 0);
   } catch (const std::exception& e) {
     throw std::runtime_error(file + ": bad project (" + e.what() + ")");
   }

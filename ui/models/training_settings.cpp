@@ -2,6 +2,8 @@
 
 #include <QSettings>
 
+#include "core/json_number.h"
+
 namespace revup::ui {
 
 SegmentationModelChoice TrainingSettings::modelChoice() const {
@@ -53,17 +55,17 @@ void from_json(const nlohmann::json& j, TrainingSettings& s) {
   const TrainingSettings d;
   s.preset = j.value("preset", d.preset);
   s.lipschitz = j.value("lipschitz", d.lipschitz);
-  s.fixedPointIterations = j.value("fixed_point_iterations", d.fixedPointIterations);
+  s.fixedPointIterations = json_number(j, "fixed_point_iterations", d.fixedPointIterations);
   s.memSave = j.value("memsave", d.memSave);
   s.injectiveStem = j.value("injective_stem", d.injectiveStem);
   s.learningRate = j.value("lr", d.learningRate);
   s.weightDecay = j.value("weight_decay", d.weightDecay);
   s.diceWeight = j.value("dice", d.diceWeight);
   s.clipGrad = j.value("clip_grad", d.clipGrad);
-  s.epochs = j.value("epochs", d.epochs);
+  s.epochs = json_number(j, "epochs", d.epochs);
   s.augment = j.value("augment", d.augment);
   s.device = j.value("device", d.device);
-  s.seed = j.value("seed", d.seed);
+  s.seed = json_number(j, "seed", d.seed);
 }
 
 TrainingSettings rememberedTrainingSettings() {
