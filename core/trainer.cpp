@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
-#include "core/checkpoint_shapes.h"
+#include "core/checkpoint_loading.h"
 #include "core/memory_tracker.h"
 #include "core/spectral_norm.h"
 #include "core/step_measurement.h"
@@ -185,31 +185,25 @@ void Trainer::save_checkpoint(const std::string& path) {
 
 void Trainer::load_checkpoint(const std::string& path) {
   if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": checkpoint not found");
-  try {
-    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+  const std::string problem = "not a readable RevUp checkpoint";
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+  torch::Tensor epoch;
+  reading_checkpoint(path, problem, [&] {
     archive.load_from(path);
     archive.read(kCheckpointModel, model_archive);
     archive.read(kCheckpointOptimizer, optimizer_archive);
-    torch::Tensor epoch;
     archive.read(kCheckpointEpoch, epoch);
-    const auto shapes = tensor_shapes(*model_.module);
-    model_.module->load(model_archive);
-    check_loaded_shapes(shapes, *model_.module, path);
+  });
+  load_module_checked(*model_.module, model_archive, path, problem);
+  int64_t completed = 0;
+  reading_checkpoint(path, problem, [&] {
     optimizer_->load(optimizer_archive);
-    const int64_t completed = epoch.item<int64_t>();
-    if (completed < 0 || completed > std::numeric_limits<int>::max()) {
-      throw std::runtime_error(path + ": checkpoint of epoch " + std::to_string(completed));
-    }
-    epoch_ = static_cast<int>(completed);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable RevUp checkpoint (" +
-                             std::string(e.what_without_backtrace()) + ")");
-  } catch (const std::exception& e) {
-    // LibTorch's TorchScript reader underneath throws its own types too
-    // (torch::jit::ErrorReport on garbled code); ours name the file already.
-    if (std::string(e.what()).rfind(path, 0) == 0) throw;
-    throw std::runtime_error(path + ": not a readable RevUp checkpoint (" + e.what() + ")");
+    completed = epoch.item<int64_t>();
+  });
+  if (completed < 0 || completed > std::numeric_limits<int>::max()) {
+    throw std::runtime_error(path + ": checkpoint of epoch " + std::to_string(completed));
   }
+  epoch_ = static_cast<int>(completed);
 }
 
 }  // namespace revup

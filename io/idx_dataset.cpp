@@ -58,6 +58,8 @@ torch::Tensor read_idx(const std::string& path) {
     bytes.resize(at + n);
     read_exactly(file.get(), bytes.data() + at, n, path, "data");
   }
+  // Copied once into LibTorch's allocator, whose bytes RevUp counts (memory
+  // is measured from it, not from RSS); the chunks are freed on return.
   return torch::from_blob(bytes.data(), shape, torch::kUInt8).clone();
 }
 

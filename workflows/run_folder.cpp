@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
-#include "core/checkpoint_shapes.h"
+#include "core/checkpoint_loading.h"
 #include "core/trainer.h"
 
 namespace revup {
@@ -69,22 +69,13 @@ void RunFolder::load_model(torch::nn::Module& module, const std::string& which) 
 
 void load_model_weights(torch::nn::Module& module, const std::string& checkpoint_path) {
   if (!fs::exists(checkpoint_path)) throw std::runtime_error(checkpoint_path + ": missing");
-  try {
-    torch::serialize::InputArchive archive, model;
+  const std::string problem = "unreadable checkpoint";
+  torch::serialize::InputArchive archive, model;
+  reading_checkpoint(checkpoint_path, problem, [&] {
     archive.load_from(checkpoint_path);
     archive.read(Trainer::kCheckpointModel, model);
-    const auto shapes = tensor_shapes(module);
-    module.load(model);
-    check_loaded_shapes(shapes, module, checkpoint_path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(checkpoint_path + ": unreadable checkpoint (" +
-                             std::string(e.what_without_backtrace()) + ")");
-  } catch (const std::exception& e) {
-    // LibTorch's TorchScript reader underneath throws its own types too
-    // (torch::jit::ErrorReport on garbled code); ours name the file already.
-    if (std::string(e.what()).rfind(checkpoint_path, 0) == 0) throw;
-    throw std::runtime_error(checkpoint_path + ": unreadable checkpoint (" + e.what() + ")");
-  }
+  });
+  load_module_checked(module, model, checkpoint_path, problem);
 }
 
 NewRunCleanup::NewRunCleanup(RunFolder run, bool resume)

@@ -44,6 +44,7 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
   const auto last = path(RunFolder::kLastCheckpoint);
   if (options_.resume) {
     if (!fs::exists(last)) throw std::runtime_error(last + ": nothing to resume");
+    // Every write does this too; a resume with no epoch left writes nothing.
     remove_abandoned_writes(options_.dir);
     trainer_.load_checkpoint(last);
     load_metrics();

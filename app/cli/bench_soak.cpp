@@ -123,7 +123,8 @@ void run_soak(const SoakOptions& o) {
   const auto device = select_device(o.bench.device);
   if (o.warmup >= o.steps) throw std::invalid_argument("--warmup must be below --steps");
   const auto scene = make_demo_scene(o.height, o.width, o.bench.seed);
-  const SingleExample train(demo_scene_example(scene, demo_scene_stats(scene)));
+  const auto stats = demo_scene_stats(scene);
+  const SingleExample train(demo_scene_example(scene, stats));
   const std::string run_dir =
       o.out.empty()
           ? (fs::temp_directory_path() / ("revup-soak-" + std::to_string(::getpid()))).string()
@@ -141,7 +142,7 @@ void run_soak(const SoakOptions& o) {
   SegmentationTrainingData data;
   data.train = &train;
   data.classes = demo_scene_classes(scene);
-  data.stats = demo_scene_stats(scene);
+  data.stats = stats;
   data.description = {{"path", "built-in demo scene"}, {"width", o.width}, {"height", o.height}};
   std::printf("soak: %d steps of the %s preset on the %lldx%lld demo scene (%s), run in %s\n",
               o.steps, o.preset.c_str(), static_cast<long long>(o.width),

@@ -29,18 +29,15 @@ m.folder('data', [m.mask(128, 96, 2)] * 3, [m.photo(128, 96, i) for i in range(3
 RANDOM=$seed
 echo "crash trials: $trials, seed $seed (rerun: $0 $cli $trials $seed)"
 
-train() {  # train RUN [more options]: one small run of $epochs epochs
-  local run=$1
-  shift
-  "$cli" train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34 \
-    --out "$run" "$@"
-}
+# One small run of $epochs epochs: "${train[@]}" --out RUN [more options]. An
+# array, not a function: strace and the background kills need the program.
+train=("$cli" train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34)
 
 check_readable() { python3 "$here/check_run_folder.py" "$1"; }
 metric_rows() { [[ -f $1/metrics.csv ]] && echo $(($(wc -l <"$1/metrics.csv") - 1)) || echo 0; }
 
 # The final losses of a run never killed: what every trial must end with.
-train "$tmp/reference" >"$tmp/reference.log"
+"${train[@]}" --out "$tmp/reference" >"$tmp/reference.log"
 reference_seconds=$SECONDS
 python3 -c "import csv,sys; print([r['train_loss'] for r in csv.DictReader(open(sys.argv[1]))])" \
   "$tmp/reference/metrics.csv" >"$tmp/reference.losses"
@@ -50,7 +47,7 @@ echo "reference run: $reference_seconds s, losses $(cat "$tmp/reference.losses")
 finish_and_check() {
   local run=$tmp/$1
   if [[ ! -d $run ]]; then
-    train "$run" >"$run.restart.log" 2>&1 || { cat "$run.restart.log"; fail "$1: a new run failed"; }
+    "${train[@]}" --out "$run" >"$run.restart.log" 2>&1 || { cat "$run.restart.log"; fail "$1: a new run failed"; }
     echo "  $1: killed before the run folder was made; started over"
     return
   fi
@@ -60,7 +57,7 @@ finish_and_check() {
   left=$(ls -A "$run" | grep '^\.revup-write-' | tr '\n' ' ' || true)
   [[ -n $left ]] && echo "  $1: the dead writer left $left"
   if [[ -f $run/last.pt ]]; then
-    train "$run" --resume >"$run.resume.log" 2>&1 || { cat "$run.resume.log"; fail "$1: --resume failed"; }
+    "${train[@]}" --out "$run" --resume >"$run.resume.log" 2>&1 || { cat "$run.resume.log"; fail "$1: --resume failed"; }
     local after
     after=$(sed -n 's/^resuming .* after epoch \([0-9]*\)$/\1/p' "$run.resume.log")
     [[ -n $after ]] || fail "$1: the resume did not say where it continued"
@@ -70,9 +67,9 @@ finish_and_check() {
     echo "  $1: metrics.csv held $rows epoch(s); resumed after epoch $after"
   else
     # No epoch was saved: --resume says so, and a new run starts over.
-    if train "$run" --resume >"$run.resume.log" 2>&1; then fail "$1: --resume without last.pt succeeded"; fi
+    if "${train[@]}" --out "$run" --resume >"$run.resume.log" 2>&1; then fail "$1: --resume without last.pt succeeded"; fi
     grep -q "nothing to resume" "$run.resume.log" || { cat "$run.resume.log"; fail "$1: unclear error"; }
-    train "$run" >"$run.restart.log" 2>&1 || { cat "$run.restart.log"; fail "$1: a new run in the folder failed"; }
+    "${train[@]}" --out "$run" >"$run.restart.log" 2>&1 || { cat "$run.restart.log"; fail "$1: a new run in the folder failed"; }
     echo "  $1: killed before the first checkpoint; started over"
   fi
   check_readable "$run" || fail "$1: a file of the finished run does not read"
@@ -109,8 +106,7 @@ for moment in "${chosen[@]}"; do
   [[ $call == rename ]] && calls=rename,renameat,renameat2
   set +e
   strace -f -qq -o /dev/null -e trace="$calls" -e inject="$calls":signal=KILL:when="$nth" \
-    "$cli" train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34 \
-    --out "$tmp/t$n" >"$tmp/t$n.log" 2>&1 &
+    "${train[@]}" --out "$tmp/t$n" >"$tmp/t$n.log" 2>&1 &
   wait $! 2>/dev/null
   code=$?
   set -e
@@ -121,8 +117,7 @@ done
 while ((n < trials)); do
   n=$((n + 1))
   delay_ms=$((200 + (RANDOM * 32768 + RANDOM) % (reference_seconds * 1000 + 1)))
-  "$cli" train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34 \
-    --out "$tmp/t$n" >"$tmp/t$n.log" 2>&1 &
+  "${train[@]}" --out "$tmp/t$n" >"$tmp/t$n.log" 2>&1 &
   pid=$!
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   kill -9 $pid 2>/dev/null || true

@@ -36,20 +36,25 @@ const std::string& scratch_dir() {
   return scratch.dir;
 }
 
-std::string write_input(const std::string& name, const uint8_t* data, size_t size) {
+std::string scratch_subdir(const std::string& name) {
   const std::string path = scratch_dir() + "/" + name;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  out.close();
-  if (!out) fail("cannot write " + path);
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) fail("cannot make " + path + " (" + ec.message() + ")");
   return path;
 }
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
   if (!out) fail("cannot write " + path);
+}
+
+std::string write_input(const std::string& name, const uint8_t* data, size_t size) {
+  const std::string path = scratch_dir() + "/" + name;
+  write_text(path, std::string(reinterpret_cast<const char*>(data), size));
+  return path;
 }
 
 void fail(const std::string& what) {

@@ -14,6 +14,8 @@ namespace revup::fuzz {
 
 // A folder under $TMPDIR (or /tmp) made once per process, removed at exit.
 const std::string& scratch_dir();
+// scratch_dir()/name, a folder, made if missing.
+std::string scratch_subdir(const std::string& name);
 // scratch_dir()/name, holding exactly these bytes.
 std::string write_input(const std::string& name, const uint8_t* data, size_t size);
 void write_text(const std::string& path, const std::string& text);

@@ -105,10 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Every format it registered, as read_image meets it.
   for (const auto& format : registry.formats()) {
     if (format->reads_folders) {
-      static const std::string folder = [] {
-        std::filesystem::create_directories(fuzz::scratch_dir() + "/series");
-        return fuzz::scratch_dir() + "/series";
-      }();
+      static const std::string folder = fuzz::scratch_subdir("series");
       fuzz::expect_clear_error(folder, [&] { (void)read_image(registry, folder); });
     }
     for (const auto& ext : format->extensions) {

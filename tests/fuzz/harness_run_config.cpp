@@ -3,7 +3,6 @@
 // (read_segmentation_run), and as load_classifier reads a classifier's
 // (its model description; the network itself is not built: its size is the
 // config's to choose, as a user's --width is).
-#include <filesystem>
 
 #include "models/model_config.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -12,11 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace revup;
   fuzz::init_torch();
-  static const std::string dir = [] {
-    const auto d = fuzz::scratch_dir() + "/run";
-    std::filesystem::create_directories(d);
-    return d;
-  }();
+  static const std::string dir = fuzz::scratch_subdir("run");
   const auto path = fuzz::write_input("run/config.json", data, size);
   fuzz::expect_clear_error(path, [&] {
     const auto run = read_segmentation_run(dir);

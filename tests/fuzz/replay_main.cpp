@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
                                   std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
+  if (files.empty()) {  // the corpus went missing: nothing was tested
+    std::fprintf(stderr, "revup fuzz replay: no input files under the folders given\n");
+    return 1;
+  }
   std::printf("revup fuzz replay: %zu inputs, no crash\n", files.size());
-  return files.empty() ? 1 : 0;  // no input at all: the corpus went missing
+  return 0;
 }

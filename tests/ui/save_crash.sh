@@ -19,18 +19,24 @@ inject=yes
 strace -f -qq -o /dev/null true 2>/dev/null ||
   { inject=; echo "NOTE: strace cannot trace here (ptrace refused): every trial is a timed kill"; }
 
-for ((n = 1; n <= trials; n++)); do
-  dir=$tmp/t$n
-  mkdir "$dir"
-  # Some saves first, so that an earlier generation is there to keep.
-  "$loop" save "$dir" >"$dir.log" 2>&1 &
+# save_then_kill DIR LOG N: saves into DIR until LOG shows N whole saves,
+# then kill -9; the killed loop's pid in $pid.
+save_then_kill() {
+  "$loop" save "$1" >"$2" 2>&1 &
   pid=$!
-  until grep -q "^saved 2$" "$dir.log" 2>/dev/null; do
-    kill -0 $pid 2>/dev/null || { cat "$dir.log"; fail "the save loop died by itself"; }
+  until [[ $(grep -c "^saved" "$2" 2>/dev/null) -ge $3 ]]; do
+    kill -0 $pid 2>/dev/null || { cat "$2"; fail "the save loop died by itself"; }
     sleep 0.05
   done
   kill -9 $pid
   wait $pid 2>/dev/null || true
+}
+
+for ((n = 1; n <= trials; n++)); do
+  dir=$tmp/t$n
+  mkdir "$dir"
+  # Some saves first, so that an earlier generation is there to keep.
+  save_then_kill "$dir" "$dir.log" 2
   if [[ -n $inject && $((n % 2)) -eq 1 ]]; then
     # Each save: classes.json, labels.png, scene.revup, each an fsync of the
     # file and one of its folder, and one rename. 6 fsyncs and 3 renames a save.
@@ -58,11 +64,7 @@ for ((n = 1; n <= trials; n++)); do
   result=$("$loop" check "$dir") || fail "trial $n (killed $moment): $result"
   echo "trial $n: killed $moment after $before whole saves; $result"
   # The next save cleans up after the dead one.
-  "$loop" save "$dir" >"$dir.next.log" 2>&1 &
-  pid=$!
-  until grep -q "^saved" "$dir.next.log" 2>/dev/null; do sleep 0.05; done
-  kill -9 $pid
-  wait $pid 2>/dev/null || true
+  save_then_kill "$dir" "$dir.next.log" 1
   stale=$(ls -A "$dir" | grep '^\.revup-write-' || true)
   # Only the second loop's own, if it was killed inside a save.
   for s in $stale; do
