@@ -10,6 +10,8 @@
 //   forward, with an error that names no file: the shapes are compared.
 #include <torch/torch.h>
 
+#include "core/checkpoint_code_check.h"
+
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -56,6 +58,17 @@ void reading_checkpoint(const std::string& path, const std::string& problem, Rea
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + problem + " (" + e.what() + ")");
   }
+}
+
+// Opens the checkpoint at `path` into `archive`, after checking that the
+// TorchScript source it carries is only what OutputArchive writes
+// (core/checkpoint_code_check.h: LibTorch can crash compiling garbled code).
+inline void open_checkpoint(torch::serialize::InputArchive& archive, const std::string& path,
+                            const std::string& problem) {
+  std::string garbled;
+  reading_checkpoint(path, problem, [&] { garbled = archive_code_problem(path); });
+  if (!garbled.empty()) throw std::runtime_error(path + ": " + problem + " (" + garbled + ")");
+  reading_checkpoint(path, problem, [&] { archive.load_from(path); });
 }
 
 // Loads `archive` into `module`; a tensor of another shape or type than the

@@ -188,8 +188,8 @@ void Trainer::load_checkpoint(const std::string& path) {
   const std::string problem = "not a readable RevUp checkpoint";
   torch::serialize::InputArchive archive, model_archive, optimizer_archive;
   torch::Tensor epoch;
+  open_checkpoint(archive, path, problem);
   reading_checkpoint(path, problem, [&] {
-    archive.load_from(path);
     archive.read(kCheckpointModel, model_archive);
     archive.read(kCheckpointOptimizer, optimizer_archive);
     archive.read(kCheckpointEpoch, epoch);

@@ -71,10 +71,9 @@ void load_model_weights(torch::nn::Module& module, const std::string& checkpoint
   if (!fs::exists(checkpoint_path)) throw std::runtime_error(checkpoint_path + ": missing");
   const std::string problem = "unreadable checkpoint";
   torch::serialize::InputArchive archive, model;
-  reading_checkpoint(checkpoint_path, problem, [&] {
-    archive.load_from(checkpoint_path);
-    archive.read(Trainer::kCheckpointModel, model);
-  });
+  open_checkpoint(archive, checkpoint_path, problem);
+  reading_checkpoint(checkpoint_path, problem,
+                     [&] { archive.read(Trainer::kCheckpointModel, model); });
   load_module_checked(module, model, checkpoint_path, problem);
 }
 

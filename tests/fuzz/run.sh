@@ -39,13 +39,20 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$crashes" "$work"
   log=$build/fuzz-logs/$h.log
   : > "$log"
+  # LibTorch 1.13's PyTorchStreamReader leaks its zip reader's state (19 KB)
+  # when its constructor throws on a bad archive (crashes/checkpoint/
+  # libtorch_stream_reader_leak.pt): suppressed by that frame, which LSan
+  # only sees through LibTorch's frames with the slow unwinder.
+  leak_options=()
+  [ "$h" = checkpoint ] && leak_options=(env ASAN_OPTIONS=fast_unwind_on_malloc=0
+    LSAN_OPTIONS=suppressions=$root/tests/asan/suppressions.lsan)
   echo "== $h: $seconds s (log: $log)"
   # libFuzzer stops at a crash: it starts again on the grown corpus for the
   # time left, up to 3 crashes a harness (the same bug tends to come back).
   deadline=$((SECONDS + seconds))
   execs=0 found=0 rc=0 cov=""
   while left=$((deadline - SECONDS)); [ "$left" -gt 0 ] && [ "$found" -lt 3 ]; do
-    "$build/tests/fuzz/fuzz_$h" "$work" "$here/corpus/$h" -max_total_time="$left" -timeout=10 \
+    "${leak_options[@]}" "$build/tests/fuzz/fuzz_$h" "$work" "$here/corpus/$h" -max_total_time="$left" -timeout=10 \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
       -artifact_prefix="$crashes/" > "$log.run" 2>&1
     rc=$?
