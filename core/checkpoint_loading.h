@@ -10,7 +10,7 @@
 //   forward, with an error that names no file: the shapes are compared.
 #include <torch/torch.h>
 
-#include "core/checkpoint_code_check.h"
+#include "core/checkpoint_archive_check.h"
 
 #include <map>
 #include <stdexcept>
@@ -61,12 +61,13 @@ void reading_checkpoint(const std::string& path, const std::string& problem, Rea
 }
 
 // Opens the checkpoint at `path` into `archive`, after checking that the
-// TorchScript source it carries is only what OutputArchive writes
-// (core/checkpoint_code_check.h: LibTorch can crash compiling garbled code).
+// TorchScript source it carries is only what OutputArchive writes and that
+// its pickles' lengths fit (core/checkpoint_archive_check.h: LibTorch can
+// crash on the one and allocate gigabytes for the other).
 inline void open_checkpoint(torch::serialize::InputArchive& archive, const std::string& path,
                             const std::string& problem) {
   std::string garbled;
-  reading_checkpoint(path, problem, [&] { garbled = archive_code_problem(path); });
+  reading_checkpoint(path, problem, [&] { garbled = archive_problem(path); });
   if (!garbled.empty()) throw std::runtime_error(path + ": " + problem + " (" + garbled + ")");
   reading_checkpoint(path, problem, [&] { archive.load_from(path); });
 }

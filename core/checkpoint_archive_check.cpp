@@ -1,7 +1,11 @@
-#include "core/checkpoint_code_check.h"
+#include "core/checkpoint_archive_check.h"
 
 #include <caffe2/serialize/inline_container.h>
 
+#include <c10/util/StringUtil.h>
+
+#include <cstdint>
+#include <ios>
 #include <string_view>
 
 namespace revup {
@@ -125,7 +129,143 @@ bool class_member(std::string_view text) {
   return line.eat("  ") && line.attribute_name() && line.eat(" : ") && line.type() && line.at_end();
 }
 
+// The length of a little-endian unsigned integer of `width` bytes at `at`.
+uint64_t little_endian(const std::string& bytes, size_t at, size_t width) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < width; ++i) {
+    value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  }
+  return value;
+}
+
+// Argument sizes of pickle opcodes (protocols 0-5). A length-prefixed
+// opcode has its prefix's width in `prefix` and a payload of that length.
+struct Opcode {
+  size_t fixed = 0;   // bytes of argument
+  size_t prefix = 0;  // width of a length prefix (then that many bytes)
+  int lines = 0;      // newline-terminated arguments
+  bool known = false;
+};
+
+Opcode opcode(unsigned char op) {
+  switch (op) {
+    case '(':
+    case '.':
+    case '0':
+    case '1':
+    case '2':
+    case 'N':
+    case 0x88:
+    case 0x89:
+    case ']':
+    case 'a':
+    case 'e':
+    case 'l':
+    case ')':
+    case 't':
+    case 0x85:
+    case 0x86:
+    case 0x87:
+    case '}':
+    case 'd':
+    case 's':
+    case 'u':
+    case 'b':
+    case 'R':
+    case 0x81:
+    case 'Q':
+    case 0x8f:
+    case 0x90:
+    case 0x91:
+    case 0x92:
+    case 0x93:
+    case 0x94:
+    case 0x97:
+    case 0x98:
+    case 'o':
+      return {0, 0, 0, true};
+    case 'K':
+    case 'q':
+    case 'h':
+    case 0x80:
+    case 0x82:
+      return {1, 0, 0, true};
+    case 'M':
+    case 0x83:
+      return {2, 0, 0, true};
+    case 'J':
+    case 'r':
+    case 'j':
+    case 0x84:
+      return {4, 0, 0, true};
+    case 'G':
+    case 0x95:  // BINFLOAT; FRAME's length is checked below
+      return {8, 0, 0, true};
+    case 'U':
+    case 0x8c:
+    case 'C':
+    case 0x8a:
+      return {0, 1, 0, true};
+    case 'X':
+    case 'B':
+    case 'T':
+    case 0x8b:
+      return {0, 4, 0, true};
+    case 0x8d:
+    case 0x8e:
+    case 0x96:
+      return {0, 8, 0, true};
+    case 'I':
+    case 'L':
+    case 'F':
+    case 'S':
+    case 'V':
+    case 'P':
+    case 'g':
+    case 'p':
+      return {0, 0, 1, true};
+    case 'c':
+    case 'i':
+      return {0, 0, 2, true};
+    default:
+      return {};
+  }
+}
+
 }  // namespace
+
+std::string pickle_problem(const std::string& bytes) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const auto op = static_cast<unsigned char>(bytes[at]);
+    const Opcode o = opcode(op);
+    if (!o.known || op == '.') return "";
+    const size_t start = at++;
+    const size_t left = bytes.size() - at;
+    const auto where =
+        "at byte " + std::to_string(start) + ", opcode 0x" + c10::str(std::hex, int(op));
+    if (o.fixed > left || o.prefix > left) return where + ": the pickle ends inside its argument";
+    if (op == 0x95 && little_endian(bytes, at, 8) > left - 8) {
+      return where + ": a frame longer than the pickle";
+    }
+    at += o.fixed;
+    if (o.prefix > 0) {
+      const uint64_t length = little_endian(bytes, at, o.prefix);
+      at += o.prefix;
+      if (length > bytes.size() - at) {
+        return where + ": a string of " + std::to_string(length) + " bytes with " +
+               std::to_string(bytes.size() - at) + " left in the record";
+      }
+      at += length;
+    }
+    for (int line = 0; line < o.lines; ++line) {
+      const auto end = bytes.find('\n', at);
+      if (end == std::string::npos) return where + ": an argument without its newline";
+      at = end + 1;
+    }
+  }
+  return "";  // no STOP: LibTorch reports the truncation itself
+}
 
 std::string code_record_problem(const std::string& text) {
   std::string_view rest(text);
@@ -149,18 +289,26 @@ std::string code_record_problem(const std::string& text) {
   return seen_class ? "" : "empty (no class declared)";
 }
 
-std::string archive_code_problem(const std::string& path) {
+std::string archive_problem(const std::string& path) {
+  const auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
   caffe2::serialize::PyTorchStreamReader reader(path);
   for (const auto& name : reader.getAllRecords()) {
-    const bool source = name.rfind("code/", 0) == 0 && name.size() > 3 &&
-                        name.compare(name.size() - 3, 3, ".py") == 0;
-    if (!source) continue;
+    const bool source = name.rfind("code/", 0) == 0 && ends_with(name, ".py");
+    const bool pickle = ends_with(name, ".pkl");
+    if (!source && !pickle) continue;
     auto [data, size] = reader.getRecord(name);
-    const std::string text(static_cast<const char*>(data.get()), size);
-    const auto why = code_record_problem(text);
-    if (!why.empty()) {
-      return "its TorchScript record " + name + ", " + why +
-             ", is not what LibTorch's checkpoint writer writes; compiling it can crash LibTorch";
+    const std::string bytes(static_cast<const char*>(data.get()), size);
+    if (source) {
+      const auto why = code_record_problem(bytes);
+      if (!why.empty()) {
+        return "its TorchScript record " + name + ", " + why +
+               ", is not what LibTorch's checkpoint writer writes; compiling it can crash LibTorch";
+      }
+    } else {
+      const auto why = pickle_problem(bytes);
+      if (!why.empty()) return "its pickle " + name + " is damaged (" + why + ")";
     }
   }
   return "";

@@ -1,4 +1,4 @@
-#include "core/checkpoint_code_check.h"
+#include "core/checkpoint_archive_check.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -39,7 +39,7 @@ TEST(CheckpointCodeCheck, AcceptsWhatOutputArchiveWrites) {
   const auto dir = fs::temp_directory_path() / ("revup-code-check-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const auto path = write_checkpoint(dir);
-  EXPECT_EQ(archive_code_problem(path), "");
+  EXPECT_EQ(archive_problem(path), "");
   torch::serialize::InputArchive archive;
   EXPECT_NO_THROW(open_checkpoint(archive, path, "unreadable checkpoint"));
   fs::remove_all(dir);
@@ -87,6 +87,22 @@ TEST(CheckpointCodeCheck, RefusesWhatLibTorchWouldCompileAsSomethingElse) {
   // The message says which line and shows it.
   EXPECT_NE(code_record_problem(header + "  w : Tensor\n  _wbuffers__ = []\n").find("line 3"),
             std::string::npos);
+}
+
+TEST(CheckpointPickleCheck, RefusesALengthLongerThanTheRecord) {
+  // PROTO 2, BINUNICODE "ab", STOP: whole.
+  const std::string ok("\x80\x02X\x02\x00\x00\x00" "ab.", 10);
+  EXPECT_EQ(pickle_problem(ok), "");
+  // The same string claiming 4 GB, as the fuzzer's file did.
+  const std::string huge("\x80\x02X\x00\x00\x00\xf8" "ab.", 10);
+  EXPECT_NE(pickle_problem(huge).find("4160749568 bytes"), std::string::npos)
+      << pickle_problem(huge);
+  // Truncated arguments, a frame past the end, a GLOBAL without newline.
+  EXPECT_NE(pickle_problem(std::string("\x80", 1)), "");
+  EXPECT_NE(pickle_problem(std::string("\x95\xff\x00\x00\x00\x00\x00\x00\x00.", 10)), "");
+  EXPECT_NE(pickle_problem("cmodule"), "");
+  // An opcode it does not know is left to LibTorch.
+  EXPECT_EQ(pickle_problem("\xff\xff"), "");
 }
 
 TEST(CheckpointCodeCheck, OpeningAGarbledCheckpointNamesTheFileAndTheRecord) {
