@@ -4,6 +4,8 @@
 //   revup --screenshot FILE ...        render the window to a PNG once loaded, then quit;
 //         [--train N] [--panel NAME]   after N epochs of training, with a panel in front,
 //         [--size WxH]                 the window at that size (default 1600x1000)
+//   revup --soak SECONDS --soak-report FILE IMAGE   train that long, timing the event
+//                                      loop (ui/widgets/soak_session.h, tests/ui/soak.sh)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -13,6 +15,7 @@
 
 #include "ui/widgets/image_view.h"
 #include "ui/widgets/main_window.h"
+#include "ui/widgets/soak_session.h"
 #include "ui/widgets/training_panel.h"
 
 int main(int argc, char** argv) {
@@ -33,13 +36,18 @@ int main(int argc, char** argv) {
       "panel", "Bring a panel to the front: training, memory, reconstruction, metrics.", "NAME");
   const QCommandLineOption size("size", "With --screenshot: the window's size (default 1600x1000).",
                                 "WxH", "1600x1000");
-  parser.addOptions({project, screenshot, train, panel, size});
+  const QCommandLineOption soak(
+      "soak", "Train for SECONDS, timing the event loop, then write --soak-report and quit.",
+      "SECONDS");
+  const QCommandLineOption soakReport("soak-report", "With --soak: the report (JSON).", "FILE");
+  parser.addOptions({project, screenshot, train, panel, size, soak, soakReport});
   parser.addPositionalArgument("image", "An image, raster or volume to open.", "[IMAGE]");
   parser.process(app);
 
   revup::ui::MainWindow window;
   QSize shotSize;
-  if (parser.isSet(screenshot)) {
+  const bool scripted = parser.isSet(screenshot) || parser.isSet(soak);
+  if (scripted) {
     // Screenshots show the defaults, not whatever the last session trained with.
     window.findChild<revup::ui::TrainingPanel*>()->setSettings(revup::ui::TrainingSettings{});
     const QStringList wh = parser.value(size).split('x');
@@ -62,6 +70,15 @@ int main(int argc, char** argv) {
   if (parser.isSet(panel) && !window.raisePanel(parser.value(panel))) {
     std::fprintf(stderr, "revup: no panel named %s\n", qPrintable(parser.value(panel)));
     return 2;
+  }
+  if (parser.isSet(soak)) {
+    const int seconds = parser.value(soak).toInt();
+    if (seconds <= 0 || !parser.isSet(soakReport) || !loaded) {
+      std::fprintf(stderr, "revup: --soak wants SECONDS > 0, --soak-report FILE and an image\n");
+      return 2;
+    }
+    if (!revup::ui::startSoak(window, seconds, parser.value(soakReport))) return 1;
+    return QApplication::exec();
   }
   if (!parser.isSet(screenshot)) return QApplication::exec();
 

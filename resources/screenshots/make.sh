@@ -20,32 +20,7 @@ export QT_QPA_PLATFORM=offscreen REVUP_LOG_FILE="$WORK/revup.log"
 
 VOC=/usr/share/doc/labelme-examples/examples/semantic_segmentation/data_dataset_voc
 cp "$VOC/JPEGImages/2011_000025.jpg" "$WORK/bus.jpg"
-# Labels as painted strokes: the VOC mask kept on a few bands of rows and
-# columns, the rest unlabelled (255); classes renumbered to those present.
-/usr/bin/python3 - "$VOC" "$WORK" <<'PY'
-import json, sys
-import numpy as np
-from osgeo import gdal
-voc, work = sys.argv[1], sys.argv[2]
-mask = np.load(f"{voc}/SegmentationClass/2011_000025.npy").astype(np.int64)
-names = [l.strip() for l in open(f"{voc}/class_names.txt") if l.strip()]
-present = sorted(int(v) for v in np.unique(mask) if 0 <= v < len(names))
-remap = np.full(256, 255, np.uint8)
-for new, old in enumerate(present):
-    remap[old] = new
-ids = remap[np.clip(mask, 0, 255)]
-painted = np.full_like(ids, 255)
-h, w = ids.shape
-for r in range(h // 8, h, h // 4):
-    painted[r:r + 12] = ids[r:r + 12]
-for c in range(w // 8, w, w // 4):
-    painted[:, c:c + 12] = ids[:, c:c + 12]
-mem = gdal.GetDriverByName("MEM").Create("", w, h, 1, gdal.GDT_Byte)
-mem.GetRasterBand(1).WriteArray(painted)
-gdal.GetDriverByName("PNG").CreateCopy(f"{work}/bus.labels.png", mem)
-json.dump({"classes": [names[i].replace("_background_", "background") for i in present],
-           "ignore_index": 255}, open(f"{work}/bus.classes.json", "w"))
-PY
+resources/screenshots/painted_labels.py "$VOC" "$WORK"
 
 shot() { "$BIN/revup" --size "$SIZE" --screenshot "$@"; }
 shot "$OUT/train-memory.png" "$WORK/bus.jpg" --train 12 --panel memory
