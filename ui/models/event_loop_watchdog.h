@@ -36,6 +36,7 @@ class EventLoopWatchdog : public QObject {
 
   void start();
   EventLoopStats stats() const { return stats_; }
+  int intervalMs() const { return intervalMs_; }
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;

@@ -42,11 +42,13 @@ void finish(SoakState& state, const EventLoopWatchdog& watchdog, MainWindow& win
   state.finished = true;
   window.pauseTraining();
   const auto stats = watchdog.stats();
-  const nlohmann::json report = {
-      {"seconds", stats.seconds},         {"requested_seconds", state.seconds},
-      {"epochs", state.epochs},           {"training_stopped_early", state.stoppedEarly},
-      {"timer_interval_ms", 10},          {"event_loop", statsJson(stats)},
-      {"input_events", stats.inputEvents}};
+  const nlohmann::json report = {{"seconds", stats.seconds},
+                                 {"requested_seconds", state.seconds},
+                                 {"epochs", state.epochs},
+                                 {"training_stopped_early", state.stoppedEarly},
+                                 {"timer_interval_ms", watchdog.intervalMs()},
+                                 {"event_loop", statsJson(stats)},
+                                 {"input_events", stats.inputEvents}};
   int code = state.stoppedEarly ? 1 : 0;
   try {
     write_text_atomically(state.reportPath.toStdString(), report.dump(2) + "\n");
