@@ -181,7 +181,8 @@ double SpectralNormConv2dImpl::sigma_bound() const {
 }
 
 torch::Tensor SpectralNormConv2dImpl::step() {
-  if (!is_training() || options.power_iterations < 1) return direction();
+  if (probe_frozen && last_direction.defined()) return last_direction;
+  if (!is_training() || options.power_iterations < 1 || probe_frozen) return direction();
   const auto w = weight.detach();
   power_iterate(options.power_iterations - 1);
   // An iteration that still raises the estimate means the probe lags behind
@@ -195,6 +196,7 @@ torch::Tensor SpectralNormConv2dImpl::step() {
     before = after;
     g = iterate(w);
   }
+  if (remember_direction) last_direction = g;
   return g;
 }
 
@@ -212,6 +214,26 @@ torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& gain) {
 
 torch::Tensor SpectralNormConv2dImpl::normalized_weight(const torch::Tensor& gain) {
   return weight / divisor(gain);
+}
+
+ProbesOncePerStep::ProbesOncePerStep(torch::nn::Module& module) {
+  for (const auto& m : module.modules()) {
+    if (auto* conv = m->as<SpectralNormConv2dImpl>()) {
+      conv->remember_direction = true;
+      convs_.push_back(conv);
+    }
+  }
+}
+
+void ProbesOncePerStep::freeze() {
+  for (auto* conv : convs_) conv->probe_frozen = true;
+}
+
+ProbesOncePerStep::~ProbesOncePerStep() {
+  for (auto* conv : convs_) {
+    conv->probe_frozen = conv->remember_direction = false;
+    conv->last_direction = torch::Tensor();
+  }
 }
 
 }  // namespace revup

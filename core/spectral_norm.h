@@ -19,6 +19,8 @@
 // against the true operator norms (core/operator_norm.h).
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace revup {
 
 struct SpectralNormOptions {
@@ -51,6 +53,16 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
 
   // Runs n power iterations without touching the weight (for warm-up and tests).
   void power_iterate(int n);
+  // While set, step() reads the probe without iterating: the second and later
+  // images of one optimizer step (gradient accumulation) see the weights the
+  // first one saw, so the probe advances once per step, as on every rank of a
+  // data-parallel run. See ProbesOncePerStep.
+  bool probe_frozen = false;
+  // While remember_direction is set, step() keeps the direction it gave in
+  // last_direction, which frozen steps return (not direction(): that one is
+  // taken at the probe alone, step()'s at the iteration's two vectors).
+  bool remember_direction = false;
+  torch::Tensor last_direction;
   // G at the current probe, without iterating.
   torch::Tensor direction() const;
   // The current bound on ||conv||_2 at any input size (no grad).
@@ -85,5 +97,20 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   void reseed_probe();
 };
 TORCH_MODULE(SpectralNormConv2d);
+
+// One optimizer step over several batches (gradient accumulation): the
+// first batch advances every probe of `module` as usual, freeze() then makes
+// the later batches reuse the direction it gave. Restores all on destruction.
+class ProbesOncePerStep {
+ public:
+  explicit ProbesOncePerStep(torch::nn::Module& module);
+  ~ProbesOncePerStep();
+  ProbesOncePerStep(const ProbesOncePerStep&) = delete;
+  ProbesOncePerStep& operator=(const ProbesOncePerStep&) = delete;
+  void freeze();
+
+ private:
+  std::vector<SpectralNormConv2dImpl*> convs_;
+};
 
 }  // namespace revup

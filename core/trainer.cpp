@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -82,39 +83,101 @@ std::vector<size_t> Trainer::epoch_order(size_t n) const {
   return order;
 }
 
+int64_t Trainer::examples_per_step() const {
+  return std::max<int64_t>(1, options_.batch_size) * std::max(1, options_.accumulation_steps) *
+         (options_.group ? options_.group->size() : 1);
+}
+
+namespace {
+// Every parameter and buffer of `module`, in registration order.
+std::vector<torch::Tensor> state_tensors(torch::nn::Module& module) {
+  auto tensors = module.parameters();
+  for (const auto& b : module.buffers()) tensors.push_back(b);
+  return tensors;
+}
+
+// Rank 0's buffers (the spectral-norm probes) to every rank, in place. Each
+// rank advances its probes itself, from identical weights; a rounding
+// difference (a BLAS that sums in another order on another CPU) would make
+// the ranks normalize by different sigmas. As DDP does with buffers.
+void broadcast_buffers(DataParallelGroup& group, torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  const auto buffers = module.buffers();
+  if (!buffers.empty()) group.broadcast(buffers);
+}
+
+// FNV-1a over the tensors' bytes: equal only for bit-identical states.
+std::int64_t state_hash(const std::vector<torch::Tensor>& tensors) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const auto& t : tensors) {
+    const auto cpu = t.detach().to(torch::kCPU).contiguous();
+    const auto* bytes = static_cast<const unsigned char*>(cpu.data_ptr());
+    for (size_t i = 0; i < cpu.nbytes(); ++i) h = (h ^ bytes[i]) * 1099511628211ULL;
+  }
+  return static_cast<std::int64_t>(h);
+}
+}  // namespace
+
+void Trainer::synchronize_start() {
+  if (!options_.group || synchronized_) return;
+  torch::NoGradGuard no_grad;
+  options_.group->broadcast(state_tensors(*model_.module));
+  synchronized_ = true;
+}
+
+void Trainer::check_ranks_agree() {
+  if (!options_.group) return;
+  broadcast_buffers(*options_.group, *model_.module);
+  const auto hashes = options_.group->all_gather(state_hash(state_tensors(*model_.module)));
+  for (size_t r = 1; r < hashes.size(); ++r) {
+    if (hashes[r] != hashes[0]) {
+      throw std::runtime_error("after epoch " + std::to_string(epoch_) + " the weights of rank " +
+                               std::to_string(r) +
+                               " differ from rank 0's: the ranks no longer train one model "
+                               "(different LibTorch builds or thread counts per rank?)");
+    }
+  }
+}
+
 bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
   using clock = std::chrono::steady_clock;
   if (train.size() == 0) throw std::runtime_error("the training set is empty");
   check_spectral_norms_follow(*model_.module);
+  synchronize_start();
   const auto epoch_start = clock::now();
   const double lr = lr_for_epoch(epoch_);
   set_lr(lr);
   model_.module->train();
   torch::manual_seed(options_.seed + 7919ULL * epoch_);  // dropout-free, but augmentations may draw
 
+  // Every rank draws the same order; step s takes the next examples_per_step()
+  // examples of it, in batches: accumulation round m, rank r takes batch
+  // m * ranks + r. One process accumulating N batches sees the same batches
+  // in the same step as N ranks do.
   const auto order = epoch_order(train.size());
   const auto batch = static_cast<size_t>(std::max<int64_t>(1, options_.batch_size));
-  int64_t steps = static_cast<int64_t>((order.size() + batch - 1) / batch);
+  const int rounds = std::max(1, options_.accumulation_steps);
+  const int ranks = options_.group ? options_.group->size() : 1;
+  const int rank = options_.group ? options_.group->rank() : 0;
+  const auto per_step = static_cast<size_t>(examples_per_step());
+  int64_t steps = static_cast<int64_t>((order.size() + per_step - 1) / per_step);
   if (options_.steps_per_epoch > 0) steps = std::min(steps, options_.steps_per_epoch);
 
   report = EpochReport{};
   report.epoch = epoch_ + 1;
   double loss_sum = 0;
+  double examples_seen = 0;
+  bool cancel = false;
   for (int64_t s = 0; s < steps; ++s) {
-    for (auto* o : observers_) {
-      if (o->cancel_requested()) return false;
-    }
+    for (auto* o : observers_) cancel = cancel || o->cancel_requested();
+    if (cancel && !options_.group) return false;
     const auto step_start = clock::now();
-    const size_t begin = static_cast<size_t>(s) * batch;
-    const std::vector<size_t> idx(order.begin() + begin,
-                                  order.begin() + std::min(order.size(), begin + batch));
-    auto example = collate(train, idx);
-    const auto input = example.input.to(options_.device);
-    const auto target = example.target.to(options_.device);
+    const size_t step_begin = static_cast<size_t>(s) * per_step;
+    const size_t step_examples = std::min(per_step, order.size() - step_begin);
 
     MemoryTracker::reset_peak(options_.device);
     const auto live_before = MemoryTracker::live_bytes(options_.device);
-    double loss_value = 0;
+    double step_loss_sum = 0;  // this rank's, weighted by examples
     {
       std::unique_ptr<MemoryRecording> recording;
       if (options_.record_memory) {
@@ -124,19 +187,52 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
             });
       }
       optimizer_->zero_grad();
-      auto loss = loss_(model_.forward(input), target);
-      loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        throw std::runtime_error("the loss became " + std::to_string(loss_value) + " at epoch " +
-                                 std::to_string(epoch_ + 1) + ", step " + std::to_string(s + 1) +
-                                 " (lower the learning rate, or check the data for NaN/Inf)");
+      if (options_.group) broadcast_buffers(*options_.group, *model_.module);
+      std::optional<ProbesOncePerStep> probes;
+      if (rounds > 1) probes.emplace(*model_.module);
+      for (int m = 0; m < rounds; ++m) {
+        if (m == 1) probes->freeze();
+        const size_t begin = step_begin + (static_cast<size_t>(m) * ranks + rank) * batch;
+        if (begin >= step_begin + step_examples) break;
+        const std::vector<size_t> idx(
+            order.begin() + begin,
+            order.begin() + std::min(step_begin + step_examples, begin + batch));
+        auto example = collate(train, idx);
+        const auto input = example.input.to(options_.device);
+        const auto target = example.target.to(options_.device);
+        auto loss = loss_(model_.forward(input), target);
+        const double value = loss.item<double>();
+        if (!std::isfinite(value)) {
+          throw std::runtime_error("the loss became " + std::to_string(value) + " at epoch " +
+                                   std::to_string(epoch_ + 1) + ", step " + std::to_string(s + 1) +
+                                   " (lower the learning rate, or check the data for NaN/Inf)");
+        }
+        // The step's loss is the mean over all its examples: each batch's
+        // mean counts by its share of them.
+        const double share = static_cast<double>(idx.size()) / static_cast<double>(step_examples);
+        (share == 1.0 ? loss : loss * share).backward();
+        step_loss_sum += value * static_cast<double>(idx.size());
       }
-      loss.backward();
+      if (options_.group) {
+        // A rank without a batch in the last step adds zeros; a parameter no
+        // batch reached stays without a gradient on every rank.
+        std::vector<torch::Tensor> grads;
+        for (auto& p : model_.module->parameters()) {
+          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+          grads.push_back(p.grad());
+        }
+        auto stats = torch::tensor({step_loss_sum, cancel ? 1.0 : 0.0}, torch::kDouble);
+        grads.push_back(stats);
+        options_.group->all_reduce_sum(grads);
+        step_loss_sum = stats[0].item<double>();
+        cancel = stats[1].item<double>() > 0;
+      }
       if (options_.clip_grad_norm > 0) {
         torch::nn::utils::clip_grad_norm_(model_.module->parameters(), options_.clip_grad_norm);
       }
       optimizer_->step();
     }
+    const double loss_value = step_loss_sum / static_cast<double>(step_examples);
     StepReport step;
     step.epoch = epoch_ + 1;
     step.step = s + 1;
@@ -148,11 +244,15 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     step.live_before_bytes = live_before;
     step.state_bytes = training_state_bytes(*model_.module, *optimizer_);
     report.peak_bytes = std::max(report.peak_bytes, step.peak_bytes);
-    loss_sum += loss_value;
+    loss_sum += step_loss_sum;
+    examples_seen += static_cast<double>(step_examples);
     for (auto* o : observers_) o->on_step(step);
+    // Ranks stop together, after the same step (one rank's Ctrl-C is all's).
+    if (cancel) return false;
   }
-  report.train_loss = loss_sum / static_cast<double>(steps);
+  report.train_loss = loss_sum / examples_seen;
   ++epoch_;
+  check_ranks_agree();
   if (evaluation_) {
     model_.module->eval();
     torch::NoGradGuard no_grad;

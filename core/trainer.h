@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/data_parallel_group.h"
 #include "core/dataset.h"
 #include "core/memory_timeline.h"
 
@@ -37,7 +38,14 @@ struct TrainerOptions {
   double clip_grad_norm = 0.0;
   uint64_t seed = 0;
   int64_t steps_per_epoch = 0;  // 0: the whole dataset each epoch
-  bool record_memory = false;   // per-block timeline of every step, to observers
+  // Batches whose gradients add up before one optimizer step: a step then
+  // sees accumulation_steps x batch_size examples at the memory of one batch.
+  int accumulation_steps = 1;
+  // Ranks training together (nullptr: alone). Each takes its own batches of
+  // every step; their gradients are averaged, so N ranks train exactly as one
+  // process accumulating N batches per step.
+  std::shared_ptr<DataParallelGroup> group;
+  bool record_memory = false;  // per-block timeline of every step, to observers
   c10::Device device = torch::kCPU;
 };
 
@@ -107,6 +115,8 @@ class Trainer {
   bool train_epoch(const Dataset& train, EpochReport& report);
 
   int completed_epochs() const { return epoch_; }
+  // Examples one optimizer step sees: batch x accumulation x ranks.
+  int64_t examples_per_step() const;
   double lr_for_epoch(int epoch) const;  // epoch is 0-based
 
   // Model, optimizer state and progress: resuming reproduces the run exactly.
@@ -122,6 +132,11 @@ class Trainer {
 
  private:
   void set_lr(double lr);
+  // Rank 0's weights and buffers to every rank, once before training.
+  void synchronize_start();
+  // Throws when the ranks' weights or buffers (the spectral-norm probes,
+  // Fixup's scalars) are no longer bit for bit the same.
+  void check_ranks_agree();
   std::vector<size_t> epoch_order(size_t n) const;
 
   TrainableModel model_;
@@ -131,6 +146,7 @@ class Trainer {
   Evaluation evaluation_;
   std::vector<TrainObserver*> observers_;
   int epoch_ = 0;
+  bool synchronized_ = false;
 };
 
 }  // namespace revup
