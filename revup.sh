@@ -19,6 +19,8 @@ PACKAGES=(
                                 #   matrix products several times slower (OpenMP build:
                                 #   shares LibTorch's threads instead of adding its own)
   libcli11-dev                  # revup-cli's argument parsing
+  libgloo-dev                   # data-parallel training: LibTorch's c10d Gloo header
+                                #   includes Gloo's (both LibTorch builds carry the library)
   nlohmann-json3-dev            # model configs and benchmark JSON
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next

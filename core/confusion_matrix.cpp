@@ -67,6 +67,12 @@ double ConfusionMatrix::mean_iou() const {
   return n == 0 ? 0.0 : sum / static_cast<double>(n);
 }
 
+void ConfusionMatrix::add_counts(const torch::Tensor& counts) {
+  TORCH_CHECK(counts.sizes() == counts_.sizes(), "add_counts: a ", counts.sizes(),
+              " matrix added to a ", counts_.sizes(), " one");
+  counts_ += counts.to(counts_.device(), torch::kLong);
+}
+
 int64_t ConfusionMatrix::labelled_pixels() const { return counts_.sum().item<int64_t>(); }
 
 double ConfusionMatrix::pixel_accuracy() const {

@@ -16,6 +16,9 @@ class ConfusionMatrix {
 
   // prediction, target: same shape, int64 class ids (target may hold ignore_index).
   void add(const torch::Tensor& prediction, const torch::Tensor& target);
+  // Another matrix's counts ([classes, classes], as counts() gives them): the
+  // ranks of a data-parallel run each score a share of the images.
+  void add_counts(const torch::Tensor& counts);
 
   // Classes known to exist in the data (its masks, all splits): one that
   // the scored pixels never hold nor predict counts as IoU 0 in the mean, so

@@ -26,7 +26,7 @@ double accuracy(Network& net, const IdxClassificationDataset& test, c10::Device 
 ClassifierTrainingResult train_classifier(const ClassifierTrainingRequest& request,
                                           ClassifierTrainingObserver& observer) {
   namespace fs = std::filesystem;
-  const auto device = select_device(request.run.device);
+  const auto device = select_device(rank_device(request.run));
   const auto path = [&](const char* name) { return (fs::path(request.data) / name).string(); };
   IdxClassificationDataset train(path("train-images-idx3-ubyte.gz"),
                                  path("train-labels-idx1-ubyte.gz"), request.limit_train);

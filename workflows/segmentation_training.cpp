@@ -39,7 +39,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
     throw std::runtime_error("nothing to train on: no labelled images");
   }
   // On the CPU this installs the tracking allocator the memory figures read.
-  const auto device = select_device(request.run.device);
+  const auto device = select_device(rank_device(request.run));
   const auto channels = static_cast<int64_t>(data.stats.mean.size());
   const auto classes = data.classes.size();
   const auto data_name = data.description.value("path", std::string("the data"));
@@ -82,20 +82,37 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   const bool validates = data.validation && data.validation->size() > 0;
   options.best_metric = validates ? "miou" : "";
 
-  NewRunCleanup cleanup(RunFolder(request.run.run_dir), request.run.resume);
+  NewRunCleanup cleanup(RunFolder(request.run.run_dir),
+                        request.run.resume || !writes_run_folder(options));
   TrainingRun run(trainable(net),
                   segmentation_loss_function({data.classes.ignore_index, request.dice}), options);
+  // Ranks score every ranks-th validation image each and add up their
+  // confusion matrices.
+  const auto group = options.trainer.group;
+  std::vector<size_t> share;
+  for (size_t i = group ? group->rank() : 0; validates && i < data.validation->size();
+       i += group ? group->size() : 1) {
+    share.push_back(i);
+  }
   if (validates) {
+    const auto validation_share = std::make_shared<SubsetDataset>(*data.validation, share);
     std::vector<std::string> names;
     for (const auto& c : data.classes.classes) names.push_back(c.name);
     const auto logits = logits_function(net, device);
-    run.set_evaluation([&, logits, names] {
+    run.set_evaluation([&, logits, names, group, validation_share] {
       PredictionCallback on_prediction;
       if (observer.wants_predictions()) {
         on_prediction = [&](size_t i, const torch::Tensor& ids) { observer.on_prediction(i, ids); };
       }
-      auto cm = evaluate_segmentation(logits, *data.validation, classes, data.classes.ignore_index,
-                                      {}, {}, on_prediction);
+      auto cm = evaluate_segmentation(logits, group ? *validation_share : *data.validation, classes,
+                                      data.classes.ignore_index, {}, {}, on_prediction);
+      if (group) {
+        ConfusionMatrix all(static_cast<int64_t>(classes), data.classes.ignore_index);
+        auto counts = cm.counts().to(torch::kCPU).clone();
+        group->all_reduce_sum({counts});
+        all.add_counts(counts);
+        cm = all;
+      }
       cm.expect_classes(data.expected_classes);
       auto metrics = cm.metrics(names);
       observer.on_validated(net, metrics);

@@ -33,7 +33,17 @@ TrainingRunOptions training_run_options(const TrainingBasics& basics, const c10:
   t.seed = basics.seed;
   t.device = device;
   t.schedule = LrSchedule::kCosine;
+  t.accumulation_steps = basics.accumulate;
+  if (const auto env = DistributedEnvironment::from_environment()) {
+    t.group = DataParallelGroup::join(*env, device, basics.parallel);
+  }
   return options;
+}
+
+std::string rank_device(const TrainingBasics& basics) {
+  const auto env = DistributedEnvironment::from_environment();
+  if (env && basics.device == "cuda") return "cuda:" + std::to_string(env->local_rank);
+  return basics.device;
 }
 
 TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOptions options)
@@ -52,13 +62,27 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
     if (fs::exists(last)) {
       throw std::runtime_error(last + " exists: resume that run, or choose another run folder");
     }
+  }
+  if (const auto& group = options_.trainer.group) {
+    // The device differs by rank (cuda:LOCAL_RANK); all else must not.
+    auto same = config();
+    same["training"].erase("device");
+    group->require_same("the run's configuration (config.json)", same.dump(1));
+  }
+  if (!options_.resume && writes()) {
     fs::create_directories(options_.dir);
-    write_config();
+    folder_.write_config(config());
   }
   trainer_.add_observer(this);
 }
 
-void TrainingRun::write_config() {
+bool writes_run_folder(const TrainingRunOptions& options) {
+  return !options.trainer.group || options.trainer.group->rank() == 0;
+}
+
+bool TrainingRun::writes() const { return writes_run_folder(options_); }
+
+nlohmann::json TrainingRun::config() const {
   const auto& t = options_.trainer;
   auto config = options_.description;
   config["training"] = {{"epochs", t.epochs},
@@ -72,8 +96,11 @@ void TrainingRun::write_config() {
                         {"gamma", t.gamma},
                         {"clip_grad_norm", t.clip_grad_norm},
                         {"seed", t.seed},
-                        {"device", t.device.str()}};
-  folder_.write_config(config);
+                        {"device", t.device.str()},
+                        {"accumulation_steps", t.accumulation_steps},
+                        {"processes", t.group ? t.group->size() : 1},
+                        {"examples_per_step", trainer_.examples_per_step()}};
+  return config;
 }
 
 void TrainingRun::load_metrics() {
@@ -84,7 +111,17 @@ void TrainingRun::load_metrics() {
   if (!options_.best_metric.empty()) best_ = std::max(best_, metrics_.best(options_.best_metric));
 }
 
-bool TrainingRun::fit(const Dataset& train) { return trainer_.fit(train); }
+bool TrainingRun::fit(const Dataset& train) {
+  try {
+    return trainer_.fit(train);
+  } catch (const CollectiveFailure&) {
+    throw;  // the cause is another rank's
+  } catch (const std::exception& e) {
+    // The other ranks' errors name this cause instead of a lost connection.
+    if (const auto& group = options_.trainer.group) group->report_failure(e.what());
+    throw;
+  }
+}
 
 void TrainingRun::on_step(const StepReport& step) {
   last_step_events_ = std::move(step_events_);
@@ -112,6 +149,10 @@ void TrainingRun::on_epoch(const EpochReport& epoch) {
   row["seconds"] = epoch.seconds;
   row["peak_bytes"] = static_cast<double>(epoch.peak_bytes);
   metrics_.append(epoch.epoch, row);
+  if (!writes()) {
+    for (auto* o : observers_) o->on_epoch(epoch);
+    return;
+  }
   // last.pt last: it is the epoch's commit. Killed before it, the run resumes
   // from the previous epoch, drops this row and does the epoch again (seeded,
   // the same); killed after it, every file already holds the epoch. The other

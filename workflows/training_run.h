@@ -28,6 +28,9 @@ struct TrainingBasics {
   double clip_grad = 0.0;  // gradient norms clipped to this (0: off)
   uint64_t seed = 0;
   std::string device = "cpu";
+  int accumulate = 1;  // batches per optimizer step (gradient accumulation)
+  // Under torchrun: how the ranks talk (see core/data_parallel_group.h).
+  DataParallelOptions parallel;
 };
 
 struct TrainingRunOptions {
@@ -53,8 +56,17 @@ class ForwardingObserver : public TrainObserver {
 };
 
 // The run's options for `basics`: SGD with momentum and a cosine schedule on
-// `device` (the one select_device gave for basics.device).
+// `device` (the one select_device gave for basics.device). Under torchrun's
+// environment this joins the other ranks (options.trainer.group).
 TrainingRunOptions training_run_options(const TrainingBasics& basics, const c10::Device& device);
+
+// Rank 0 alone writes the run folder of a data-parallel run; alone, a process
+// always does.
+bool writes_run_folder(const TrainingRunOptions& options);
+
+// The device this process trains on: basics.device, where "cuda" under
+// torchrun means this rank's LOCAL_RANK GPU.
+std::string rank_device(const TrainingBasics& basics);
 
 class TrainingRun : public TrainObserver {
  public:
@@ -84,7 +96,9 @@ class TrainingRun : public TrainObserver {
   bool cancel_requested() override;
 
  private:
-  void write_config();
+  nlohmann::json config() const;
+  // Rank 0 alone writes the run folder; the others train and keep count.
+  bool writes() const;
   void load_metrics();
 
   TrainingRunOptions options_;

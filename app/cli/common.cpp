@@ -25,6 +25,21 @@ void add_training_options(CLI::App* cmd, TrainingBasics& run) {
   cmd->add_option("--seed", run.seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", run.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--resume", run.resume, "Continue the run in --out from its last.pt");
+  cmd->add_option("--accumulate", run.accumulate,
+                  "Batches whose gradients add up before each optimizer step (a larger "
+                  "effective batch at the memory of one)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--backend", run.parallel.backend,
+                  "Under torchrun: how the ranks communicate (auto: Gloo)")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+      ->capture_default_str();
+  cmd->add_option_function<int>(
+         "--dist-timeout",
+         [&run](int seconds) { run.parallel.timeout = std::chrono::seconds(seconds); },
+         "Under torchrun: seconds a rank waits for the others before it stops with an error "
+         "(default 300)")
+      ->check(CLI::PositiveNumber);
 }
 
 void report_stopped(const std::string& run_dir, bool saved, int completed_epochs) {

@@ -5,6 +5,7 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/commands.h"
+#include "core/data_parallel_group.h"
 #include "core/memory_tracker.h"
 #include "core/torch_compat.h"
 #if REVUP_HAVE_IO_BOOL
@@ -69,6 +70,7 @@ void add_info_command(CLI::App& app) {
                      {"png_plots_renderer", plots},
                      {"fashion_mnist_reader", REVUP_HAVE_IO_BOOL},
                      {"gui", static_cast<bool>(REVUP_HAVE_GUI_BOOL)},
+                     {"data_parallel", data_parallel_unavailable().empty() ? "gloo" : ""},
                      {"plugins", plugins}};
     std::cout << "RevUp Studio " << REVUP_VERSION << "\n"
               << "  LibTorch        " << libtorch_line << "\n"
@@ -81,6 +83,10 @@ void add_info_command(CLI::App& app) {
               << "\n"
               << "  GUI             "
               << (REVUP_HAVE_GUI_BOOL ? "yes (revup)" : "no (built without Qt 6)") << "\n"
+              << "  data-parallel   "
+              << (data_parallel_unavailable().empty() ? "gloo (under torchrun)"
+                                                      : "no (" + data_parallel_unavailable() + ")")
+              << "\n"
               << "  plugins         " << (plugins.empty() ? "none found" : "") << "\n";
     for (const auto& p : plugins) {
       std::cout << "    " << p["path"].get<std::string>() << ": "

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/cli/commands.h"
+#include "app/cli/rank_output.h"
 #include "core/device.h"
 
 int main(int argc, char** argv) {
@@ -38,13 +39,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const revup::DeviceUnavailable& e) {
     // Before anything is read or written: a usage problem of this machine.
-    std::cerr << "revup-cli: error: " << e.what() << '\n';
+    revup::cli::print_error(e.what());
     return 2;
   } catch (const c10::Error& e) {
-    std::cerr << "revup-cli: error: " << e.what_without_backtrace() << '\n';
+    revup::cli::print_error(e.what_without_backtrace());
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "revup-cli: error: " << e.what() << '\n';
+    revup::cli::print_error(e.what());
     return 1;
   }
   return 0;

@@ -9,6 +9,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/console_observer.h"
+#include "app/cli/rank_output.h"
 #include "workflows/classifier_training.h"
 #include "workflows/run_folder.h"
 
@@ -51,6 +52,7 @@ class ConsoleClassifierTraining : public ClassifierTrainingObserver {
 
 void run(const Options& o) {
   const auto& r = o.request;
+  send_rank_output_to_run_folder(r.run.run_dir);
   ConsoleClassifierTraining console(r);
   const auto result = train_classifier(r, console);
   if (!result.finished) {

@@ -6,6 +6,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/console_training.h"
+#include "app/cli/rank_output.h"
 #include "io/segmentation_dataset.h"
 #include "models/segmentation_presets.h"
 #include "workflows/segmentation_training.h"
@@ -47,6 +48,7 @@ void run_train(const TrainOptions& o) {
   select_device(run.device);  // no such device: said before the data is read
   check_output_folder(run.run_dir, /*may_create=*/true);
   if (!o.json.empty()) check_output_folder(o.json);
+  send_rank_output_to_run_folder(run.run_dir);
   DatasetOptions data_options;
   data_options.slice_axis = o.axis;
   data_options.val_fraction = o.val_fraction;

@@ -31,6 +31,10 @@ def check(run):
             with zipfile.ZipFile(path) as z:
                 bad = z.testzip()
                 assert bad is None, f"member {bad} is corrupt"
+        elif name == "logs" and os.path.isdir(path):
+            # a data-parallel run's other ranks (issue 18): rank-N.log only
+            for log in os.listdir(path):
+                assert log.startswith("rank-") and log.endswith(".log"), f"logs/{log}"
         elif not name.endswith(".log"):
             raise AssertionError("a file a run does not write")
 
