@@ -99,7 +99,9 @@ std::shared_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedEnvi
     throw std::runtime_error(env.describe() + ": could not join the other ranks within " +
                              std::to_string(options.timeout.count()) + " s: " + e.what());
   }
-  return std::shared_ptr<DataParallelGroup>(new DataParallelGroup(env, std::move(impl)));
+  auto group = std::shared_ptr<DataParallelGroup>(new DataParallelGroup(env, std::move(impl)));
+  group->overlap_backward_ = options.overlap_backward;
+  return group;
 }
 
 std::string DataParallelGroup::backend_name() const { return "gloo"; }
@@ -127,7 +129,7 @@ template <typename F>
 void DataParallelGroup::collective(const char* what, F&& run) {
   try {
     auto work = run();
-    work->wait(impl_->timeout);
+    if (work) work->wait(impl_->timeout);
   } catch (const std::exception& e) {
     std::string message = e.what();
     message = message.substr(0, message.find('\n'));
@@ -179,6 +181,16 @@ void DataParallelGroup::all_reduce_sum(const std::vector<torch::Tensor>& tensors
   in_buckets(tensors, bucket_bytes, [&](std::vector<at::Tensor>& flat) {
     collective("summing gradients", [&] { return impl_->group->allreduce(flat); });
   });
+}
+
+std::function<void()> DataParallelGroup::start_sum(const torch::Tensor& flat) {
+  std::vector<at::Tensor> tensors{flat};
+  decltype(impl_->group->allreduce(tensors)) work;
+  collective("summing gradients", [&] {
+    work = impl_->group->allreduce(tensors);
+    return decltype(work)();  // nothing to wait for yet
+  });
+  return [this, work] { collective("summing gradients", [&] { return work; }); };
 }
 
 void DataParallelGroup::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
@@ -252,6 +264,9 @@ std::shared_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedEnvi
 }
 std::string DataParallelGroup::backend_name() const { return "none"; }
 void DataParallelGroup::all_reduce_sum(const std::vector<torch::Tensor>&, std::int64_t) {}
+std::function<void()> DataParallelGroup::start_sum(const torch::Tensor&) {
+  return [] {};
+}
 void DataParallelGroup::broadcast(const std::vector<torch::Tensor>&, int) {}
 std::vector<std::int64_t> DataParallelGroup::all_gather(std::int64_t value) { return {value}; }
 void DataParallelGroup::barrier() {}

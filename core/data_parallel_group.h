@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,9 @@ namespace revup {
 struct DataParallelOptions {
   std::string backend = "auto";  // auto (Gloo; NCCL for CUDA where built), gloo, nccl
   std::chrono::seconds timeout{300};
+  // Gradients summed while backward runs (core/overlapped_gradient_sum.h);
+  // off, they are summed after it, in one blocking call.
+  bool overlap_backward = true;
 };
 
 // A collective that failed: another rank stopped, or the network did. The
@@ -44,11 +48,16 @@ class DataParallelGroup {
   int size() const { return env_.world_size; }
   const DistributedEnvironment& environment() const { return env_; }
   std::string backend_name() const;
+  bool overlaps_backward() const { return overlap_backward_; }
 
   // Sums over ranks, in place. Tensors of one dtype and device go as one
   // flat buffer per `bucket_bytes` (fewer, larger messages).
   void all_reduce_sum(const std::vector<torch::Tensor>& tensors,
                       std::int64_t bucket_bytes = 25 << 20);
+  // Starts summing `flat` (one contiguous tensor) over ranks, in place, and
+  // returns at once; the returned function waits for it and fails as the
+  // blocking calls do.
+  std::function<void()> start_sum(const torch::Tensor& flat);
   // Rank `root`'s values into everyone's tensors, in place.
   void broadcast(const std::vector<torch::Tensor>& tensors, int root = 0);
   // Every rank's `value`, by rank.
@@ -73,6 +82,7 @@ class DataParallelGroup {
 
   DistributedEnvironment env_;
   std::unique_ptr<Impl> impl_;
+  bool overlap_backward_ = true;
 };
 
 }  // namespace revup

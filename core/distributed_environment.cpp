@@ -1,5 +1,10 @@
 #include "core/distributed_environment.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
@@ -64,6 +69,20 @@ std::optional<DistributedEnvironment> DistributedEnvironment::from_environment(
 
 std::optional<DistributedEnvironment> DistributedEnvironment::from_environment() {
   return from_environment([](const char* name) { return std::getenv(name); });
+}
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("could not open a socket to find a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool found = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  if (!found) throw std::runtime_error("no free TCP port on loopback");
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace revup

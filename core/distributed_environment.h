@@ -37,4 +37,8 @@ struct DistributedEnvironment {
   static std::optional<DistributedEnvironment> from_environment();
 };
 
+// A TCP port on loopback that nothing listens on now, for a launcher's
+// MASTER_PORT (another program may take it before the store does).
+int free_loopback_port();
+
 }  // namespace revup

@@ -178,6 +178,7 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     MemoryTracker::reset_peak(options_.device);
     const auto live_before = MemoryTracker::live_bytes(options_.device);
     double step_loss_sum = 0;  // this rank's, weighted by examples
+    double communication_seconds = 0;
     {
       std::unique_ptr<MemoryRecording> recording;
       if (options_.record_memory) {
@@ -190,10 +191,19 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
       if (options_.group) broadcast_buffers(*options_.group, *model_.module);
       std::optional<ProbesOncePerStep> probes;
       if (rounds > 1) probes.emplace(*model_.module);
-      for (int m = 0; m < rounds; ++m) {
+      // This rank's batches in this step (fewer in an uneven last step).
+      int my_rounds = 0;
+      while (my_rounds < rounds &&
+             (static_cast<size_t>(my_rounds) * ranks + rank) * batch < step_examples) {
+        ++my_rounds;
+      }
+      if (options_.group && options_.group->overlaps_backward() && !overlapped_) {
+        overlapped_ =
+            std::make_unique<OverlappedGradientSum>(*options_.group, model_.module->parameters());
+      }
+      for (int m = 0; m < my_rounds; ++m) {
         if (m == 1) probes->freeze();
         const size_t begin = step_begin + (static_cast<size_t>(m) * ranks + rank) * batch;
-        if (begin >= step_begin + step_examples) break;
         const std::vector<size_t> idx(
             order.begin() + begin,
             order.begin() + std::min(step_begin + step_examples, begin + batch));
@@ -210,20 +220,28 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
         // The step's loss is the mean over all its examples: each batch's
         // mean counts by its share of them.
         const double share = static_cast<double>(idx.size()) / static_cast<double>(step_examples);
+        // The last batch's backward sends gradients while it runs.
+        if (overlapped_ && m == my_rounds - 1) overlapped_->arm();
         (share == 1.0 ? loss : loss * share).backward();
         step_loss_sum += value * static_cast<double>(idx.size());
       }
       if (options_.group) {
-        // A rank without a batch in the last step adds zeros; a parameter no
-        // batch reached stays without a gradient on every rank.
-        std::vector<torch::Tensor> grads;
-        for (auto& p : model_.module->parameters()) {
-          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-          grads.push_back(p.grad());
-        }
+        // A rank without a batch in the last step adds zeros.
+        const auto wait_start = clock::now();
         auto stats = torch::tensor({step_loss_sum, cancel ? 1.0 : 0.0}, torch::kDouble);
-        grads.push_back(stats);
-        options_.group->all_reduce_sum(grads);
+        if (overlapped_) {
+          overlapped_->finish();
+          options_.group->all_reduce_sum({stats});
+        } else {
+          std::vector<torch::Tensor> grads;
+          for (auto& p : model_.module->parameters()) {
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            grads.push_back(p.grad());
+          }
+          grads.push_back(stats);
+          options_.group->all_reduce_sum(grads);
+        }
+        communication_seconds = std::chrono::duration<double>(clock::now() - wait_start).count();
         step_loss_sum = stats[0].item<double>();
         cancel = stats[1].item<double>() > 0;
       }
@@ -243,6 +261,7 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
     step.peak_bytes = MemoryTracker::peak_bytes(options_.device);
     step.live_before_bytes = live_before;
     step.state_bytes = training_state_bytes(*model_.module, *optimizer_);
+    step.communication_seconds = communication_seconds;
     report.peak_bytes = std::max(report.peak_bytes, step.peak_bytes);
     loss_sum += step_loss_sum;
     examples_seen += static_cast<double>(step_examples);

@@ -16,6 +16,7 @@
 #include "core/data_parallel_group.h"
 #include "core/dataset.h"
 #include "core/memory_timeline.h"
+#include "core/overlapped_gradient_sum.h"
 
 namespace revup {
 
@@ -62,6 +63,9 @@ struct StepReport {
   std::int64_t peak_bytes = 0;         // allocator peak during this step
   std::int64_t live_before_bytes = 0;  // allocator bytes live when the step began
   std::int64_t state_bytes = 0;        // weights, gradients, optimizer state (after the step)
+  // Data-parallel: seconds this step waited for the gradient sums after its
+  // backward (with overlap, only what backward did not hide).
+  double communication_seconds = 0.0;
 
   // The whole step's own memory: its training state plus what the step
   // allocated on top, without the rest of the process (see StepMeasurement).
@@ -147,6 +151,7 @@ class Trainer {
   std::vector<TrainObserver*> observers_;
   int epoch_ = 0;
   bool synchronized_ = false;
+  std::unique_ptr<OverlappedGradientSum> overlapped_;  // data-parallel, overlapping
 };
 
 }  // namespace revup

@@ -3,12 +3,8 @@
 // a rank gets when another stops or disagrees, and the equality that defines
 // data parallelism here: N ranks train exactly as one process accumulating N
 // batches per step.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <functional>
 #include <map>
@@ -17,6 +13,7 @@
 
 #include "core/data_parallel_group.h"
 #include "core/distributed_environment.h"
+#include "core/overlapped_gradient_sum.h"
 #include "core/spectral_norm.h"
 #include "core/trainer.h"
 
@@ -95,23 +92,11 @@ TEST(DistributedEnvironment, NamesTheVariableThatIsWrong) {
 
 #if defined(REVUP_HAVE_GLOO)
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs body(rank, group) on `ranks` threads joined into one group; rethrows
 // the first failure. `errors` (if given) collects each rank's error instead.
 void on_ranks(int ranks, const std::function<void(int, DataParallelGroup&)>& body,
-              std::vector<std::string>* errors = nullptr, int timeout_s = 60) {
-  const int port = free_port();
+              std::vector<std::string>* errors = nullptr, int timeout_s = 60, bool overlap = true) {
+  const int port = free_loopback_port();
   std::vector<std::exception_ptr> failures(ranks);
   std::vector<std::thread> threads;
   for (int r = 0; r < ranks; ++r) {
@@ -125,6 +110,7 @@ void on_ranks(int ranks, const std::function<void(int, DataParallelGroup&)>& bod
         env.master_port = port;
         DataParallelOptions options;
         options.timeout = std::chrono::seconds(timeout_s);
+        options.overlap_backward = overlap;
         auto group = DataParallelGroup::join(env, torch::kCPU, options);
         body(r, *group);
       } catch (...) {
@@ -269,13 +255,16 @@ std::vector<torch::Tensor> train_tiny(int accumulation, std::shared_ptr<DataPara
   return state;
 }
 
-TEST(DataParallelTraining, TwoRanksEqualOneProcessAccumulatingTwo) {
+void expect_two_ranks_equal_one_process_accumulating_two(bool overlap) {
   const auto alone = train_tiny(2, nullptr);
   std::vector<std::vector<torch::Tensor>> ranks(2);
-  on_ranks(2, [&](int rank, DataParallelGroup& group) {
-    // The trainer needs the group as a shared_ptr it does not own here.
-    ranks[rank] = train_tiny(1, std::shared_ptr<DataParallelGroup>(&group, [](auto*) {}));
-  });
+  on_ranks(
+      2,
+      [&](int rank, DataParallelGroup& group) {
+        // The trainer needs the group as a shared_ptr it does not own here.
+        ranks[rank] = train_tiny(1, std::shared_ptr<DataParallelGroup>(&group, [](auto*) {}));
+      },
+      nullptr, 60, overlap);
   ASSERT_EQ(ranks[0].size(), alone.size());
   for (size_t i = 0; i < alone.size(); ++i) {
     EXPECT_TRUE(torch::equal(ranks[0][i], ranks[1][i])) << "tensor " << i << " differs by rank";
@@ -286,6 +275,75 @@ TEST(DataParallelTraining, TwoRanksEqualOneProcessAccumulatingTwo) {
   }
   // Training moved the weights (the comparison is not of two starting points).
   EXPECT_FALSE(torch::equal(alone[0], make_net(100)->parameters()[0]));
+}
+
+TEST(DataParallelTraining, TwoRanksEqualOneProcessAccumulatingTwo) {
+  expect_two_ranks_equal_one_process_accumulating_two(/*overlap=*/true);
+}
+
+TEST(DataParallelTraining, TwoRanksEqualOneProcessWithoutOverlap) {
+  expect_two_ranks_equal_one_process_accumulating_two(/*overlap=*/false);
+}
+
+// Four layers of 16x16 weights (1 KiB each, plus bias): 1100-byte buckets
+// hold one weight or bias and its neighbour at most, so several buckets.
+torch::nn::Sequential make_chain() {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  torch::manual_seed(5);
+  torch::nn::Sequential chain;
+  for (int i = 0; i < 4; ++i) chain->push_back(torch::nn::Linear(16, 16));
+  return chain;
+}
+
+torch::Tensor chain_loss(torch::nn::Sequential& chain, int rank, int batch) {
+  auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(100 * rank + batch));
+  return chain->forward(torch::randn({3, 16}, gen)).pow(2).sum();
+}
+
+TEST(OverlappedGradientSum, SendsBucketsDuringBackwardAndSumsExactly) {
+  on_ranks(2, [](int rank, DataParallelGroup& group) {
+    auto chain = make_chain();
+    auto reference = make_chain();
+    OverlappedGradientSum overlapped(group, chain->parameters(), /*bucket_bytes=*/1100);
+    EXPECT_GE(overlapped.bucket_count(), 4u);
+    // Two batches accumulated, the second one's backward armed.
+    chain_loss(chain, rank, 0).backward();
+    overlapped.arm();
+    chain_loss(chain, rank, 1).backward();
+    // Every gradient arrived during backward: every bucket left before finish.
+    EXPECT_EQ(overlapped.buckets_sent(), overlapped.bucket_count());
+    overlapped.finish();
+    chain_loss(reference, rank, 0).backward();
+    chain_loss(reference, rank, 1).backward();
+    std::vector<torch::Tensor> grads;
+    for (auto& p : reference->parameters()) grads.push_back(p.grad());
+    group.all_reduce_sum(grads);
+    const auto got = chain->parameters();
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_TRUE(torch::equal(got[i].grad(), grads[i])) << "parameter " << i;
+    }
+  });
+}
+
+TEST(OverlappedGradientSum, ARankWithoutABatchSendsWhatItHolds) {
+  on_ranks(2, [](int rank, DataParallelGroup& group) {
+    auto chain = make_chain();
+    OverlappedGradientSum overlapped(group, chain->parameters(), 1100);
+    // Rank 1 has no batch in this step: no backward, nothing armed.
+    if (rank == 0) {
+      overlapped.arm();
+      chain_loss(chain, 0, 0).backward();
+    }
+    overlapped.finish();
+    auto alone = make_chain();
+    chain_loss(alone, 0, 0).backward();
+    const auto got = chain->parameters();
+    const auto want = alone->parameters();
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_TRUE(torch::equal(got[i].grad(), want[i].grad())) << "parameter " << i;
+    }
+  });
 }
 
 #else
