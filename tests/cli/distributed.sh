@@ -8,6 +8,9 @@
 #  4. A rank killed with -9 mid-run: the other stops within --dist-timeout
 #     with an error naming the failed collective; last.pt stays whole and
 #     --resume continues.
+#  5. A corrupt image: every rank stops, naming the file; no run is left.
+#  6. train-classifier: 2 ranks = 1 process accumulating 2 batches (weights,
+#     test accuracy over the test set split between the ranks).
 #   distributed.sh CLI [PYTHON]
 set -euo pipefail
 cli=$(realpath "$1")
@@ -101,4 +104,36 @@ grep -q "rank 0 of 2: .* with the other ranks failed" "$tmp/killed.log" ||
 "$cli" "${train[@]}" --epochs 4 --accumulate 2 --resume --out "$tmp/killed" >"$tmp/killed_resume.log"
 [[ $(($(wc -l <"$tmp/killed/metrics.csv") - 1)) -eq 4 ]] || fail "the resume did not finish 4 epochs"
 echo "stopped $took s after the launch; resumed to epoch 4"
+
+echo "== 5. a corrupt image"
+cp -r "$tmp/data" "$tmp/corrupt"
+head -c 120 "$tmp/data/images/3.png" >"$tmp/corrupt/images/3.png"
+if launch "$cli" train --data "$tmp/corrupt" --val-fraction 0.4 --no-augment --preset cpu --threads 1 \
+  --epochs 2 --out "$tmp/corrupt_run" >"$tmp/corrupt.log" 2>&1; then
+  fail "training on a corrupt image succeeded"
+fi
+for r in 0 1; do
+  prefix=""; [[ $r == 1 ]] && prefix="rank 1: "
+  grep -q "\[default$r\]:${prefix}revup-cli: error: .*corrupt/images/3.png: truncated or corrupt PNG" \
+    "$tmp/corrupt.log" || { cat "$tmp/corrupt.log"; fail "rank $r did not name the corrupt file"; }
+done
+[[ ! -e $tmp/corrupt_run/last.pt && ! -e $tmp/corrupt_run/config.json ]] ||
+  fail "a run that never started left files"
+
+echo "== 6. train-classifier: two ranks = one process accumulating two batches"
+classifier=(train-classifier --depth 8 --limit-train 200 --limit-test 100 --batch-size 16 --epochs 2 --lr 0.05)
+OMP_NUM_THREADS=1 "$cli" "${classifier[@]}" --accumulate 2 --out "$tmp/c_alone" >"$tmp/c_alone.log"
+launch "$cli" "${classifier[@]}" --dist-timeout 60 --out "$tmp/c_two" >"$tmp/c_two.log" 2>&1 ||
+  { cat "$tmp/c_two.log"; fail "torchrun train-classifier failed"; }
+"$python" "$here/compare_runs.py" "$tmp/c_alone/last.pt" "$tmp/c_two/last.pt" 1e-6
+"$python" - "$tmp/c_alone" "$tmp/c_two" <<'PY'
+import csv, sys
+ra, rb = (list(csv.DictReader(open(f"{d}/metrics.csv"))) for d in sys.argv[1:3])
+assert len(ra) == len(rb) == 2, (len(ra), len(rb))
+for x, y in zip(ra, rb):
+    for k in ("train_loss", "test_accuracy"):
+        fx, fy = float(x[k]), float(y[k])
+        assert abs(fx - fy) <= 1e-6 * max(1.0, abs(fx)), (k, fx, fy)
+print("classifier metrics agree:", [(r["epoch"], r["train_loss"], r["test_accuracy"]) for r in rb])
+PY
 echo "PASS"
