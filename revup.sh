@@ -25,6 +25,7 @@ PACKAGES=(
   zlib1g-dev                    # reading gzip-compressed IDX (Fashion-MNIST)
   libopencv-dev                 # PNG plots now; image readers next
   libgtest-dev                  # the test suite
+  iproute2                      # the two-node test: network namespaces joined by a veth pair
   strace                        # crash tests: a SIGKILL injected inside a checkpoint or save
   qt6-base-dev qt6-charts-dev   # the desktop application (revup) and its charts
   libqt6opengl6-dev             #   Qt Charts' CMake package requires Qt's OpenGL module
