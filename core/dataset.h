@@ -32,6 +32,17 @@ class SubsetDataset : public Dataset {
   std::vector<size_t> indices_;
 };
 
+// Examples already in memory (built-in scenes, a benchmark's images).
+class ExampleList : public Dataset {
+ public:
+  explicit ExampleList(std::vector<Example> examples) : examples_(std::move(examples)) {}
+  size_t size() const override { return examples_.size(); }
+  Example get(size_t i) const override { return examples_.at(i); }
+
+ private:
+  std::vector<Example> examples_;
+};
+
 // Stacks the examples at `indices` into one batch.
 Example collate(const Dataset& data, const std::vector<size_t>& indices);
 

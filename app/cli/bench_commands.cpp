@@ -14,6 +14,7 @@ void add_bench_commands(CLI::App& app) {
   add_bench_raster(*bench);
   add_bench_lipschitz(*bench);
   add_bench_soak(*bench);
+  add_bench_distributed(*bench);
 #endif
 }
 

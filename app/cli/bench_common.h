@@ -51,4 +51,5 @@ void add_bench_segmentation(CLI::App& bench);
 void add_bench_raster(CLI::App& bench);     // needs io (plugins)
 void add_bench_lipschitz(CLI::App& bench);  // needs io (Fashion-MNIST, the demo scene)
 void add_bench_soak(CLI::App& bench);       // needs io (the demo scene)
+void add_bench_distributed(CLI::App& bench);  // needs io (the demo scene)
 }  // namespace revup::cli
