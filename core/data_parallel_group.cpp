@@ -7,12 +7,26 @@
 #include <stdexcept>
 
 #if defined(REVUP_HAVE_GLOO)
+#include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#if defined(USE_C10D_NCCL)  // the CUDA LibTorch 2.x build defines it
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #endif
 
 namespace revup {
+
+std::string data_parallel_backends() {
+#if defined(USE_C10D_NCCL)
+  return "gloo, nccl";
+#elif defined(REVUP_HAVE_GLOO)
+  return "gloo";
+#else
+  return "";
+#endif
+}
 
 std::string data_parallel_unavailable() {
 #if defined(REVUP_HAVE_GLOO)
@@ -57,11 +71,47 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedEnvironm
 }
 }  // namespace
 
+// What Gloo and NCCL have in common: LibTorch 2.x's c10d::Backend, 1.13's
+// ProcessGroup.
+#if TORCH_VERSION_MAJOR >= 2
+using Backend = c10d::Backend;
+#else
+using Backend = c10d::ProcessGroup;
+#endif
+
 struct DataParallelGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<Backend> group;
+  std::string backend;
+  c10::Device device = torch::kCPU;  // where the collectives' tensors must live
   std::chrono::milliseconds timeout{};
 };
+
+namespace {
+bool have_nccl() {
+#if defined(USE_C10D_NCCL)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// auto: NCCL for CUDA where this build has it, else Gloo.
+std::string choose_backend(const std::string& wanted, const c10::Device& device) {
+  if (wanted == "gloo") return "gloo";
+  if (wanted == "nccl") {
+    if (!have_nccl()) {
+      throw std::runtime_error(
+          "--backend nccl: this build has Gloo only (NCCL needs the CUDA LibTorch 2.x build)");
+    }
+    if (!device.is_cuda()) throw std::runtime_error("--backend nccl needs --device cuda");
+    return "nccl";
+  }
+  if (wanted != "auto")
+    throw std::runtime_error("--backend " + wanted + ": say auto, gloo or nccl");
+  return device.is_cuda() && have_nccl() ? "nccl" : "gloo";
+}
+}  // namespace
 
 DataParallelGroup::DataParallelGroup(DistributedEnvironment env, std::unique_ptr<Impl> impl)
     : env_(std::move(env)), impl_(std::move(impl)) {}
@@ -71,13 +121,11 @@ DataParallelGroup::~DataParallelGroup() = default;
 std::shared_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedEnvironment& env,
                                                            const c10::Device& device,
                                                            const DataParallelOptions& options) {
-  if (options.backend != "auto" && options.backend != "gloo") {
-    throw std::runtime_error("--backend " + options.backend +
-                             ": this build has Gloo only (NCCL needs the CUDA LibTorch 2.x build)");
-  }
-  (void)device;  // Gloo reduces CPU tensors; CUDA ones go through the host
   auto impl = std::make_unique<Impl>();
   impl->timeout = options.timeout;
+  impl->backend = choose_backend(options.backend, device);
+  // Gloo reduces CPU tensors (CUDA ones through the host); NCCL CUDA ones.
+  impl->device = impl->backend == "nccl" ? device : c10::Device(torch::kCPU);
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(env.master_port);
@@ -89,12 +137,22 @@ std::shared_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedEnvi
         c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
     if (env.agent_store) store = c10::make_intrusive<c10d::PrefixStore>(env.store_prefix(), store);
     impl->store = c10::make_intrusive<c10d::PrefixStore>("revup/", store);
-    auto gloo = c10d::ProcessGroupGloo::Options::create();
-    gloo->timeout = options.timeout;
-    gloo->devices.push_back(gloo_device(env));
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(
-        c10::make_intrusive<c10d::PrefixStore>("gloo/", impl->store), env.rank, env.world_size,
-        gloo);
+    if (impl->backend == "gloo") {
+      auto gloo = c10d::ProcessGroupGloo::Options::create();
+      gloo->timeout = options.timeout;
+      gloo->devices.push_back(gloo_device(env));
+      impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+          c10::make_intrusive<c10d::PrefixStore>("gloo/", impl->store), env.rank, env.world_size,
+          gloo);
+    } else {
+#if defined(USE_C10D_NCCL)
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = options.timeout;
+      impl->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl/", impl->store), env.rank, env.world_size,
+          nccl);
+#endif
+    }
   } catch (const std::exception& e) {
     throw std::runtime_error(env.describe() + ": could not join the other ranks within " +
                              std::to_string(options.timeout.count()) + " s: " + e.what());
@@ -104,7 +162,7 @@ std::shared_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedEnvi
   return group;
 }
 
-std::string DataParallelGroup::backend_name() const { return "gloo"; }
+std::string DataParallelGroup::backend_name() const { return impl_->backend; }
 
 std::string DataParallelGroup::reported_failures() const {
   std::string causes;
@@ -144,6 +202,7 @@ namespace {
 // (one tensor larger than that alone): `run` sends each buffer, then the
 // values go back into the tensors.
 void in_buckets(const std::vector<torch::Tensor>& tensors, std::int64_t bucket_bytes,
+                const c10::Device& device,
                 const std::function<void(std::vector<at::Tensor>&)>& run) {
   std::map<std::pair<int, std::string>, std::vector<torch::Tensor>> by_kind;
   for (const auto& t : tensors) {
@@ -162,7 +221,7 @@ void in_buckets(const std::vector<torch::Tensor>& tensors, std::int64_t bucket_b
       }
       std::vector<torch::Tensor> parts;
       for (size_t i = begin; i < end; ++i) parts.push_back(list[i].reshape({-1}));
-      std::vector<at::Tensor> flat{torch::cat(parts)};
+      std::vector<at::Tensor> flat{torch::cat(parts).to(device)};
       run(flat);
       std::int64_t offset = 0;
       for (size_t i = begin; i < end; ++i) {
@@ -178,12 +237,16 @@ void in_buckets(const std::vector<torch::Tensor>& tensors, std::int64_t bucket_b
 
 void DataParallelGroup::all_reduce_sum(const std::vector<torch::Tensor>& tensors,
                                        std::int64_t bucket_bytes) {
-  in_buckets(tensors, bucket_bytes, [&](std::vector<at::Tensor>& flat) {
+  in_buckets(tensors, bucket_bytes, impl_->device, [&](std::vector<at::Tensor>& flat) {
     collective("summing gradients", [&] { return impl_->group->allreduce(flat); });
   });
 }
 
 std::function<void()> DataParallelGroup::start_sum(const torch::Tensor& flat) {
+  if (flat.device() != impl_->device) {
+    throw std::logic_error("start_sum: the bucket is on " + flat.device().str() + ", the " +
+                           impl_->backend + " group reduces on " + impl_->device.str());
+  }
   std::vector<at::Tensor> tensors{flat};
   decltype(impl_->group->allreduce(tensors)) work;
   collective("summing gradients", [&] {
@@ -196,16 +259,17 @@ std::function<void()> DataParallelGroup::start_sum(const torch::Tensor& flat) {
 void DataParallelGroup::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   c10d::BroadcastOptions options;
   options.rootRank = root;
-  in_buckets(tensors, 25 << 20, [&](std::vector<at::Tensor>& flat) {
+  in_buckets(tensors, 25 << 20, impl_->device, [&](std::vector<at::Tensor>& flat) {
     collective("receiving rank 0's weights and buffers",
                [&] { return impl_->group->broadcast(flat, options); });
   });
 }
 
 std::vector<std::int64_t> DataParallelGroup::all_gather(std::int64_t value) {
-  std::vector<at::Tensor> input{torch::tensor({value}, torch::kLong)};
+  const auto on = torch::TensorOptions().dtype(torch::kLong).device(impl_->device);
+  std::vector<at::Tensor> input{torch::full({1}, value, on)};
   std::vector<std::vector<at::Tensor>> output(1);
-  for (int r = 0; r < env_.world_size; ++r) output[0].push_back(torch::zeros({1}, torch::kLong));
+  for (int r = 0; r < env_.world_size; ++r) output[0].push_back(torch::zeros({1}, on));
   collective("gathering a value", [&] { return impl_->group->allgather(output, input); });
   std::vector<std::int64_t> values;
   for (const auto& t : output[0]) values.push_back(t.item<std::int64_t>());

@@ -19,7 +19,7 @@
 namespace revup {
 
 struct DataParallelOptions {
-  std::string backend = "auto";  // auto (Gloo; NCCL for CUDA where built), gloo, nccl
+  std::string backend = "auto";  // auto (NCCL for CUDA where built, else Gloo), gloo, nccl
   std::chrono::seconds timeout{300};
   // Gradients summed while backward runs (core/overlapped_gradient_sum.h);
   // off, they are summed after it, in one blocking call.
@@ -34,6 +34,8 @@ struct CollectiveFailure : std::runtime_error {
 
 // Whether this build can train over several processes ("" if so, else why not).
 std::string data_parallel_unavailable();
+// The backends this build has: "gloo", or "gloo, nccl" (the CUDA LibTorch 2.x build).
+std::string data_parallel_backends();
 
 class DataParallelGroup {
  public:

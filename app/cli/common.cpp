@@ -31,7 +31,8 @@ void add_training_options(CLI::App* cmd, TrainingBasics& run) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--backend", run.parallel.backend,
-                  "Under torchrun: how the ranks communicate (auto: Gloo)")
+                  "Under torchrun: how the ranks communicate (auto: NCCL for --device cuda where "
+                  "this build has it, else Gloo)")
       ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
       ->capture_default_str();
   cmd->add_option_function<int>(

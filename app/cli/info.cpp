@@ -84,8 +84,9 @@ void add_info_command(CLI::App& app) {
               << "  GUI             "
               << (REVUP_HAVE_GUI_BOOL ? "yes (revup)" : "no (built without Qt 6)") << "\n"
               << "  data-parallel   "
-              << (data_parallel_unavailable().empty() ? "gloo (under torchrun)"
-                                                      : "no (" + data_parallel_unavailable() + ")")
+              << (data_parallel_unavailable().empty()
+                      ? data_parallel_backends() + " (under torchrun)"
+                      : "no (" + data_parallel_unavailable() + ")")
               << "\n"
               << "  plugins         " << (plugins.empty() ? "none found" : "") << "\n";
     for (const auto& p : plugins) {
