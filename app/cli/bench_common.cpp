@@ -32,6 +32,20 @@ void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string&
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
 }
 
+void add_scene_bench_options(CLI::App* cmd, BenchOptions& o, std::string& preset, int64_t& width,
+                             int64_t& height) {
+  cmd->add_option("--json", o.json, "Write the results to this JSON file")->capture_default_str();
+  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--preset", preset, "Segmentation preset")->capture_default_str();
+  cmd->add_option("--width", width, "Scene width")
+      ->check(CLI::Range(64, 16384))
+      ->capture_default_str();
+  cmd->add_option("--height", height, "Scene height")
+      ->check(CLI::Range(64, 16384))
+      ->capture_default_str();
+}
+
 nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device) {
   return {
       {"device", device.str()},

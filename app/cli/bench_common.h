@@ -21,6 +21,10 @@ struct BenchOptions {
 };
 
 void add_common_bench_options(CLI::App* cmd, BenchOptions& o, const std::string& default_json);
+// --json, --device, --seed, --preset, --width and --height of a benchmark
+// that trains a segmentation preset on the demo scene.
+void add_scene_bench_options(CLI::App* cmd, BenchOptions& o, std::string& preset, int64_t& width,
+                             int64_t& height);
 nlohmann::json bench_header(const BenchOptions& o, const c10::Device& device);
 std::string output_stem(const std::string& json_path);  // "out/x.json" -> "out/x"
 
@@ -48,8 +52,8 @@ void add_bench_speed(CLI::App& bench);
 void add_bench_4k(CLI::App& bench);
 void add_bench_invert(CLI::App& bench);
 void add_bench_segmentation(CLI::App& bench);
-void add_bench_raster(CLI::App& bench);     // needs io (plugins)
-void add_bench_lipschitz(CLI::App& bench);  // needs io (Fashion-MNIST, the demo scene)
-void add_bench_soak(CLI::App& bench);       // needs io (the demo scene)
+void add_bench_raster(CLI::App& bench);       // needs io (plugins)
+void add_bench_lipschitz(CLI::App& bench);    // needs io (Fashion-MNIST, the demo scene)
+void add_bench_soak(CLI::App& bench);         // needs io (the demo scene)
 void add_bench_distributed(CLI::App& bench);  // needs io (the demo scene)
 }  // namespace revup::cli

@@ -347,17 +347,7 @@ void add_bench_distributed(CLI::App& bench) {
       "backward, per-rank peak memory");
   auto o = std::make_shared<DistributedBenchOptions>();
   o->bench.json = "bench-distributed.json";
-  cmd->add_option("--json", o->bench.json, "Write the results to this JSON file")
-      ->capture_default_str();
-  cmd->add_option("--device", o->bench.device, "cpu (Gloo)")->capture_default_str();
-  cmd->add_option("--seed", o->bench.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--preset", o->preset, "Segmentation preset")->capture_default_str();
-  cmd->add_option("--width", o->width, "Scene width")
-      ->check(CLI::Range(64, 16384))
-      ->capture_default_str();
-  cmd->add_option("--height", o->height, "Scene height")
-      ->check(CLI::Range(64, 16384))
-      ->capture_default_str();
+  add_scene_bench_options(cmd, o->bench, o->preset, o->width, o->height);
   cmd->add_option("--processes", o->processes, "Processes of the data-parallel phases")
       ->check(CLI::Range(2, 64))
       ->capture_default_str();
@@ -374,6 +364,7 @@ void add_bench_distributed(CLI::App& bench) {
   cmd->add_option("--overlap", o->overlap)->group("");
   cmd->callback([o] {
     if (o->worker_json.empty()) {
+      check_output_folder(o->bench.json);  // before minutes of training, not after
       run_launcher(*o);
     } else {
       run_worker(*o);

@@ -224,22 +224,12 @@ void add_bench_soak(CLI::App& bench) {
       "soak", "A long training run on the demo scene: leaks (allocator, RSS) and slowdowns");
   auto o = std::make_shared<SoakOptions>();
   o->bench.json = "bench-soak.json";
-  cmd->add_option("--json", o->bench.json, "Write the results to this JSON file")
-      ->capture_default_str();
-  cmd->add_option("--device", o->bench.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--seed", o->bench.seed, "Random seed")->capture_default_str();
+  add_scene_bench_options(cmd, o->bench, o->preset, o->width, o->height);
   cmd->add_option("--steps", o->steps, "Training steps")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Steps left out of the trends (allocator warm-up)")
       ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--preset", o->preset, "Segmentation preset")->capture_default_str();
-  cmd->add_option("--width", o->width, "Scene width")
-      ->check(CLI::Range(64, 16384))
-      ->capture_default_str();
-  cmd->add_option("--height", o->height, "Scene height")
-      ->check(CLI::Range(64, 16384))
       ->capture_default_str();
   cmd->add_flag("!--no-augment", o->augment, "Turn off flips, 90-degree turns and jitter");
   cmd->add_option("--rss-bound", o->rss_bound_mib, "Allowed RSS growth after warm-up, MiB")
