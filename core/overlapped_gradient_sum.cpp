@@ -16,7 +16,8 @@ OverlappedGradientSum::OverlappedGradientSum(DataParallelGroup& group,
   bucket_of_.resize(params_.size());
   offset_of_.resize(params_.size());
   arrived_.assign(params_.size(), false);
-  // Reverse order: the last parameters' gradients arrive first.
+  // Reverse order: the last parameters' gradients arrive first. A bucket
+  // holds one dtype and device, up to bucket_bytes.
   std::int64_t bytes = 0, numel = 0;
   for (size_t k = params_.size(); k-- > 0;) {
     const auto& p = params_[k];
@@ -25,10 +26,6 @@ OverlappedGradientSum::OverlappedGradientSum(DataParallelGroup& group,
                       params_[buckets_.back().members.front()].scalar_type() == p.scalar_type() &&
                       params_[buckets_.back().members.front()].device() == p.device();
     if (!fits) {
-      if (!buckets_.empty()) {
-        buckets_.back().flat =
-            torch::zeros({numel}, params_[buckets_.back().members.front()].options());
-      }
       buckets_.emplace_back();
       bytes = numel = 0;
     }
@@ -38,9 +35,10 @@ OverlappedGradientSum::OverlappedGradientSum(DataParallelGroup& group,
     bytes += size;
     numel += p.numel();
   }
-  if (!buckets_.empty()) {
-    buckets_.back().flat =
-        torch::zeros({numel}, params_[buckets_.back().members.front()].options());
+  for (auto& b : buckets_) {
+    std::int64_t total = 0;
+    for (size_t k : b.members) total += params_[k].numel();
+    b.flat = torch::zeros({total}, params_[b.members.front()].options());
   }
   for (size_t k = 0; k < params_.size(); ++k) {
     hooks_.push_back(params_[k].register_hook([this, k](const torch::Tensor& grad) {
