@@ -4,11 +4,11 @@
 # demo scene and measures every normalized conv's true operator norm
 # (transfer matrices on a 64 grid: a looser upper bound than the bench's
 # default 128, so passing here passes there). Shorter than the README's run
-# (150 steps each, checked every 50: 8 checks per model, 16 instead of 20):
-# the full one took 411 s alone and over 850 s on a loaded machine, against a
-# 900 s timeout, and the checks, not the steps, take most of it (150 + 100
-# steps checked every 25 took 436 s). The learning rate's peak, where the
-# weights move most, is in both.
+# (150 steps each, checked every 50: 8 checks per model, 16 instead of 20).
+# 224 s on the quiet 2-core machine (2026-12-03), 445 s before the checks
+# took half the spectrum, the kernels' autocorrelation and one thread for
+# their small eigenproblems (core/operator_norm.cpp). The learning rate's
+# peak, where the weights move most, is in both.
 set -euo pipefail
 cli=$1
 tmp=$(mktemp -d)

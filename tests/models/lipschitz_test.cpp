@@ -29,6 +29,21 @@ TEST(OperatorNorm, BoundsTheConvolutionAtEveryInputSizeAndIsTight) {
               1e-9);
 }
 
+TEST(OperatorNorm, EqualsTheLargestSingularValueOverTheWholeGrid) {
+  // The direct definition: every frequency of the full N x N spectrum, the
+  // transfer matrix's largest singular value. circular_conv_norm takes half
+  // the spectrum and the Gram matrices from the kernel's autocorrelation.
+  torch::manual_seed(11);
+  for (const auto& shape : {std::vector<int64_t>{7, 4, 5, 5}, std::vector<int64_t>{3, 6, 3, 3}}) {
+    const auto w = torch::randn(shape, torch::kFloat64);
+    const int64_t grid = 12, k = shape[2];
+    const auto transfer = torch::fft::fft2(torch::constant_pad_nd(w, {0, grid - k, 0, grid - k}))
+                              .permute({2, 3, 0, 1});
+    const double direct = torch::linalg_svdvals(transfer).max().item<double>();
+    EXPECT_NEAR(circular_conv_norm(w, grid), direct, 1e-9 * direct) << w.sizes();
+  }
+}
+
 TEST(OperatorNorm, CatchesAProbeThatLagsBehindTheWeights) {
   // What the audit exists for: the estimator reads sigma at its probe, and a
   // probe left behind by a weight change under-estimates it.
