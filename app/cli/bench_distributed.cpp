@@ -28,6 +28,7 @@
 #include "app/cli/bench_common.h"
 #include "app/cli/progress_bar.h"
 #include "core/distributed_environment.h"
+#include "core/memory_tracker.h"
 #include "io/demo_scene.h"
 #include "workflows/segmentation_training.h"
 
@@ -35,7 +36,6 @@ namespace revup::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr double kMiB = 1024.0 * 1024.0;
 constexpr int kImagesPerProcess = 4;
 
 struct DistributedBenchOptions {
@@ -237,7 +237,7 @@ nlohmann::json phase_summary(const std::vector<nlohmann::json>& reports) {
   nlohmann::json peaks = nlohmann::json::array();
   for (const auto& r : reports) {
     const auto p = r["peak_bytes"].get<std::vector<double>>();
-    peaks.push_back(*std::max_element(p.begin(), p.end()) / kMiB);
+    peaks.push_back(*std::max_element(p.begin(), p.end()) / kBytesPerMiB);
   }
   return {{"processes", r0["processes"]},
           {"median_step_seconds", step},
@@ -309,7 +309,7 @@ void run_launcher(const DistributedBenchOptions& o) {
        {"peak_mib_one_process", peak_one},
        {"peak_mib_per_rank_max", peak_ranks},
        {"peak_difference_mib", peak_ranks - peak_one},
-       {"gradient_bucket_mib", gradient_bytes / kMiB},
+       {"gradient_bucket_mib", gradient_bytes / kBytesPerMiB},
        {"phases", {{"one_process", one}, {"no_overlap", blocking}, {"overlap", overlapped}}}});
   report["keys"] = {
       {"images_per_second",
@@ -333,7 +333,7 @@ void run_launcher(const DistributedBenchOptions& o) {
               overlap_share);
   std::printf(
       "peak per rank %.1f MiB, one process %.1f MiB (+%.2f MiB; gradient buckets %.2f MiB)\n",
-      peak_ranks, peak_one, peak_ranks - peak_one, gradient_bytes / kMiB);
+      peak_ranks, peak_one, peak_ranks - peak_one, gradient_bytes / kBytesPerMiB);
   write_json(o.bench.json, report);
   std::cout << "wrote " << o.bench.json << "\n";
 }

@@ -21,14 +21,13 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/console_training.h"
+#include "core/memory_tracker.h"
 #include "io/demo_scene.h"
 #include "workflows/segmentation_training.h"
 
 namespace revup::cli {
 namespace {
 namespace fs = std::filesystem;
-
-constexpr double kMiB = 1024.0 * 1024.0;
 
 struct SoakOptions {
   BenchOptions bench;
@@ -98,14 +97,14 @@ nlohmann::json live_bytes_report(const std::vector<double>& live_after_warmup) {
 nlohmann::json rss_report(const std::vector<double>& rss_after_warmup, double bound_mib) {
   if (rss_after_warmup.empty()) return nlohmann::json::object();
   const auto [lo, hi] = std::minmax_element(rss_after_warmup.begin(), rss_after_warmup.end());
-  const double growth = (rss_after_warmup.back() - rss_after_warmup.front()) / kMiB;
-  return {{"after_warmup_mib", rss_after_warmup.front() / kMiB},
-          {"last_mib", rss_after_warmup.back() / kMiB},
-          {"range_mib", (*hi - *lo) / kMiB},
+  const double growth = (rss_after_warmup.back() - rss_after_warmup.front()) / kBytesPerMiB;
+  return {{"after_warmup_mib", rss_after_warmup.front() / kBytesPerMiB},
+          {"last_mib", rss_after_warmup.back() / kBytesPerMiB},
+          {"range_mib", (*hi - *lo) / kBytesPerMiB},
           {"growth_mib", growth},
-          {"slope_mib_per_1000_steps", slope(rss_after_warmup) * 1000 / kMiB},
+          {"slope_mib_per_1000_steps", slope(rss_after_warmup) * 1000 / kBytesPerMiB},
           {"bound_mib", bound_mib},
-          {"within_bound", (*hi - rss_after_warmup.front()) / kMiB <= bound_mib}};
+          {"within_bound", (*hi - rss_after_warmup.front()) / kBytesPerMiB <= bound_mib}};
 }
 
 nlohmann::json step_time_report(const std::vector<double>& seconds) {
@@ -202,8 +201,8 @@ void run_soak(const SoakOptions& o) {
               t["last_tenth_median"].get<double>(), t["last_over_first"].get<double>());
   write_json(o.bench.json, report);
   std::vector<double> rss_mib, live_mib;
-  for (double v : recorder.rss) rss_mib.push_back(v / kMiB);
-  for (double v : recorder.live_before) live_mib.push_back(v / kMiB);
+  for (double v : recorder.rss) rss_mib.push_back(v / kBytesPerMiB);
+  for (double v : recorder.live_before) live_mib.push_back(v / kBytesPerMiB);
   const auto plot = output_stem(o.bench.json) + ".png";
   std::cout << "wrote " << o.bench.json;
   if (write_plot({"Memory over a long training run (" + o.preset + " preset, " +
