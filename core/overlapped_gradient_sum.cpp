@@ -51,12 +51,6 @@ OverlappedGradientSum::~OverlappedGradientSum() {
   for (size_t k = 0; k < hooks_.size(); ++k) params_[k].remove_hook(hooks_[k]);
 }
 
-std::int64_t OverlappedGradientSum::bucket_bytes_total() const {
-  std::int64_t total = 0;
-  for (const auto& b : buckets_) total += static_cast<std::int64_t>(b.flat.nbytes());
-  return total;
-}
-
 torch::Tensor OverlappedGradientSum::slot(size_t k) const {
   return buckets_[bucket_of_[k]]
       .flat.narrow(0, offset_of_[k], params_[k].numel())

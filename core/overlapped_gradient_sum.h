@@ -40,7 +40,6 @@ class OverlappedGradientSum {
 
   size_t bucket_count() const { return buckets_.size(); }
   size_t buckets_sent() const { return next_to_send_; }  // in this backward, so far
-  std::int64_t bucket_bytes_total() const;               // the buckets' memory, allocated once
 
  private:
   struct Bucket {
