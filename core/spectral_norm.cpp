@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/operator_norm.h"
 #include "core/torch_compat.h"
 
 namespace revup {
@@ -33,10 +34,7 @@ SpectralNormConv2dImpl::SpectralNormConv2dImpl(int64_t in_channels, int64_t out_
 }
 
 double SpectralNormConv2dImpl::sampling_margin(int64_t k, int grid) {
-  const double d = static_cast<double>(k - 1);
-  if (d == 0) return 1.0;
-  const double keep = 1.0 - 2.0 * kPi * kPi * d * d / (static_cast<double>(grid) * grid);
-  return keep > 0 ? 1.0 / std::sqrt(keep) : -1.0;
+  return revup::sampling_margin(k, grid, 2);
 }
 
 torch::Tensor SpectralNormConv2dImpl::circular_pad(const torch::Tensor& x) const {
