@@ -92,7 +92,7 @@ TEST(OperatorNorm, ThreeDBoundsTheZeroPaddedConvolutionAtEveryVolumeSize) {
 
 TEST(OperatorNorm, TheSamplingMarginLiftsACoarseGridAboveEveryFinerOne) {
   // The margin's claim, tested on kernels: the coarse grid's maximum times the
-  // margin is at least the maximum on a finer grid (here 4x finer per axis).
+  // margin is at least the maximum on a finer grid (4 and 3 times finer per axis).
   torch::manual_seed(14);
   for (int trial = 0; trial < 4; ++trial) {
     const auto w2 = torch::randn({4, 4, 3, 3}, torch::kFloat64);
