@@ -29,9 +29,10 @@ m.folder('data', [m.mask(128, 96, 2)] * 3, [m.photo(128, 96, i) for i in range(3
 RANDOM=$seed
 echo "crash trials: $trials, seed $seed (rerun: $0 $cli $trials $seed)"
 
-# One small run of $epochs epochs: "${train[@]}" --out RUN [more options]. An
+# One small run of $epochs epochs, one thread (ctest runs this beside another
+# single-threaded test): "${train[@]}" --out RUN [more options]. An
 # array, not a function: strace and the background kills need the program.
-train=("$cli" train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34)
+train=("$cli" --threads 1 train --data "$data" --epochs "$epochs" --steps-per-epoch 1 --val-fraction 0.34)
 
 check_readable() { python3 "$here/check_run_folder.py" "$1"; }
 metric_rows() { [[ -f $1/metrics.csv ]] && echo $(($(wc -l <"$1/metrics.csv") - 1)) || echo 0; }

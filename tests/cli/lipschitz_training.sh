@@ -8,12 +8,13 @@
 # 224 s on the quiet 2-core machine (2026-12-03), 445 s before the checks
 # took half the spectrum, the kernels' autocorrelation and one thread for
 # their small eigenproblems (core/operator_norm.cpp). The learning rate's
-# peak, where the weights move most, is in both.
+# peak, where the weights move most, is in both. One thread: ctest -j2 runs it
+# beside the single-threaded real-data trainings.
 set -euo pipefail
 cli=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$cli" bench lipschitz --threads 2 --classifier-steps 150 --segmentation-steps 150 \
+"$cli" bench lipschitz --threads 1 --classifier-steps 150 --segmentation-steps 150 \
   --every 50 --grid 64 --json "$tmp/lipschitz.json"
 /usr/bin/python3 - "$tmp/lipschitz.json" <<'PY'
 import json, sys
