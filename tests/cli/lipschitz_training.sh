@@ -5,9 +5,9 @@
 # (transfer matrices on a 64 grid: a looser upper bound than the bench's
 # default 128, so passing here passes there). Shorter than the README's run
 # (150 steps each, checked every 50: 8 checks per model, 16 instead of 20).
-# 224 s at two threads on the quiet 2-core machine (2026-12-03), 445 s before the checks
-# took half the spectrum, the kernels' autocorrelation and one thread for
-# their small eigenproblems (core/operator_norm.cpp). The learning rate's
+# 201 s at one thread (224 s at two) on the quiet 2-core machine (2026-12-03),
+# 445 s before the checks took half the spectrum, the kernels' autocorrelation
+# and one thread for their small eigenproblems (core/operator_norm.cpp). The learning rate's
 # peak, where the weights move most, is in both. One thread: ctest -j2 runs it
 # beside the single-threaded real-data trainings.
 set -euo pipefail
