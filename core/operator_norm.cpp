@@ -46,7 +46,7 @@ double sqrt_largest_eigenvalue(const torch::Tensor& gram) {
 template <typename Visit>
 void visit_gram_matrices(const torch::Tensor& w, int64_t grid, Visit visit) {
   const int64_t dims = w.dim() - 2, k = w.size(2), in = w.size(1);
-  const int64_t taps = dims == 2 ? k * k : k * k * k;
+  const int64_t taps = w[0][0].numel();  // k^dims
   std::vector<int64_t> tap_first(dims + 2);
   for (int64_t a = 0; a < dims; ++a) tap_first[a] = a + 2;
   tap_first[dims] = 0;
