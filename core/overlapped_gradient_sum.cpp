@@ -35,10 +35,9 @@ OverlappedGradientSum::OverlappedGradientSum(DataParallelGroup& group,
     bytes += size;
     numel += p.numel();
   }
-  for (auto& b : buckets_) {
-    std::int64_t total = 0;
-    for (size_t k : b.members) total += params_[k].numel();
-    b.flat = torch::zeros({total}, params_[b.members.front()].options());
+  for (auto& b : buckets_) {  // the last member ends the bucket
+    const auto& last = params_[b.members.back()];
+    b.flat = torch::zeros({offset_of_[b.members.back()] + last.numel()}, last.options());
   }
   for (size_t k = 0; k < params_.size(); ++k) {
     hooks_.push_back(params_[k].register_hook([this, k](const torch::Tensor& grad) {
