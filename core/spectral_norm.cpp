@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/conv3d_slabs.h"
 #include "core/operator_norm.h"
 #include "core/torch_compat.h"
 
@@ -17,27 +18,38 @@ constexpr int kMaxCatchUpIterations = 16;
 
 }  // namespace
 
-SpectralNormConv2dImpl::SpectralNormConv2dImpl(int64_t in_channels, int64_t out_channels,
-                                               int64_t kernel_size_, SpectralNormOptions opts)
-    : kernel_size(kernel_size_), options(opts) {
+SpectralNormConvImpl::SpectralNormConvImpl(int64_t in_channels, int64_t out_channels,
+                                           int64_t kernel_size_, SpectralNormOptions opts,
+                                           int64_t dims_)
+    : kernel_size(kernel_size_), dims(dims_), options(opts) {
+  if (dims != 2 && dims != 3) throw std::invalid_argument("spectral norm: 2 or 3 spatial axes");
   if (kernel_size % 2 == 0) throw std::invalid_argument("spectral norm needs an odd kernel size");
-  if (sampling_margin(kernel_size, options.grid) <= 0) {
+  if (sampling_margin() <= 0) {
     throw std::invalid_argument("spectral norm grid too small for the kernel size");
   }
-  weight = register_parameter("weight",
-                              torch::empty({out_channels, in_channels, kernel_size, kernel_size}));
+  std::vector<int64_t> shape{out_channels, in_channels};
+  shape.resize(2 + dims, kernel_size);
+  weight = register_parameter("weight", torch::empty(shape));
   torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-  // A 1x1 kernel's transfer matrix is the same at every frequency: a 1 x 1 grid is exact.
+  // A 1x1 kernel's transfer matrix is the same at every frequency: a grid of one point is exact.
   const int64_t g = kernel_size == 1 ? 1 : options.grid;
-  probe = register_buffer("probe", torch::zeros({1, in_channels, g, g}));
+  shape = {1, in_channels};
+  shape.resize(2 + dims, g);
+  probe = register_buffer("probe", torch::zeros(shape));
   reseed_probe();
 }
 
-double SpectralNormConv2dImpl::sampling_margin(int64_t k, int grid) {
-  return revup::sampling_margin(k, grid, 2);
+double SpectralNormConvImpl::sampling_margin() const {
+  return revup::sampling_margin(kernel_size, options.grid, dims);
 }
 
-torch::Tensor SpectralNormConv2dImpl::circular_pad(const torch::Tensor& x) const {
+std::vector<int64_t> SpectralNormConvImpl::spatial_axes(int64_t first) const {
+  std::vector<int64_t> axes(dims);
+  for (int64_t a = 0; a < dims; ++a) axes[a] = first + a;
+  return axes;
+}
+
+torch::Tensor SpectralNormConvImpl::circular_pad(const torch::Tensor& x) const {
   const int64_t p = kernel_size / 2;
   if (p == 0) return x;
   // Two concatenations: LibTorch 1.13's circular F::pad copies slice by slice
@@ -46,24 +58,29 @@ torch::Tensor SpectralNormConv2dImpl::circular_pad(const torch::Tensor& x) const
     const int64_t n = t.size(dim);
     return torch::cat({t.narrow(dim, n - p, p), t, t.narrow(dim, 0, p)}, dim);
   };
-  return wrap(wrap(x, 2), 3);
+  auto padded = x;
+  for (const int64_t axis : spatial_axes(2)) padded = wrap(padded, axis);
+  return padded;
 }
 
-torch::Tensor SpectralNormConv2dImpl::circular_conv(const torch::Tensor& x,
-                                                    const torch::Tensor& w) const {
-  return torch::conv2d(circular_pad(x), w);
+torch::Tensor SpectralNormConvImpl::circular_conv(const torch::Tensor& x,
+                                                  const torch::Tensor& w) const {
+  // A 3D probe in slabs: unfolded whole, a 32^3 probe of 64 channels would
+  // take 226 MiB of scratch a step.
+  return dims == 2 ? torch::conv2d(circular_pad(x), w)
+                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0);
 }
 
-torch::Tensor SpectralNormConv2dImpl::circular_conv_adjoint(const torch::Tensor& y,
-                                                            const torch::Tensor& w) const {
+torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y,
+                                                          const torch::Tensor& w) const {
   // The adjoint of a circular correlation is the circular correlation with the
   // kernel transposed (in <-> out) and flipped.
-  return circular_conv(y, w.transpose(0, 1).flip({2, 3}));
+  return circular_conv(y, w.transpose(0, 1).flip(spatial_axes(2)));
 }
 
 // The probe is kept as one unit vector per grid frequency (in the Fourier
 // domain of the circular convolution, where the operator is block diagonal:
-// fft2(W * x)(f) = K(f) fft2(x)(f)). Power iteration then runs on every
+// fft(W * x)(f) = K(f) fft(x)(f) over the spatial axes). Power iteration then runs on every
 // frequency's small matrix K(f) at once, and the estimate is the largest of
 // them. Iterating on the whole operator instead converges at the rate of its
 // two largest singular values, which are nearly equal for any convolution
@@ -89,50 +106,59 @@ torch::Tensor unit_per_frequency(const torch::Tensor& x, const torch::Tensor& fa
 
 }  // namespace
 
-torch::Tensor SpectralNormConv2dImpl::to_spectrum(const torch::Tensor& x) const {
-  return torch::fft::rfft2(x);  // [C, G, G/2 + 1] complex
+torch::Tensor SpectralNormConvImpl::to_spectrum(const torch::Tensor& x) const {
+  return torch::fft::rfftn(x, c10::nullopt, spatial_axes(1));  // [C, G, ..., G/2 + 1] complex
 }
 
-torch::Tensor SpectralNormConv2dImpl::from_spectrum(const torch::Tensor& spectrum) const {
-  const int64_t g = probe.size(2);
-  return torch::fft::irfft2(spectrum, c10::IntArrayRef{g, g}).unsqueeze(0).to(probe.scalar_type());
+torch::Tensor SpectralNormConvImpl::from_spectrum(const torch::Tensor& spectrum) const {
+  const std::vector<int64_t> sizes(dims, probe.size(2));
+  return torch::fft::irfftn(spectrum, sizes, spatial_axes(1)).unsqueeze(0).to(probe.scalar_type());
 }
 
-void SpectralNormConv2dImpl::reseed_probe() {
+void SpectralNormConvImpl::reseed_probe() {
   torch::NoGradGuard no_grad;
   const auto spectrum = to_spectrum(torch::randn_like(probe[0]));
   // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
   probe.copy_(from_spectrum(unit_per_frequency(spectrum, spectrum)));
 }
 
-torch::Tensor SpectralNormConv2dImpl::direction_between(const torch::Tensor& w,
-                                                        const torch::Tensor& v,
-                                                        const torch::Tensor& u,
-                                                        const torch::Tensor& sigma_f) const {
+torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
+                                                      const torch::Tensor& v,
+                                                      const torch::Tensor& u,
+                                                      const torch::Tensor& sigma_f) const {
   const int64_t best = sigma_f.flatten().argmax().item<int64_t>();
   const double sigma = sigma_f.flatten()[best].item<double>();
   // Fixup zero-initializes the last conv. W u = 0 gives a zero direction (sigma
   // at u is 0, which is right) and no new vector: normalizing it would collapse
   // u to zero for good and switch normalization off once W grows.
   if (sigma < kDegenerate) return torch::zeros_like(w);
-  const int64_t half = sigma_f.size(1), f1 = best / half, f2 = best % half;
-  const auto v_best = v.index({torch::indexing::Slice(), f1, f2});  // [out]
-  const auto u_best = u.index({torch::indexing::Slice(), f1, f2});  // [in]
-  // sigma = Re(v^H K(f) u) with K(f) = sum_ab W_ab exp(2 pi i (f1 (a - p) + f2 (b - p)) / G)
-  // (conv2d correlates; circular padding p): linear in W, so its gradient G
-  // is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
+  const auto v_best = v.flatten(1).select(1, best);  // [out]
+  const auto u_best = u.flatten(1).select(1, best);  // [in]
+  // sigma = Re(v^H K(f) u) with K(f) = sum_t W_t exp(2 pi i f.(t - p) / G) over
+  // the taps t (conv correlates; circular padding p): linear in W, so its
+  // gradient G is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
   const int64_t k = kernel_size, p = k / 2, g = probe.size(2);
   const auto real = torch::TensorOptions().dtype(probe.scalar_type()).device(w.device());
   const auto taps = torch::arange(k, real) - static_cast<double>(p);
   const double step = 2.0 * kPi / static_cast<double>(g);
-  const auto phase =
-      torch::polar(torch::ones({k, k}, real), step * (static_cast<double>(f1) * taps.unsqueeze(1) +
-                                                      static_cast<double>(f2) * taps.unsqueeze(0)));
+  // The frequency's index on each axis, from the last (the half axis) back.
+  auto angle = torch::zeros(std::vector<int64_t>(dims, k), real);
+  int64_t rest = best;
+  for (int64_t axis = dims - 1; axis >= 0; --axis) {
+    const int64_t extent = sigma_f.size(axis);
+    std::vector<int64_t> along(dims, 1);
+    along[axis] = k;
+    angle = angle + step * static_cast<double>(rest % extent) * taps.view(along);
+    rest /= extent;
+  }
+  const auto phase = torch::polar(torch::ones_like(angle), angle);
   const auto outer = v_best.conj().unsqueeze(1) * u_best.unsqueeze(0);  // [out, in]
-  return torch::real(outer.unsqueeze(-1).unsqueeze(-1) * phase).to(w.scalar_type());
+  std::vector<int64_t> broadcast{outer.size(0), outer.size(1)};
+  broadcast.resize(2 + dims, 1);
+  return torch::real(outer.view(broadcast) * phase).to(w.scalar_type());
 }
 
-torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w) const {
+torch::Tensor SpectralNormConvImpl::direction_at_probe(const torch::Tensor& w) const {
   torch::NoGradGuard no_grad;
   const auto u = to_spectrum(probe[0]);                    // unit per frequency
   const auto y = to_spectrum(circular_conv(probe, w)[0]);  // K(f) u(f)
@@ -141,7 +167,7 @@ torch::Tensor SpectralNormConv2dImpl::direction_at_probe(const torch::Tensor& w)
   return direction_between(w, v, u, sigma_f);
 }
 
-torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w, double* sigma_before) {
+torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigma_before) {
   torch::NoGradGuard no_grad;
   if (probe.norm().item<double>() < kDegenerate) reseed_probe();
   // v(f) = unit(K(f) u(f)); where K(f) u(f) = 0, v(f) = 0 and u(f) stays.
@@ -164,21 +190,21 @@ torch::Tensor SpectralNormConv2dImpl::iterate(const torch::Tensor& w, double* si
   return direction_between(w, v, updated, sigma_f);
 }
 
-void SpectralNormConv2dImpl::power_iterate(int n) {
+void SpectralNormConvImpl::power_iterate(int n) {
   const auto w = weight.detach();
   for (int i = 0; i < n; ++i) iterate(w);
 }
 
-torch::Tensor SpectralNormConv2dImpl::direction() const {
+torch::Tensor SpectralNormConvImpl::direction() const {
   return direction_at_probe(weight.detach());
 }
 
-double SpectralNormConv2dImpl::sigma_bound() const {
+double SpectralNormConvImpl::sigma_bound() const {
   torch::NoGradGuard no_grad;
-  return (weight * direction()).sum().item<double>() * sampling_margin(kernel_size, options.grid);
+  return (weight * direction()).sum().item<double>() * sampling_margin();
 }
 
-torch::Tensor SpectralNormConv2dImpl::step() {
+torch::Tensor SpectralNormConvImpl::step() {
   if (probe_frozen && last_direction.defined()) return last_direction;
   if (!is_training() || options.power_iterations < 1 || probe_frozen) return direction();
   const auto w = weight.detach();
@@ -198,25 +224,24 @@ torch::Tensor SpectralNormConv2dImpl::step() {
   return g;
 }
 
-torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& w,
-                                              const torch::Tensor& direction,
-                                              const torch::Tensor& gain) const {
-  auto sigma = (w * direction).sum() * sampling_margin(kernel_size, options.grid);
+torch::Tensor SpectralNormConvImpl::divisor(const torch::Tensor& w, const torch::Tensor& direction,
+                                            const torch::Tensor& gain) const {
+  auto sigma = (w * direction).sum() * sampling_margin();
   if (gain.defined()) sigma = sigma * gain.abs();
   return torch::clamp_min(sigma / options.coeff, 1.0);
 }
 
-torch::Tensor SpectralNormConv2dImpl::divisor(const torch::Tensor& gain) {
+torch::Tensor SpectralNormConvImpl::divisor(const torch::Tensor& gain) {
   return divisor(weight, step(), gain);
 }
 
-torch::Tensor SpectralNormConv2dImpl::normalized_weight(const torch::Tensor& gain) {
+torch::Tensor SpectralNormConvImpl::normalized_weight(const torch::Tensor& gain) {
   return weight / divisor(gain);
 }
 
 ProbesOncePerStep::ProbesOncePerStep(torch::nn::Module& module) {
   for (const auto& m : module.modules()) {
-    if (auto* conv = m->as<SpectralNormConv2dImpl>()) {
+    if (auto* conv = m->as<SpectralNormConvImpl>()) {
       conv->remember_direction = true;
       convs_.push_back(conv);
     }

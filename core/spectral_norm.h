@@ -1,19 +1,22 @@
 #pragma once
-// Spectral normalization of a stride-1 convolution with a bound that holds at
-// every input size, at a cost that does not depend on the training image.
+// Spectral normalization of a stride-1 2D or 3D convolution with a bound that
+// holds at every input size, at a cost that does not depend on the training
+// image or volume.
 //
 // Why not i-ResNet's probe: a zero-padded convolution on an n x n input is a
 // restriction of the circular convolution on any grid >= n + k - 1, whose
 // singular values are those of the kernel's transfer matrices K(w) at that
 // grid's frequencies. So sup_w ||K(w)|| bounds the layer at every size. We run
-// power iteration on the circular convolution of a small fixed grid (G x G,
-// default 32), which converges to the maximum over the grid frequencies, and
-// turn that into a bound on the supremum with a proven sampling margin:
+// power iteration on the circular convolution of a small fixed grid (G^n for
+// n = 2 or 3 axes, G = 32 by default), which converges to the maximum over the
+// grid frequencies, and turn that into a bound on the supremum with a proven
+// sampling margin (core/operator_norm.h):
 //   for the trigonometric polynomial q(w) = v* K(w)* K(w) v of degree d = k - 1
 //   per axis, Bernstein's inequality for its second derivative at the maximum
-//   gives  max_grid q >= sup q * (1 - 2 pi^2 d^2 / G^2).
-// The estimate is sigma_grid * 1 / sqrt(1 - 2 pi^2 d^2 / G^2) (4 % above
-// sigma_grid for 3x3 kernels on a 32 grid; exact for 1x1). The power iteration
+//   gives  max_grid q >= sup q * (1 - n^2 pi^2 d^2 / (2 G^2)).
+// The estimate is sigma_grid / sqrt of that: 4 % above sigma_grid for 3x3
+// kernels on a 32^2 grid, 10 % for 3x3x3 on 32^3, exact for 1x1. The probe's
+// cost is that of the grid alone, whatever the volume. The power iteration
 // runs per frequency (block diagonal in the Fourier domain), so one iteration a
 // training step keeps up with the weights: measured by `bench lipschitz`
 // against the true operator norms (core/operator_norm.h).
@@ -30,9 +33,11 @@ struct SpectralNormOptions {
   int warmup_iterations = 50;  // when the vectors are (re)seeded
 };
 
-struct SpectralNormConv2dImpl : torch::nn::Module {
-  SpectralNormConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
-                         SpectralNormOptions options = {});
+// A conv weight of `dims` spatial axes (2: [out, in, k, k], 3: [out, in, k, k, k])
+// with its normalization; the block applies the convolution itself.
+struct SpectralNormConvImpl : torch::nn::Module {
+  SpectralNormConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                       SpectralNormOptions options = {}, int64_t dims = 2);
 
   // Once per step: P power iterations on the persistent probe (training mode
   // only), then the direction G = d sigma / dW at the probe's vectors (no
@@ -68,13 +73,14 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   // The current bound on ||conv||_2 at any input size (no grad).
   double sigma_bound() const;
   // Factor from the grid maximum to the supremum over all frequencies.
-  static double sampling_margin(int64_t kernel_size, int grid);
+  double sampling_margin() const;
 
-  torch::Tensor weight;  // raw parameter [out, in, k, k]
-  // Persistent power-iteration vector [1, in, G, G], a unit vector per
-  // frequency of the G x G grid (see spectral_norm.cpp).
+  torch::Tensor weight;  // raw parameter [out, in, k, k] or [out, in, k, k, k]
+  // Persistent power-iteration vector [1, in, G, G(, G)], a unit vector per
+  // frequency of the grid (see spectral_norm.cpp).
   torch::Tensor probe;
   int64_t kernel_size;
+  int64_t dims;  // spatial axes: 2 or 3
   SpectralNormOptions options;
 
  private:
@@ -85,18 +91,21 @@ struct SpectralNormConv2dImpl : torch::nn::Module {
   // sum(W * G)), at the current probe.
   torch::Tensor direction_at_probe(const torch::Tensor& w) const;
   // G for sigma = Re(v^H K(f) u(f)) at the frequency where sigma_f is largest
-  // (spectra [C, G, G/2 + 1]); zero where that is 0.
+  // (spectra [C, G, ..., G/2 + 1]); zero where that is 0.
   torch::Tensor direction_between(const torch::Tensor& w, const torch::Tensor& v,
                                   const torch::Tensor& u, const torch::Tensor& sigma_f) const;
   // One power iteration on every frequency, u(f) = unit(K(f)^H v(f)) with
   // v(f) = unit(K(f) u(f)); returns the direction at (v, u') (and sigma at the
   // vector it started from, when asked: the catch-up test compares the two).
   torch::Tensor iterate(const torch::Tensor& w, double* sigma_before = nullptr);
-  torch::Tensor to_spectrum(const torch::Tensor& x) const;  // real [C, G, G] -> half spectrum
-  torch::Tensor from_spectrum(const torch::Tensor& spectrum) const;  // -> real [1, C, G, G]
+  // Real [C, G, ...] -> half spectrum [C, G, ..., G/2 + 1] over the spatial axes, and back
+  // to the probe's shape [1, C, G, ...].
+  torch::Tensor to_spectrum(const torch::Tensor& x) const;
+  torch::Tensor from_spectrum(const torch::Tensor& spectrum) const;
+  std::vector<int64_t> spatial_axes(int64_t first) const;  // first, ..., first + dims - 1
   void reseed_probe();
 };
-TORCH_MODULE(SpectralNormConv2d);
+TORCH_MODULE(SpectralNormConv);
 
 // One optimizer step over several batches (gradient accumulation): the
 // first batch advances every probe of `module` as usual, freeze() then makes
@@ -110,7 +119,7 @@ class ProbesOncePerStep {
   void freeze();
 
  private:
-  std::vector<SpectralNormConv2dImpl*> convs_;
+  std::vector<SpectralNormConvImpl*> convs_;
 };
 
 }  // namespace revup

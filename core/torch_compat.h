@@ -96,15 +96,18 @@ inline void kaiming_normal_fan_out(torch::Tensor& w) {
   torch::nn::init::kaiming_normal_(w, 0.0, torch::kFanOut, torch::kReLU);
 }
 
-// Gradients of conv2d (input, weight, bias) for grad_output, without building a
-// graph. at::convolution_backward exists in 1.13 and 2.x with this signature.
-inline std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv2d_backward(
+// Gradients of conv2d or conv3d (input, weight, bias; by the weight's
+// dimensionality) for grad_output, without building a graph.
+// at::convolution_backward exists in 1.13 and 2.x with this signature.
+inline std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv_backward(
     const torch::Tensor& grad_output, const torch::Tensor& input, const torch::Tensor& weight,
     int64_t stride, int64_t padding, std::array<bool, 3> wanted = {true, true, true}) {
   const std::vector<int64_t> bias_sizes = {weight.size(0)};
-  return at::convolution_backward(grad_output, input, weight, bias_sizes, {stride, stride},
-                                  {padding, padding}, {1, 1}, /*transposed=*/false, {0, 0},
-                                  /*groups=*/1, wanted);
+  const auto axes = static_cast<size_t>(weight.dim() - 2);
+  const std::vector<int64_t> strides(axes, stride), paddings(axes, padding), ones(axes, 1),
+      zeros(axes, 0);
+  return at::convolution_backward(grad_output, input, weight, bias_sizes, strides, paddings, ones,
+                                  /*transposed=*/false, zeros, /*groups=*/1, wanted);
 }
 
 inline std::string torch_version() {

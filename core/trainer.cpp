@@ -18,7 +18,7 @@ namespace revup {
 
 void check_spectral_norms_follow(torch::nn::Module& module) {
   for (const auto& m : module.modules()) {
-    const auto* conv = m->as<SpectralNormConv2dImpl>();
+    const auto* conv = m->as<SpectralNormConvImpl>();
     if (conv != nullptr && conv->options.power_iterations < 1) {
       throw std::runtime_error(
           "power_iterations = 0 while training: the spectral norms would never follow the "

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/conv3d_slabs.h"
 #include "core/inference_graph.h"
 #include "core/torch_compat.h"
 
@@ -48,8 +49,26 @@ void fixup_init(const TensorVector& weights, int64_t total_blocks) {
   weights.back().zero_();
 }
 
+torch::Tensor convolution(const torch::Tensor& x, const torch::Tensor& weight,
+                          const torch::Tensor& bias, int64_t stride, int64_t padding) {
+  if (weight.dim() == 5) return conv3d_in_slabs(x, weight, bias, stride, padding);
+  return torch::conv2d(x, weight, bias, stride, padding);
+}
+
+torch::Tensor sum_but_channels(const torch::Tensor& t) {
+  std::vector<int64_t> axes{0};
+  for (int64_t a = 2; a < t.dim(); ++a) axes.push_back(a);
+  return t.sum(axes);
+}
+
+torch::Tensor as_pointwise_kernel(const torch::Tensor& matrix, int64_t dims) {
+  std::vector<int64_t> shape{matrix.size(0), matrix.size(1)};
+  shape.resize(static_cast<size_t>(2 + dims), 1);
+  return matrix.view(shape);
+}
+
 torch::Tensor BranchConv::run(const torch::Tensor& input) const {
-  return torch::conv2d(input, weight, bias, stride, padding);
+  return convolution(input, weight, bias, stride, padding);
 }
 
 BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
@@ -60,7 +79,7 @@ BranchConv branch_conv(const BranchShape& shape, const TensorVector& p, int j) {
   c.pre = p[m + 2 * j];
   c.bias = p[m + 2 * j + 1].expand({shape.channels()[static_cast<size_t>(j) + 1]});
   c.pre_in_bias = k == 1;
-  if (c.pre_in_bias) c.bias = c.bias + c.pre * c.weight.sum({1, 2, 3});
+  if (c.pre_in_bias) c.bias = c.bias + c.pre * c.weight.flatten(1).sum(1);
   c.stride = shape.stride_of(j);
   c.padding = k / 2;
   return c;
@@ -140,52 +159,56 @@ int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight) {
   const int64_t n = grad_out.size(0), o = weight.size(0), i = weight.size(1);
   const auto wt = weight.reshape({o, i}).t().expand({n, i, o});
-  return torch::bmm(wt, grad_out.reshape({n, o, -1}))
-      .view({n, i, grad_out.size(2), grad_out.size(3)});
+  auto sizes = grad_out.sizes().vec();
+  sizes[1] = i;
+  return torch::bmm(wt, grad_out.reshape({n, o, -1})).view(sizes);
 }
 
 torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input) {
   const int64_t n = grad_out.size(0), o = grad_out.size(1), i = input.size(1);
   const auto per_image =
       torch::bmm(grad_out.reshape({n, o, -1}), input.reshape({n, i, -1}).transpose(1, 2));
-  return (n == 1 ? per_image[0] : per_image.sum(0)).view({o, i, 1, 1});
+  return as_pointwise_kernel(n == 1 ? per_image[0] : per_image.sum(0), input.dim() - 2);
 }
 
 namespace {
 
-// Rows per band so that a band of x holds at most `band_bytes` (at least one row).
+// Rows per band so that a band of x holds at most `band_bytes` (at least one
+// row; a row is everything at one index of axis 2: a slab of a volume).
 int64_t band_rows(const torch::Tensor& x, std::int64_t band_bytes) {
   const auto row_bytes = static_cast<std::int64_t>(x.nbytes()) / std::max<int64_t>(1, x.size(2));
   return std::max<int64_t>(1, band_bytes / std::max<std::int64_t>(1, row_bytes));
 }
 
 // Calls band(b, offset, length) for every band of rows of every image of an
-// [N, C, H, W] tensor like `like`, bands of at most `band_bytes` of it, as
-// offset and length along the pixels of pixels(t, b). A band's rows are
-// contiguous in every channel, so each is a strided 2-D view, no copy.
+// [N, C, H, W] (or [N, C, D, H, W]) tensor like `like`, bands of at most
+// `band_bytes` of it, as offset and length along the pixels of pixels(t, b).
+// A band's rows are contiguous in every channel, so each is a strided 2-D
+// view, no copy.
 template <class Band>
 void for_each_band(const torch::Tensor& like, std::int64_t band_bytes, Band band) {
-  const int64_t rows = band_rows(like, band_bytes), h = like.size(2), w = like.size(3);
+  const int64_t rows = band_rows(like, band_bytes), h = like.size(2);
+  const int64_t w = like[0][0].numel() / std::max<int64_t>(1, h);  // pixels per row
   for (int64_t b = 0; b < like.size(0); ++b) {
     for (int64_t r = 0; r < h; r += rows) band(b, r * w, std::min(rows, h - r) * w);
   }
 }
 
-// Image b of a contiguous [N, C, H, W] tensor as a [C, H * W] matrix.
-torch::Tensor pixels(const torch::Tensor& t, int64_t b) {
-  return t[b].view({t.size(1), t.size(2) * t.size(3)});
-}
+// Image b of a contiguous [N, C, ...] tensor as a [C, pixels] matrix.
+torch::Tensor pixels(const torch::Tensor& t, int64_t b) { return t[b].view({t.size(1), -1}); }
 
 }  // namespace
 
 torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& bias, std::int64_t band_bytes) {
   torch::NoGradGuard no_grad;
-  if (band_rows(x, band_bytes) >= x.size(2)) return torch::conv2d(torch::relu(x), weight, bias);
+  if (band_rows(x, band_bytes) >= x.size(2)) return convolution(torch::relu(x), weight, bias, 1, 0);
   const int64_t o = weight.size(0), i = weight.size(1);
   const auto xc = x.contiguous();
   const auto wm = weight.reshape({o, i});
-  auto out = torch::empty({x.size(0), o, x.size(2), x.size(3)}, x.options());
+  auto sizes = x.sizes().vec();
+  sizes[1] = o;
+  auto out = torch::empty(sizes, x.options());
   for (int64_t b = 0; b < x.size(0); ++b)
     pixels(out, b).copy_(bias.view({o, 1}).expand_as(pixels(out, b)));
   for_each_band(x, band_bytes, [&](int64_t b, int64_t offset, int64_t length) {
@@ -210,7 +233,7 @@ torch::Tensor conv1x1_weight_grad_of_relu(const torch::Tensor& grad_out, const t
     grad_w.addmm_(pixels(gc, b).narrow(1, offset, length),
                   torch::relu(pixels(xc, b).narrow(1, offset, length)).t());
   });
-  return grad_w.view({o, i, 1, 1});
+  return as_pointwise_kernel(grad_w, x.dim() - 2);
 }
 
 bool subtracts_last_conv_in_bands(const BranchShape& shape) {

@@ -26,12 +26,22 @@ enum class BlockKind { kBasic, kBottleneck };
 struct BranchShape {
   BlockKind kind = BlockKind::kBasic;
   int64_t in = 0, mid = 0, out = 0, stride = 1;
+  int64_t dims = 2;  // spatial axes: 2 (images, Conv2d) or 3 (volumes, Conv3d)
 
   int convs() const { return kind == BlockKind::kBasic ? 2 : 3; }
   std::vector<int64_t> kernels() const;
   std::vector<int64_t> channels() const;  // m + 1 entries: in, ..., out
   int64_t stride_of(int j) const;         // the 3x3 conv carries the stride
 };
+
+// conv2d or conv3d, by the weight's dimensionality; stride and padding on every
+// axis. A 3D one runs in slabs on the CPU (core/conv3d_slabs.h).
+torch::Tensor convolution(const torch::Tensor& x, const torch::Tensor& weight,
+                          const torch::Tensor& bias, int64_t stride, int64_t padding);
+// Sum over every axis but the channels' (axis 1): a conv's bias gradient.
+torch::Tensor sum_but_channels(const torch::Tensor& t);
+// A [out, in] matrix as a 1x1 (or 1x1x1) kernel of `dims` spatial axes.
+torch::Tensor as_pointwise_kernel(const torch::Tensor& matrix, int64_t dims);
 
 // Registers Fixup scalars (2m biases at 0, a scale at 1) on `module`, in order.
 TensorVector register_fixup_scalars(torch::nn::Module& module, int convs);
@@ -62,7 +72,8 @@ torch::Tensor fixup_branch_from(const BranchShape& shape, torch::Tensor h, const
                                 int first, int end, bool input_owned = false);
 torch::Tensor fixup_branch(const BranchShape& shape, torch::Tensor x, const TensorVector& p);
 // Full-size tensors that band-wise helpers below never build whole are
-// processed in bands of rows of at most this many bytes.
+// processed in bands of rows (of slabs, for volumes: the first spatial axis)
+// of at most this many bytes.
 constexpr std::int64_t kReluBandBytes = 32ll << 20;
 // fixup_branch(shape, relu(x), p). Without a graph to build (MemSave's
 // forward, its inverse, its backward's recompute) a first 1x1 conv reads
@@ -90,7 +101,7 @@ int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const
 torch::Tensor conv1x1_input_grad(const torch::Tensor& grad_out, const torch::Tensor& weight);
 torch::Tensor conv1x1_weight_grad(const torch::Tensor& grad_out, const torch::Tensor& input);
 
-// conv2d(relu(x), weight, bias) for a 1x1 stride-1 conv, and
+// convolution(relu(x), weight, bias) for a 1x1 stride-1 conv, and
 // conv1x1_weight_grad(grad_out, relu(x)), computed over bands of rows of at most
 // `band_bytes` of x each (no autograd): relu(x) exists one band at a time.
 torch::Tensor conv1x1_of_relu(const torch::Tensor& x, const torch::Tensor& weight,

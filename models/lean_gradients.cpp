@@ -1,8 +1,11 @@
 #include "models/lean_gradients.h"
 
 #include <algorithm>
+#include <array>
 #include <tuple>
+#include <vector>
 
+#include "core/conv3d_slabs.h"
 #include "core/torch_compat.h"
 
 namespace revup {
@@ -12,12 +15,15 @@ bool is_1x1_stride_1(const BranchShape& shape, int j) {
   return shape.kernels()[static_cast<size_t>(j)] == 1 && shape.stride_of(j) == 1;
 }
 
-// x[:, :, ::s, ::s]: what a strided 1x1 convolution reads.
+// x[:, :, ::s, ::s(, ::s)]: what a strided 1x1 convolution reads.
 torch::Tensor subsample(const torch::Tensor& x, int64_t s) {
   if (s == 1) return x;
   using torch::indexing::Slice;
-  return x.index({Slice(), Slice(), Slice(torch::indexing::None, torch::indexing::None, s),
-                  Slice(torch::indexing::None, torch::indexing::None, s)});
+  std::vector<torch::indexing::TensorIndex> index{Slice(), Slice()};
+  for (int64_t a = 2; a < x.dim(); ++a) {
+    index.emplace_back(Slice(torch::indexing::None, torch::indexing::None, s));
+  }
+  return x.index(index);
 }
 
 // grad *= alive (0/1 bytes), in place, a chunk at a time: the product converts
@@ -32,6 +38,16 @@ void mask_(torch::Tensor& grad, const torch::Tensor& alive) {
     const int64_t n = std::min(kChunk, g.numel() - i);
     g.narrow(0, i, n).mul_(a.narrow(0, i, n));
   }
+}
+
+// A conv's gradients without a graph; a 3D one's in slabs (core/conv3d_slabs.h).
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv_backward(
+    const torch::Tensor& grad_output, const torch::Tensor& input, const torch::Tensor& weight,
+    int64_t stride, int64_t padding, std::array<bool, 3> wanted) {
+  if (weight.dim() == 5) {
+    return conv3d_backward_in_slabs(grad_output, input, weight, stride, padding, wanted);
+  }
+  return compat::conv_backward(grad_output, input, weight, stride, padding, wanted);
 }
 
 // grad *= (x > 0), in place: one fused pass, no mask tensor.
@@ -52,14 +68,15 @@ Gradients finish_preactivation(const BranchShape& shape, const torch::Tensor& x,
     const auto& w = p[static_cast<size_t>(projection)];
     const auto pre = static_cast<size_t>(shape.convs());  // bias_1a
     const auto x_read = subsample(x, shape.stride);
-    const auto grad_out_sum = grad_y.sum({0, 2, 3});  // [out]
+    const auto grad_out_sum = sum_but_channels(grad_y);  // [out]
     if (w.requires_grad()) {
       result.second[static_cast<size_t>(projection)] =
           conv1x1_weight_grad(grad_y, x_read)
-              .add_((grad_out_sum * p[pre].detach()).view({-1, 1, 1, 1}).expand_as(w));
+              .add_(as_pointwise_kernel((grad_out_sum * p[pre].detach()).unsqueeze(1), x.dim() - 2)
+                        .expand_as(w));
     }
     if (p[pre].requires_grad()) {
-      const auto g = (grad_out_sum * w.detach().sum({1, 2, 3})).sum();
+      const auto g = (grad_out_sum * w.detach().flatten(1).sum(1)).sum();
       auto& slot = result.second[pre];
       slot = slot.defined() ? slot + g : g;
     }
@@ -132,11 +149,11 @@ BranchGradients branch_gradients(
     for (size_t j = 0; j + 1 < c.size(); ++j) {
       if (j == 0) {
         h = first_reads_x ? conv1x1_of_relu(x, c[0].weight.detach(), c[0].bias.detach())
-                          : torch::conv2d(first_input(), c[0].weight.detach(), c[0].bias.detach(),
-                                          c[0].stride, c[0].padding);
+                          : convolution(first_input(), c[0].weight.detach(), c[0].bias.detach(),
+                                        c[0].stride, c[0].padding);
       } else {
-        h = torch::conv2d(inputs[j], c[j].weight.detach(), c[j].bias.detach(), c[j].stride,
-                          c[j].padding);
+        h = convolution(inputs[j], c[j].weight.detach(), c[j].bias.detach(), c[j].stride,
+                        c[j].padding);
       }
       h.relu_();
       alive[j] = h.gt(0).view(torch::kUInt8);
@@ -153,7 +170,7 @@ BranchGradients branch_gradients(
       if (is_1x1_stride_1(shape, static_cast<int>(j))) {
         grad_w = in.defined() ? conv1x1_weight_grad(g, in) : conv1x1_weight_grad_of_relu(g, x);
         in = torch::Tensor();
-        grad_b = g.sum({0, 2, 3});
+        grad_b = sum_but_channels(g);
         if (j == 0 && input_needs_grad && grad_x_into.defined()) {
           // dL/dx = grad_y + relu'(x) * W^T g, added band by band.
           auto into = grad_x_into;
@@ -169,7 +186,7 @@ BranchGradients branch_gradients(
         // input's gradient is made: never both at once. That gradient reads
         // only the input's shape, given by a tensor alive anyway when one has it.
         std::tie(std::ignore, grad_w, grad_b) =
-            compat::conv2d_backward(g, in, w, c[j].stride, c[j].padding, {false, true, true});
+            conv_backward(g, in, w, c[j].stride, c[j].padding, {false, true, true});
         if (need_input_grad) {
           torch::Tensor shape_source = in;
           if (j == 0) {
@@ -178,8 +195,8 @@ BranchGradients branch_gradients(
             shape_source = g;
           }
           in = torch::Tensor();  // kept only where it is its own shape's source
-          grad_in = std::get<0>(compat::conv2d_backward(g, shape_source, w, c[j].stride,
-                                                        c[j].padding, {true, false, false}));
+          grad_in = std::get<0>(
+              conv_backward(g, shape_source, w, c[j].stride, c[j].padding, {true, false, false}));
         }
         in = torch::Tensor();
       }

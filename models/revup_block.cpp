@@ -1,6 +1,7 @@
 #include "models/revup_block.h"
 
 #include <string>
+#include <vector>
 
 #include "core/inference_graph.h"
 #include "core/torch_compat.h"
@@ -11,8 +12,9 @@ namespace revup {
 // ---- RevUpBlock ------------------------------------------------------------
 
 RevUpBlockImpl::RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_blocks,
-                               SpectralNormOptions sn) {
+                               SpectralNormOptions sn, int64_t dims) {
   shape.kind = kind;
+  shape.dims = dims;
   shape.in = shape.out = channels;
   shape.mid = kind == BlockKind::kBasic ? channels : channels / 4;
   const auto ch = shape.channels();
@@ -20,7 +22,7 @@ RevUpBlockImpl::RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_b
   TensorVector raw;
   for (int j = 0; j < shape.convs(); ++j) {
     convs.push_back(register_module("conv" + std::to_string(j + 1),
-                                    SpectralNormConv2d(ch[j], ch[j + 1], k[j], sn)));
+                                    SpectralNormConv(ch[j], ch[j + 1], k[j], sn, dims)));
     raw.push_back(convs.back()->weight);
   }
   scalars = register_fixup_scalars(*this, shape.convs());
@@ -113,13 +115,18 @@ FixupBlockImpl::FixupBlockImpl(BranchShape s, int64_t total_blocks, bool pre_act
     : shape(s), pre_activation(pre_act), has_projection(s.stride != 1 || s.in != s.out) {
   const auto ch = shape.channels();
   const auto k = shape.kernels();
+  const auto kernel = [&](int64_t out, int64_t in, int64_t side) {
+    std::vector<int64_t> sizes{out, in};
+    sizes.resize(static_cast<size_t>(2 + shape.dims), side);
+    return torch::empty(sizes);
+  };
   for (int j = 0; j < shape.convs(); ++j) {
     weights.push_back(register_parameter("conv" + std::to_string(j + 1) + "_weight",
-                                         torch::empty({ch[j + 1], ch[j], k[j], k[j]})));
+                                         kernel(ch[j + 1], ch[j], k[j])));
   }
   fixup_init(weights, total_blocks);
   if (has_projection) {
-    auto w = register_parameter("shortcut_weight", torch::empty({shape.out, shape.in, 1, 1}));
+    auto w = register_parameter("shortcut_weight", kernel(shape.out, shape.in, 1));
     torch::NoGradGuard no_grad;
     compat::kaiming_normal_fan_out(w);  // Fixup leaves the shortcut unscaled
     weights.push_back(w);
@@ -137,7 +144,7 @@ TensorVector FixupBlockImpl::step_parameters() {
 // The projection shortcut reads x + bias_1a, as the branch's first conv does
 // (Fixup's reference): folded into the 1x1 conv's bias, exact without padding.
 torch::Tensor FixupBlockImpl::projection_bias(const TensorVector& p) const {
-  return p[static_cast<size_t>(shape.convs())] * p.back().sum({1, 2, 3});
+  return p[static_cast<size_t>(shape.convs())] * p.back().flatten(1).sum(1);
 }
 
 torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
@@ -145,7 +152,7 @@ torch::Tensor FixupBlockImpl::apply(const torch::Tensor& x, const TensorVector& 
   // reads relu(x) (the size of x), the shortcut's output does not exist yet.
   auto out = pre_activation ? fixup_branch_of_relu(shape, x, p) : fixup_branch(shape, x, p);
   if (has_projection) {
-    out.add_(torch::conv2d(x, p.back(), projection_bias(p), shape.stride));
+    out.add_(convolution(x, p.back(), projection_bias(p), shape.stride, 0));
   } else {
     out.add_(x);
   }

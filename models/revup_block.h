@@ -14,8 +14,9 @@
 namespace revup {
 
 struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
+  // dims: 2 (Conv2d over images) or 3 (Conv3d over volumes).
   RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_blocks,
-                 SpectralNormOptions sn = {});
+                 SpectralNormOptions sn = {}, int64_t dims = 2);
 
   bool invertible() const override { return true; }
   TensorVector step_parameters() override;
@@ -40,7 +41,7 @@ struct RevUpBlockImpl : torch::nn::Module, SequenceBlock {
   double lipschitz_bound();
 
   BranchShape shape;
-  std::vector<SpectralNormConv2d> convs;
+  std::vector<SpectralNormConv> convs;
   TensorVector scalars;
 };
 TORCH_MODULE(RevUpBlock);

@@ -35,7 +35,7 @@ int converge_spectral_norms(torch::nn::Module& module, double tolerance, int max
   torch::NoGradGuard no_grad;
   int most = 0;
   for (const auto& m : module.modules()) {
-    auto* conv = m->as<SpectralNormConv2dImpl>();
+    auto* conv = m->as<SpectralNormConvImpl>();
     if (conv == nullptr) continue;
     double sigma = conv->sigma_bound();
     int n = 0;

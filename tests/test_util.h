@@ -16,7 +16,7 @@ namespace revup::testing {
 inline void perturb(torch::nn::Module& module, double weight_std = 0.2, double scalar_std = 0.1) {
   perturb_parameters(module, weight_std, scalar_std);
   for (const auto& m : module.modules()) {
-    if (auto* conv = m->as<SpectralNormConv2dImpl>()) conv->power_iterate(200);
+    if (auto* conv = m->as<SpectralNormConvImpl>()) conv->power_iterate(200);
   }
 }
 

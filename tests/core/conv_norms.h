@@ -2,20 +2,26 @@
 // Measurements the tests of every layer share that need core alone.
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace revup::testing {
 
-// ||conv||_2 of a zero-padded stride-1 convolution on an n x n image, by many
-// power iterations with the real layer (a lower estimate that converges).
+// ||conv||_2 of a zero-padded stride-1 convolution on an n x n image (weight
+// [out, in, k, k]) or an n^3 volume ([out, in, k, k, k]), by many power
+// iterations with the real layer (a lower estimate that converges).
 inline double zero_padded_conv_norm(const torch::Tensor& w, int64_t n, int iterations = 300) {
   torch::NoGradGuard no_grad;
   const auto p = w.size(-1) / 2;
-  auto u = torch::randn({1, w.size(1), n, n}, w.options());
+  const bool volume = w.dim() == 5;
+  std::vector<int64_t> shape{1, w.size(1)};
+  shape.resize(w.dim(), n);
+  auto u = torch::randn(shape, w.options());
   double sigma = 0;
   for (int i = 0; i < iterations; ++i) {
     u = u / u.norm();
-    const auto v = torch::conv2d(u, w, {}, 1, p);
+    const auto v = volume ? torch::conv3d(u, w, {}, 1, p) : torch::conv2d(u, w, {}, 1, p);
     sigma = v.norm().item<double>();
-    u = torch::conv_transpose2d(v, w, {}, 1, p);
+    u = volume ? torch::conv_transpose3d(v, w, {}, 1, p) : torch::conv_transpose2d(v, w, {}, 1, p);
   }
   return sigma;
 }

@@ -199,14 +199,14 @@ TEST(DataParallelGroup, ARankThatStopsIsNamedWithItsCause) {
 // but with a power-iteration probe and a Fixup-like scalar.
 struct TinyNetImpl : torch::nn::Module {
   TinyNetImpl() {
-    conv = register_module("conv", SpectralNormConv2d(2, 2, 3));
+    conv = register_module("conv", SpectralNormConv(2, 2, 3));
     scale = register_parameter("scale", torch::ones({1}));
   }
   torch::Tensor forward(const torch::Tensor& x) {
     const auto y = x + scale * torch::conv2d(x, conv->normalized_weight(), {}, 1, 1);
     return y.mean({2, 3});
   }
-  SpectralNormConv2d conv{nullptr};
+  SpectralNormConv conv{nullptr};
   torch::Tensor scale;
 };
 TORCH_MODULE(TinyNet);

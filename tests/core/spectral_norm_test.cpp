@@ -23,7 +23,7 @@ double transfer_norm_on_grid(const torch::Tensor& w, int64_t m) {
 TEST(SpectralNorm, BoundHoldsOnImagesMuchLargerThanTheProbe) {
   torch::manual_seed(1);
   SpectralNormOptions options;  // 32 x 32 probe grid, c = 0.9
-  SpectralNormConv2d conv(12, 12, 3, options);
+  SpectralNormConv conv(12, 12, 3, options);
   {
     torch::NoGradGuard no_grad;
     conv->weight.normal_(0, 1.0);  // sigma far above c: normalization is active
@@ -41,7 +41,7 @@ TEST(SpectralNorm, BoundHoldsOnImagesMuchLargerThanTheProbe) {
 TEST(SpectralNorm, EstimateUpperBoundsTheTransferNormOnAFineGrid) {
   torch::manual_seed(2);
   for (int trial = 0; trial < 5; ++trial) {
-    SpectralNormConv2d conv(8, 6, 3);
+    SpectralNormConv conv(8, 6, 3);
     {
       torch::NoGradGuard no_grad;
       conv->weight.normal_(0, 0.5);
@@ -49,7 +49,7 @@ TEST(SpectralNorm, EstimateUpperBoundsTheTransferNormOnAFineGrid) {
     conv->power_iterate(500);
     const double fine = transfer_norm_on_grid(conv->weight.detach(), 256);
     EXPECT_GE(conv->sigma_bound(), fine) << "trial " << trial;
-    EXPECT_LE(conv->sigma_bound(), fine * SpectralNormConv2dImpl::sampling_margin(3, 32) + 1e-9);
+    EXPECT_LE(conv->sigma_bound(), fine * conv->sampling_margin() + 1e-9);
   }
 }
 
@@ -58,13 +58,13 @@ TEST(SpectralNorm, PowerIterationRunsPerFrequencyAndConvergesInAFewSteps) {
   // neighbouring frequencies and are nearly equal: power iteration there
   // needed hundreds of steps. Per frequency, a few do.
   torch::manual_seed(8);
-  SpectralNormConv2d conv(16, 16, 3);
+  SpectralNormConv conv(16, 16, 3);
   {
     torch::NoGradGuard no_grad;
     conv->weight.normal_(0, 0.3);
   }
   conv->power_iterate(10);
-  const double margin = SpectralNormConv2dImpl::sampling_margin(3, 32);
+  const double margin = conv->sampling_margin();
   const double grid_max = circular_conv_norm(conv->weight.detach(), 32);
   EXPECT_GE(conv->sigma_bound() / margin, 0.995 * grid_max);
   EXPECT_LE(conv->sigma_bound() / margin, grid_max * (1 + 1e-6));
@@ -83,7 +83,7 @@ TEST(SpectralNorm, PowerIterationRunsPerFrequencyAndConvergesInAFewSteps) {
 
 TEST(SpectralNorm, OneByOneKernelIsExact) {
   torch::manual_seed(3);
-  SpectralNormConv2d conv(16, 4, 1);
+  SpectralNormConv conv(16, 4, 1);
   conv->power_iterate(500);
   const auto matrix = conv->weight.detach().flatten(1);
   EXPECT_NEAR(conv->sigma_bound(), at::linalg_svdvals(matrix).max().item<double>(), 1e-5);
@@ -91,7 +91,7 @@ TEST(SpectralNorm, OneByOneKernelIsExact) {
 
 TEST(SpectralNorm, ZeroInitializedWeightRecoversWhenItGrows) {
   torch::manual_seed(4);
-  SpectralNormConv2d conv(8, 8, 3);
+  SpectralNormConv conv(8, 8, 3);
   {
     torch::NoGradGuard no_grad;
     conv->weight.zero_();  // Fixup's last conv
@@ -110,7 +110,7 @@ TEST(SpectralNorm, ZeroInitializedWeightRecoversWhenItGrows) {
 }
 
 TEST(SpectralNorm, NormalizationIsDifferentiable) {
-  SpectralNormConv2d conv(4, 4, 3);
+  SpectralNormConv conv(4, 4, 3);
   {
     torch::NoGradGuard no_grad;
     conv->weight.normal_(0, 3.0);
@@ -118,6 +118,62 @@ TEST(SpectralNorm, NormalizationIsDifferentiable) {
   conv->normalized_weight().sum().backward();
   ASSERT_TRUE(conv->weight.grad().defined());
   EXPECT_GT(conv->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+// Issue 19: the same normalization over Conv3d weights, probed on a 32^3 grid.
+TEST(SpectralNorm, ThreeDBoundHoldsOnVolumesLargerThanTheProbe) {
+  torch::manual_seed(21);
+  SpectralNormOptions options;  // 32^3 probe grid, c = 0.9
+  SpectralNormConv conv(4, 4, 3, options, /*dims=*/3);
+  ASSERT_EQ(conv->weight.sizes(), (std::vector<int64_t>{4, 4, 3, 3, 3}));
+  ASSERT_EQ(conv->probe.sizes(), (std::vector<int64_t>{1, 4, 32, 32, 32}));
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 1.0);  // sigma far above c: normalization is active
+  }
+  conv->power_iterate(100);
+  conv->eval();
+  const auto w = conv->normalized_weight().detach();
+  // 40^3 is twice the probe's volume; the 3D margin on a 32 grid is 1.10.
+  const double large = testing::zero_padded_conv_norm(w, 40, 150);
+  EXPECT_LE(large, options.coeff * (1 + 1e-6)) << "Lip of the normalized conv3d on 40^3";
+  EXPECT_GE(large, 0.8 * options.coeff);
+}
+
+TEST(SpectralNorm, ThreeDEstimateIsTheGridMaximumAndItsGradientDirection) {
+  torch::manual_seed(22);
+  SpectralNormConv conv(5, 3, 3, SpectralNormOptions{}, /*dims=*/3);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 0.3);
+  }
+  conv->power_iterate(40);
+  const double margin = conv->sampling_margin();
+  EXPECT_NEAR(margin, 1.100, 1e-3);
+  const double grid_max = circular_conv_norm(conv->weight.detach(), 32);
+  EXPECT_GE(conv->sigma_bound() / margin, 0.995 * grid_max);
+  EXPECT_LE(conv->sigma_bound() / margin, grid_max * (1 + 1e-6));
+  // The direction is read at one frequency of a 3D half spectrum: sigma = sum(W * G)
+  // only holds when that frequency's index and phase are right on every axis.
+  const auto g = conv->direction();
+  ASSERT_EQ(g.sizes(), conv->weight.sizes());
+  EXPECT_NEAR((conv->weight.detach() * g).sum().item<double>(), conv->sigma_bound() / margin,
+              1e-5 * grid_max);
+  conv->normalized_weight().sum().backward();
+  EXPECT_GT(conv->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST(SpectralNorm, ThreeDOneByOneKernelIsExactAndOtherAxesAreRefused) {
+  torch::manual_seed(23);
+  SpectralNormConv conv(6, 4, 1, SpectralNormOptions{}, /*dims=*/3);
+  conv->power_iterate(300);
+  const auto matrix = conv->weight.detach().flatten(1);
+  EXPECT_NEAR(conv->sigma_bound(), at::linalg_svdvals(matrix).max().item<double>(), 1e-5);
+  EXPECT_THROW(SpectralNormConv(2, 2, 3, SpectralNormOptions{}, 1), std::invalid_argument);
+  SpectralNormOptions coarse;
+  coarse.grid = 12;  // too coarse for a 3x3x3 kernel's margin, fine in 2D
+  EXPECT_THROW(SpectralNormConv(2, 2, 3, coarse, 3), std::invalid_argument);
+  EXPECT_NO_THROW(SpectralNormConv(2, 2, 3, coarse, 2));
 }
 
 }  // namespace

@@ -58,21 +58,6 @@ TEST(OperatorNorm, ThreeDEqualsTheLargestSingularValueOverTheWholeGrid) {
   }
 }
 
-// ||conv3d|| on an n^3 volume with zero padding, by power iteration on the
-// convolution and its adjoint (a lower bound that converges from below).
-double zero_padded_conv3d_norm(const torch::Tensor& w, int64_t n, int iterations) {
-  namespace F = torch::nn::functional;
-  auto x = torch::randn({1, w.size(1), n, n, n}, w.options());
-  double sigma = 0;
-  for (int i = 0; i < iterations; ++i) {
-    x = x / x.norm();
-    const auto y = F::conv3d(x, w, F::Conv3dFuncOptions().padding(w.size(2) / 2));
-    sigma = y.norm().item<double>();
-    x = F::conv_transpose3d(y, w, F::ConvTranspose3dFuncOptions().padding(w.size(2) / 2));
-  }
-  return sigma;
-}
-
 TEST(OperatorNorm, ThreeDBoundsTheZeroPaddedConvolutionAtEveryVolumeSize) {
   // Issue 19: the transfer-matrix argument in three axes. The bound from a
   // 32^3 grid holds on volumes smaller and larger than the grid, and large
@@ -83,7 +68,7 @@ TEST(OperatorNorm, ThreeDBoundsTheZeroPaddedConvolutionAtEveryVolumeSize) {
   double largest = 0;
   for (int64_t n : {4, 11, 40}) {
     SCOPED_TRACE(n);
-    const double sigma = zero_padded_conv3d_norm(w, n, 150);
+    const double sigma = testing::zero_padded_conv_norm(w, n, 150);
     EXPECT_LE(sigma, bound);
     largest = std::max(largest, sigma);
   }
@@ -112,7 +97,7 @@ TEST(OperatorNorm, CatchesAProbeThatLagsBehindTheWeights) {
   // What the audit exists for: the estimator reads sigma at its probe, and a
   // probe left behind by a weight change under-estimates it.
   torch::manual_seed(5);
-  SpectralNormConv2d conv(8, 8, 3);
+  SpectralNormConv conv(8, 8, 3);
   conv->power_iterate(200);
   {
     torch::NoGradGuard no_grad;
@@ -132,24 +117,21 @@ TEST(ConvergeSpectralNorms, BringsEveryProbeToTheWeightsItNormalizes) {
   auto c = testing::small_cifar("revup-memsave", 14);
   Network net(c);
   perturb_parameters(*net, 0.3, 0.1);
-  std::vector<SpectralNormConv2dImpl*> convs;
+  std::vector<SpectralNormConvImpl*> convs;
   for (const auto& m : net->modules()) {
-    if (auto* conv = m->as<SpectralNormConv2dImpl>()) convs.push_back(conv);
+    if (auto* conv = m->as<SpectralNormConvImpl>()) convs.push_back(conv);
   }
   ASSERT_FALSE(convs.empty());
   double lagging = 0;
   for (auto* conv : convs) {
-    lagging =
-        std::max(lagging, circular_conv_norm(conv->weight, conv->options.grid) /
-                              (conv->sigma_bound() / SpectralNormConv2dImpl::sampling_margin(
-                                                         conv->kernel_size, conv->options.grid)));
+    lagging = std::max(lagging, circular_conv_norm(conv->weight, conv->options.grid) /
+                                    (conv->sigma_bound() / conv->sampling_margin()));
   }
   EXPECT_GT(lagging, 1.05);  // Fixup's zero-initialized convs: probes far from these weights
   EXPECT_GT(converge_spectral_norms(*net, 1e-7), 1);
   for (auto* conv : convs) {
     const double grid_max = circular_conv_norm(conv->weight, conv->options.grid);
-    const double estimate = conv->sigma_bound() / SpectralNormConv2dImpl::sampling_margin(
-                                                      conv->kernel_size, conv->options.grid);
+    const double estimate = conv->sigma_bound() / conv->sampling_margin();
     EXPECT_NEAR(estimate, grid_max, 1e-3 * grid_max);
   }
 }
