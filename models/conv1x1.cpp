@@ -11,7 +11,9 @@ namespace {
 torch::Tensor conv1x1_product(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& bias) {
   const int64_t n = x.size(0), i = x.size(1), o = weight.size(0);
-  auto out = torch::empty({n, o, x.size(2), x.size(3)}, x.options());
+  auto sizes = x.sizes().vec();
+  sizes[1] = o;
+  auto out = torch::empty(sizes, x.options());
   auto flat = out.view({n, o, -1});
   at::bmm_out(flat, weight.view({o, i}).expand({n, o, i}), x.reshape({n, i, -1}));
   if (bias.defined()) flat.add_(bias.view({1, o, 1}));
@@ -28,7 +30,7 @@ variable_list product_gradients(AutogradContext* ctx, const torch::Tensor& grad_
   const auto g = grad_out.contiguous();
   torch::Tensor grad_x, grad_w, grad_b;
   if (ctx->needs_input_grad(1)) grad_w = conv1x1_weight_grad(g, input);
-  if (ctx->needs_input_grad(2)) grad_b = g.sum({0, 2, 3});
+  if (ctx->needs_input_grad(2)) grad_b = sum_but_channels(g);
   if (ctx->needs_input_grad(0)) grad_x = conv1x1_input_grad(g, weight);
   return {grad_x, grad_w, grad_b};
 }
@@ -69,8 +71,9 @@ struct ReluConv1x1Function : torch::autograd::Function<ReluConv1x1Function> {
 
 torch::Tensor conv1x1(const torch::Tensor& x, const torch::Tensor& weight,
                       const torch::Tensor& bias) {
-  TORCH_CHECK(weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1,
-              "conv1x1 needs a 1x1 kernel");
+  TORCH_CHECK((weight.dim() == 4 || weight.dim() == 5) && weight[0][0].numel() == 1 &&
+                  weight.dim() == x.dim(),
+              "conv1x1 needs a 1x1 (or 1x1x1) kernel of the input's dimensionality");
   if (!torch::GradMode::is_enabled()) return conv1x1_product(x, weight, bias);
   return Conv1x1Function::apply(x, weight, bias);
 }

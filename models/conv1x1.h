@@ -10,7 +10,7 @@
 
 namespace revup {
 
-// conv2d(x, weight, bias) for a 1x1 kernel, differentiable (autograd through
+// conv2d(x, weight, bias) for a 1x1 kernel (conv3d for 1x1x1), differentiable (autograd through
 // the product keeps x and the weight, as the convolution would).
 torch::Tensor conv1x1(const torch::Tensor& x, const torch::Tensor& weight,
                       const torch::Tensor& bias);

@@ -1,9 +1,11 @@
 #include "models/model_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/json_number.h"
+#include "core/operator_norm.h"
 
 namespace revup {
 namespace {
@@ -100,7 +102,23 @@ void ModelConfig::validate() const {
   if (injective_stem && stem == "patch") {
     throw std::invalid_argument("choose the patch stem or the injective stem, not both");
   }
+  if (dims != 2 && dims != 3) {
+    throw std::invalid_argument("dims must be 2 (images) or 3 (volumes), got " +
+                                std::to_string(dims));
+  }
+  if (dims == 3 && arch == "resnet") {
+    throw std::invalid_argument(
+        "dims 3: the BatchNorm ResNet is 2D only (use resnet-fixup, revup or revup-memsave)");
+  }
   if (sn.coeff <= 0 || sn.coeff >= 1) throw std::invalid_argument("c must lie in (0, 1)");
+  if (is_revup() && sampling_margin(3, sn.grid, dims) <= 0) {
+    // The margin needs G > n pi (k - 1) / sqrt(2) for k = 3 in n axes.
+    const auto finest =
+        static_cast<int>(static_cast<double>(dims) * 3.14159265358979 * 2.0 / std::sqrt(2.0)) + 1;
+    throw std::invalid_argument("spectral_norm.grid " + std::to_string(sn.grid) +
+                                " is too coarse for 3x3 kernels in " + std::to_string(dims) +
+                                "D (" + std::to_string(finest) + " or more)");
+  }
   if (sn.power_iterations < 0 || inverse.iterations < 0)
     throw std::invalid_argument("iterations must be >= 0");
   // MemSave rebuilds every block's input by the fixed point; with no
@@ -124,6 +142,7 @@ nlohmann::json ModelConfig::to_json() const {
           {"block", block},
           {"stem_width", stem_width},
           {"stem", stem},
+          {"dims", dims},
           {"classifier", classifier},
           {"injective_stem", injective_stem},
           {"spectral_norm",
@@ -146,6 +165,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.block = j.value("block", c.block);
   c.stem_width = json_number(j, "stem_width", c.stem_width);
   c.stem = j.value("stem", c.stem);
+  c.dims = json_number(j, "dims", c.dims);
   c.classifier = j.value("classifier", c.classifier);
   c.injective_stem = j.value("injective_stem", c.injective_stem);
   if (j.contains("spectral_norm")) {

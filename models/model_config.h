@@ -35,6 +35,9 @@ struct ModelConfig {
   // ImageNet stem's stride at a tenth of its cost (at 4K that conv dominates a
   // small model's step).
   std::string stem = "auto";
+  // Spatial axes: 2 (images, Conv2d) or 3 (whole volumes, Conv3d; Fixup and
+  // RevUp architectures: the BatchNorm ResNet is 2D only).
+  int64_t dims = 2;
   bool classifier = true;       // global pooling + linear head (off for a backbone)
   bool injective_stem = false;  // paper 3.1: zero-pad 3 -> width instead of the first conv
   SpectralNormOptions sn;

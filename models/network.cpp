@@ -29,21 +29,26 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
   if (config_.stem == "patch") stem_kind = StemKind::kPatch;
   auto stem = register_module(
       "stem", StemBlock(stem_kind, batch_norm ? StemNorm::kBatchNorm : StemNorm::kFixupBias,
-                        config_.in_channels, stem_width));
+                        config_.in_channels, stem_width, config_.dims));
   stages_.push_back({{stem, {0, 0}}});
 
   int64_t channels = stem_width;
   for (size_t s = 0; s < counts.size(); ++s) {
     std::vector<LabeledBlock> stage;
     for (int b = 0; b < counts[s]; ++b) {
-      BranchShape shape{kind, channels, widths[s] / (kind == BlockKind::kBottleneck ? 4 : 1),
-                        widths[s], (b == 0 && s > 0) ? 2 : 1};
+      BranchShape shape{kind,
+                        channels,
+                        widths[s] / (kind == BlockKind::kBottleneck ? 4 : 1),
+                        widths[s],
+                        (b == 0 && s > 0) ? 2 : 1,
+                        config_.dims};
       if (shape.kind == BlockKind::kBasic) shape.mid = shape.out;
       const BlockLabel label{static_cast<int>(s) + 1, b};
       const std::string name = block_module_name(label);
       const bool shape_changes = shape.stride != 1 || shape.in != shape.out;
       if (revup && !shape_changes) {
-        auto block = register_module(name, RevUpBlock(kind, channels, total_blocks, config_.sn));
+        auto block = register_module(
+            name, RevUpBlock(kind, channels, total_blocks, config_.sn, config_.dims));
         invertible_.push_back(RevUpBlock(block));
         stage.push_back({block, label});
       } else if (batch_norm) {
@@ -110,6 +115,7 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
   // pre-activation ResNets and i-ResNet, keeps the average from cancelling the
   // positive and negative parts of a feature.
   if (config_.is_revup()) f = torch::relu(f);
+  if (config_.dims == 3) return fc_->forward(f.flatten(2).mean(2));
   return fc_->forward(torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1));
 }
 

@@ -1,5 +1,7 @@
 #include "models/segmentation_loss.h"
 
+#include <vector>
+
 #include "models/upsampled_loss.h"
 
 namespace revup {
@@ -7,12 +9,16 @@ namespace revup {
 torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& target,
                              int64_t ignore_index) {
   const int64_t k = logits.size(1);
-  const auto valid = target.ne(ignore_index).unsqueeze(1).to(logits.dtype());  // [N,1,H,W]
+  const auto valid = target.ne(ignore_index).unsqueeze(1).to(logits.dtype());  // [N,1,(D,)H,W]
   const auto probs = torch::softmax(logits, 1) * valid;
   const auto safe_target = target.masked_fill(target.eq(ignore_index), 0);
-  const auto one_hot =
-      torch::one_hot(safe_target, k).permute({0, 3, 1, 2}).to(logits.dtype()) * valid;
-  const std::vector<int64_t> dims = {0, 2, 3};
+  // [N, ..., K] -> [N, K, ...]; every axis but the classes' is summed over.
+  std::vector<int64_t> order{0, target.dim()}, dims{0};
+  for (int64_t a = 1; a < target.dim(); ++a) {
+    order.push_back(a);
+    dims.push_back(a + 1);
+  }
+  const auto one_hot = torch::one_hot(safe_target, k).permute(order).to(logits.dtype()) * valid;
   const auto intersection = (probs * one_hot).sum(dims);
   const auto total = probs.sum(dims) + one_hot.sum(dims);
   const auto dice = (2 * intersection + 1.0) / (total + 1.0);
@@ -25,7 +31,7 @@ torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& t
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const SegmentationLossOptions& options) {
   namespace F = torch::nn::functional;
-  if (logits.size(2) != target.size(1) || logits.size(3) != target.size(2)) {
+  if (logits.sizes().slice(2) != target.sizes().slice(1)) {
     return upsampled_segmentation_loss(logits, target, {options.ignore_index, options.dice_weight});
   }
   auto loss = F::cross_entropy(logits, target,

@@ -1,6 +1,10 @@
 #include "models/segmentation_net.h"
 
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/json_number.h"
 #include "models/conv1x1.h"
@@ -40,40 +44,58 @@ SegmentationNetImpl::SegmentationNetImpl(SegmentationConfig config) : config_(st
   config_.validate();
   backbone = register_module("backbone", Network(config_.backbone));
   laterals_ = register_module("laterals", torch::nn::ModuleList());
+  const bool volumes = config_.backbone.dims == 3;
+  // The same 1x1 convolutions in 3D (Conv3d modules: a checkpoint says which).
+  const auto pointwise = [volumes](int64_t in, int64_t out) -> std::shared_ptr<torch::nn::Module> {
+    if (volumes) return torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, 1)).ptr();
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1)).ptr();
+  };
   for (const auto width : config_.backbone.resolved_widths()) {
-    laterals_->push_back(
-        torch::nn::Conv2d(torch::nn::Conv2dOptions(width, config_.decoder_width, 1)));
+    laterals_->push_back(pointwise(width, config_.decoder_width));
   }
-  classifier_ = register_module("classifier", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                                  config_.decoder_width, config_.num_classes, 1)));
+  classifier_ =
+      register_module("classifier", pointwise(config_.decoder_width, config_.num_classes));
 }
 
-torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
+namespace {
+
+// Logits or features resized to `size` (2 or 3 axes): bilinear or trilinear,
+// align_corners=false (what upsampled_segmentation_loss reproduces band by band).
+torch::Tensor resize(const torch::Tensor& x, std::vector<int64_t> size) {
   namespace F = torch::nn::functional;
-  return F::interpolate(forward_coarse(x), F::InterpolateFuncOptions()
-                                               .size(std::vector<int64_t>{x.size(2), x.size(3)})
-                                               .mode(torch::kBilinear)
-                                               .align_corners(false));
+  auto options = F::InterpolateFuncOptions().size(std::move(size)).align_corners(false);
+  if (x.dim() == 5) {
+    options.mode(torch::kTrilinear);
+  } else {
+    options.mode(torch::kBilinear);
+  }
+  return F::interpolate(x, options);
+}
+
+torch::Tensor parameter(const torch::nn::Module& m, const std::string& name) {
+  return m.named_parameters(/*recurse=*/false)[name];
+}
+
+}  // namespace
+
+torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
+  return resize(forward_coarse(x), x.sizes().slice(2).vec());
 }
 
 torch::Tensor SegmentationNetImpl::forward_coarse(const torch::Tensor& x) {
-  namespace F = torch::nn::functional;
   const auto stages = backbone->stage_features(x);
-  const auto size = std::vector<int64_t>{stages[0].size(2), stages[0].size(3)};
+  const auto size = stages[0].sizes().slice(2).vec();
   // At 4K each stride-4 map is 47 MiB: the 1x1 convs are matrix products (no
   // layout copies), the sum accumulates in place (a product's output, which
   // no backward reads) and the head keeps only relu(fused).
   torch::Tensor fused;
   for (size_t s = 0; s < stages.size(); ++s) {
-    const auto& lateral = *laterals_[s]->as<torch::nn::Conv2d>();
-    auto h = conv1x1(stages[s], lateral.weight, lateral.bias);
-    if (s > 0) {
-      h = F::interpolate(
-          h, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
-    }
+    const auto& lateral = *laterals_[s];
+    auto h = conv1x1(stages[s], parameter(lateral, "weight"), parameter(lateral, "bias"));
+    if (s > 0) h = resize(h, size);
     fused = fused.defined() ? fused.add_(h) : h;
   }
-  return relu_conv1x1(fused, classifier_->weight, classifier_->bias);
+  return relu_conv1x1(fused, parameter(*classifier_, "weight"), parameter(*classifier_, "bias"));
 }
 
 InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& input) {
@@ -86,12 +108,12 @@ InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& in
   // forward_coarse: 1x1 laterals, resized to stage 0's size, summed, ReLU, classifier.
   int fused = -1;
   for (size_t s = 0; s < stages.size(); ++s) {
-    const auto conv = lateral(s);
+    const auto& conv = *laterals_[s];
     const auto name = "laterals." + std::to_string(s);
     int h = graph.add({InferenceOpKind::kConv2d,
                        {stages[s]},
-                       {graph.add_tensor(name + ".weight", conv->weight),
-                        graph.add_tensor(name + ".bias", conv->bias)},
+                       {graph.add_tensor(name + ".weight", parameter(conv, "weight")),
+                        graph.add_tensor(name + ".bias", parameter(conv, "bias"))},
                        {1, 0},
                        name});
     if (s > 0) h = graph.add({InferenceOpKind::kResizeBilinear, {h, stages[0]}, {}, {}, name});
@@ -100,17 +122,13 @@ InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& in
   int h = graph.add({InferenceOpKind::kRelu, {fused}, {}, {}, "fuse"});
   h = graph.add({InferenceOpKind::kConv2d,
                  {h},
-                 {graph.add_tensor("classifier.weight", classifier_->weight),
-                  graph.add_tensor("classifier.bias", classifier_->bias)},
+                 {graph.add_tensor("classifier.weight", parameter(*classifier_, "weight")),
+                  graph.add_tensor("classifier.bias", parameter(*classifier_, "bias"))},
                  {1, 0},
                  "classifier"});
   // forward: the coarse logits resized to the input's height and width.
   graph.add({InferenceOpKind::kResizeBilinear, {h, InferenceGraph::kInput}, {}, {}, "upsample"});
   return graph;
-}
-
-torch::nn::Conv2d SegmentationNetImpl::lateral(size_t stage) const {
-  return torch::nn::Conv2d(laterals_->ptr<torch::nn::Conv2dImpl>(stage));
 }
 
 std::vector<torch::Tensor> SegmentationNetImpl::scalar_parameters() const {

@@ -8,6 +8,7 @@
 // logits at full size; both grow with the image, not with the depth.
 #include <torch/torch.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,9 +32,10 @@ struct SegmentationConfig {
 struct SegmentationNetImpl : torch::nn::Module {
   explicit SegmentationNetImpl(SegmentationConfig config);
 
-  // [N, C, H, W] -> logits [N, num_classes, H, W] (any H, W).
+  // [N, C, H, W] -> logits [N, num_classes, H, W] (any H, W); for a volumetric
+  // backbone [N, C, D, H, W] -> [N, num_classes, D, H, W].
   torch::Tensor forward(const torch::Tensor& x);
-  // The same logits before the final bilinear upsampling: [N, K, ~H/4, ~W/4].
+  // The same logits before the final bilinear (trilinear) upsampling: [N, K, ~H/4, ~W/4].
   // Training uses these; segmentation_loss upsamples them a band at a time,
   // so full-resolution logits never sit in memory.
   torch::Tensor forward_coarse(const torch::Tensor& x);
@@ -44,16 +46,15 @@ struct SegmentationNetImpl : torch::nn::Module {
   const SegmentationConfig& config() const { return config_; }
   // The eval-mode forward (full-resolution logits) as plain ops for export.
   InferenceGraph inference_graph(const InputNormalization& input = {});
-  // The decoder's layers, for export's description of the network.
-  torch::nn::Conv2d lateral(size_t stage) const;
-  torch::nn::Conv2d classifier() const { return classifier_; }
 
   Network backbone{nullptr};
 
  private:
   SegmentationConfig config_;
-  torch::nn::ModuleList laterals_;  // one 1x1 conv per stage -> decoder_width
-  torch::nn::Conv2d classifier_{nullptr};
+  // 1x1 convolutions (Conv2d, or Conv3d for volumes): one per stage ->
+  // decoder_width, then decoder_width -> classes.
+  torch::nn::ModuleList laterals_;
+  std::shared_ptr<torch::nn::Module> classifier_;
 };
 TORCH_MODULE(SegmentationNet);
 

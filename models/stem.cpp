@@ -1,20 +1,25 @@
 #include "models/stem.h"
 
 #include <stdexcept>
+#include <vector>
 
 #include "core/inference_graph.h"
 #include "core/torch_compat.h"
+#include "models/branch.h"
 
 namespace revup {
 
-StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_t w)
-    : kind(k), norm(n), width(w) {
+StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_t w, int64_t dims_)
+    : kind(k), norm(n), width(w), dims(dims_) {
+  TORCH_CHECK(dims == 2 || norm == StemNorm::kFixupBias, "a BatchNorm stem is 2D only");
   if (kind == StemKind::kInjective) {
     TORCH_CHECK(width >= in_channels, "injective stem needs width >= input channels");
     return;
   }
   const int64_t kernel = kind == StemKind::kCifar ? 3 : (kind == StemKind::kPatch ? 4 : 7);
-  weight = register_parameter("weight", torch::empty({width, in_channels, kernel, kernel}));
+  std::vector<int64_t> sizes{width, in_channels};
+  sizes.resize(static_cast<size_t>(2 + dims), kernel);
+  weight = register_parameter("weight", torch::empty(sizes));
   {
     torch::NoGradGuard no_grad;
     compat::kaiming_normal_fan_out(weight);
@@ -43,14 +48,18 @@ TensorVector StemBlockImpl::step_parameters() {
 
 torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p) const {
   if (kind == StemKind::kInjective) {
-    return torch::constant_pad_nd(x, {0, 0, 0, 0, 0, width - x.size(1)});
+    // Zero channels appended: nothing padded on the spatial axes (pairs from the last axis).
+    std::vector<int64_t> pad(static_cast<size_t>(2 * (x.dim() - 2)), 0);
+    pad.push_back(0);
+    pad.push_back(width - x.size(1));
+    return torch::constant_pad_nd(x, pad);
   }
   const int64_t stride = this->stride(), padding = this->padding();
   torch::Tensor h;
   if (norm == StemNorm::kFixupBias) {
     // The scalar bias rides in the conv, the ReLU runs in place: at 4K the
     // stem's output alone is half a gigabyte.
-    h = torch::conv2d(x, p[0], p[1].expand({width}), stride, padding);
+    h = convolution(x, p[0], p[1].expand({width}), stride, padding);
     h.relu_();
   } else {
     h = torch::conv2d(x, p[0], {}, stride, padding);
@@ -58,7 +67,9 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
                                       is_training(), bn->options.momentum().value(),
                                       bn->options.eps(), true));
   }
-  if (kind == StemKind::kImageNet) h = torch::max_pool2d(h, 3, 2, 1);
+  if (kind == StemKind::kImageNet) {
+    h = dims == 3 ? torch::max_pool3d(h, 3, 2, 1) : torch::max_pool2d(h, 3, 2, 1);
+  }
   return h;
 }
 
@@ -69,6 +80,7 @@ int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& sco
   if (norm != StemNorm::kFixupBias) {
     throw std::runtime_error(scope + ": a BatchNorm stem cannot be exported yet");
   }
+  if (dims != 2) throw std::runtime_error(scope + ": export of 3D models is not supported yet");
   torch::NoGradGuard no_grad;
   int h = graph.add({InferenceOpKind::kConv2d,
                      {x},

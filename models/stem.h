@@ -18,7 +18,8 @@ enum class StemKind {
 enum class StemNorm { kFixupBias, kBatchNorm };
 
 struct StemBlockImpl : torch::nn::Module, SequenceBlock {
-  StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width);
+  // dims: 2 (images) or 3 (volumes: the same kernels and strides on every axis).
+  StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width, int64_t dims = 2);
 
   bool invertible() const override { return false; }
   // One conv, ReLU and max-pool on the image: a fraction of one block's cost.
@@ -35,6 +36,7 @@ struct StemBlockImpl : torch::nn::Module, SequenceBlock {
   StemKind kind;
   StemNorm norm;
   int64_t width;
+  int64_t dims;
   torch::Tensor weight, bias;  // conv weight; Fixup's scalar bias
   torch::nn::BatchNorm2d bn{nullptr};
 };

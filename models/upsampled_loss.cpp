@@ -50,23 +50,50 @@ LinearTaps linear_taps(int64_t in, int64_t out, int64_t begin, int64_t end, c10:
                                  : linear_taps_in<float>(in, out, begin, end);
 }
 
-// Rows [r0, r1) of the upsampled logits from the coarse rows they need
-// (`rows_of_coarse`, which starts at coarse row taps.first).
-torch::Tensor upsample_band(const torch::Tensor& rows_of_coarse, const LinearTaps& rows,
-                            const LinearTaps& cols) {
-  const auto device = rows_of_coarse.device();
-  const auto dtype = rows_of_coarse.scalar_type();
-  const auto wy = rows.weight.to(device, dtype).view({1, 1, -1, 1});
-  const auto wx = cols.weight.to(device, dtype).view({1, 1, 1, -1});
-  const auto y = rows_of_coarse.index_select(2, rows.lo.to(device)) * (1 - wy) +
-                 rows_of_coarse.index_select(2, rows.hi.to(device)) * wy;
-  return y.index_select(3, cols.lo.to(device)) * (1 - wx) +
-         y.index_select(3, cols.hi.to(device)) * wx;
+// t resampled along `axis` at the taps' positions (linear interpolation).
+torch::Tensor interpolate_axis(const torch::Tensor& t, int64_t axis, const LinearTaps& taps) {
+  const auto device = t.device();
+  std::vector<int64_t> shape(static_cast<size_t>(t.dim()), 1);
+  shape[static_cast<size_t>(axis)] = -1;
+  const auto w = taps.weight.to(device, t.scalar_type()).view(shape);
+  return t.index_select(axis, taps.lo.to(device)) * (1 - w) +
+         t.index_select(axis, taps.hi.to(device)) * w;
 }
 
-int64_t band_rows(const torch::Tensor& coarse, int64_t width, int64_t band_elements) {
-  const auto per_row = coarse.size(0) * coarse.size(1) * width;
+// Rows [r0, r1) of the upsampled logits from the coarse rows they need
+// (`rows_of_coarse`, which starts at coarse row taps.first). A row is what
+// lies at one index of the first spatial axis: a plane of a volume, whose
+// other axes `others` upsample whole.
+torch::Tensor upsample_band(const torch::Tensor& rows_of_coarse, const LinearTaps& rows,
+                            const std::vector<LinearTaps>& others) {
+  auto y = interpolate_axis(rows_of_coarse, 2, rows);
+  for (size_t i = 0; i < others.size(); ++i) {
+    y = interpolate_axis(y, 3 + static_cast<int64_t>(i), others[i]);
+  }
+  return y;
+}
+
+// The taps of every spatial axis after the first, over the whole target.
+std::vector<LinearTaps> other_axes_taps(const torch::Tensor& coarse, const torch::Tensor& target) {
+  std::vector<LinearTaps> taps;
+  for (int64_t a = 2; a < target.dim(); ++a) {
+    taps.push_back(
+        linear_taps(coarse.size(a + 1), target.size(a), 0, target.size(a), coarse.scalar_type()));
+  }
+  return taps;
+}
+
+int64_t band_rows(const torch::Tensor& coarse, const torch::Tensor& target, int64_t band_elements) {
+  int64_t per_row = coarse.size(0) * coarse.size(1);
+  for (int64_t a = 2; a < target.dim(); ++a) per_row *= target.size(a);
   return std::max<int64_t>(1, band_elements / std::max<int64_t>(per_row, 1));
+}
+
+// Every axis but the classes' (1): what the Dice sums run over.
+std::vector<int64_t> all_but_classes(const torch::Tensor& t) {
+  std::vector<int64_t> axes{0};
+  for (int64_t a = 2; a < t.dim(); ++a) axes.push_back(a);
+  return axes;
 }
 
 // The per-class sums the soft Dice needs, over all labelled pixels.
@@ -75,15 +102,16 @@ struct DiceSums {
 };
 
 struct Band {
-  torch::Tensor logits;  // [N, K, R, W] upsampled
-  torch::Tensor labels;  // [N, R, W] int64, ignore replaced by 0
-  torch::Tensor valid;   // [N, R, W] bool
+  torch::Tensor logits;  // [N, K, R, W] (or [N, K, R, H, W]) upsampled
+  torch::Tensor labels;  // [N, R, W] (or [N, R, H, W]) int64, ignore replaced by 0
+  torch::Tensor valid;   // the same, bool
 };
 
 Band make_band(const torch::Tensor& coarse_rows, const torch::Tensor& target, int64_t r0,
-               int64_t r1, const LinearTaps& rows, const LinearTaps& cols, int64_t ignore_index) {
+               int64_t r1, const LinearTaps& rows, const std::vector<LinearTaps>& others,
+               int64_t ignore_index) {
   Band b;
-  b.logits = upsample_band(coarse_rows, rows, cols);
+  b.logits = upsample_band(coarse_rows, rows, others);
   const auto t = target.narrow(1, r0, r1 - r0).to(torch::kLong);
   b.valid = t.ne(ignore_index);
   b.labels = t.masked_fill(b.valid.logical_not(), 0);
@@ -94,10 +122,10 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor coarse, torch::Tensor target,
                                int64_t ignore_index, double dice_weight, int64_t band_elements) {
-    const auto height = target.size(1), width = target.size(2);
+    const auto height = target.size(1);
     const auto classes = coarse.size(1);
-    const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
-    const auto step = band_rows(coarse, width, band_elements);
+    const auto others = other_axes_taps(coarse, target);
+    const auto step = band_rows(coarse, target, band_elements);
     double ce_sum = 0;
     int64_t labelled = 0;
     const auto zeros = torch::zeros({classes}, torch::kDouble);
@@ -106,7 +134,7 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
       const auto r1 = std::min(height, r0 + step);
       const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
       const auto b = make_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), target, r0,
-                               r1, rows, cols, ignore_index);
+                               r1, rows, others, ignore_index);
       const auto top = b.labels.max().item<int64_t>();
       const auto bottom = b.labels.min().item<int64_t>();
       if (top >= classes || bottom < 0) {
@@ -124,7 +152,7 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
         const auto probs = log_probs.exp() * valid;
         const auto one_hot =
             torch::zeros_like(probs).scatter_(1, b.labels.unsqueeze(1), 1.0) * valid;
-        const std::vector<int64_t> dims = {0, 2, 3};
+        const auto dims = all_but_classes(probs);
         sums.intersection += (probs * one_hot).sum(dims).to(torch::kDouble);
         sums.prob_sum += probs.sum(dims).to(torch::kDouble);
         sums.label_sum += one_hot.sum(dims).to(torch::kDouble);
@@ -156,9 +184,9 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
     const auto ignore_index = ctx->saved_data["ignore_index"].toInt();
     const auto dice_weight = ctx->saved_data["dice_weight"].toDouble();
     const auto labelled = ctx->saved_data["labelled"].toInt();
-    const auto height = target.size(1), width = target.size(2);
-    const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
-    const auto step = band_rows(coarse, width, ctx->saved_data["band_elements"].toInt());
+    const auto height = target.size(1);
+    const auto others = other_axes_taps(coarse, target);
+    const auto step = band_rows(coarse, target, ctx->saved_data["band_elements"].toInt());
     auto grad = torch::zeros_like(coarse);
     if (labelled == 0) return {grad, {}, {}, {}, {}};
 
@@ -172,7 +200,8 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
       const auto present = label_sum.gt(0).to(torch::kDouble);
       const auto count = present.sum().item<double>();
       if (count > 0) {
-        const auto shape = std::vector<int64_t>{1, -1, 1, 1};
+        std::vector<int64_t> shape(static_cast<size_t>(coarse.dim()), 1);
+        shape[1] = -1;
         a = (-2.0 * dice_weight / count * present / total).to(coarse.options()).view(shape);
         b = (dice_weight / count * present * (2 * inter + 1) / (total * total))
                 .to(coarse.options())
@@ -185,7 +214,7 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
       const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
       const auto span = rows.last - rows.first + 1;
       const auto coarse_rows = coarse.narrow(2, rows.first, span).detach().requires_grad_(true);
-      const auto band = make_band(coarse_rows, target, r0, r1, rows, cols, ignore_index);
+      const auto band = make_band(coarse_rows, target, r0, r1, rows, others, ignore_index);
       const auto log_probs = torch::log_softmax(band.logits, 1);
       const auto nll = -log_probs.gather(1, band.labels.unsqueeze(1)).squeeze(1);
       auto local =
@@ -208,21 +237,26 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
 torch::Tensor upsample_rows(const torch::Tensor& coarse, int64_t height, int64_t width,
                             int64_t row_begin, int64_t row_end) {
   const auto rows = linear_taps(coarse.size(2), height, row_begin, row_end, coarse.scalar_type());
-  const auto cols = linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type());
+  const std::vector<LinearTaps> cols{
+      linear_taps(coarse.size(3), width, 0, width, coarse.scalar_type())};
   return upsample_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), rows, cols);
 }
 
 torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const torch::Tensor& target,
                                           const UpsampledLossOptions& options) {
-  if (coarse.dim() != 4 || target.dim() != 3 || coarse.size(0) != target.size(0)) {
+  const bool shapes_match = (coarse.dim() == 4 || coarse.dim() == 5) &&
+                            target.dim() == coarse.dim() - 1 && coarse.size(0) == target.size(0);
+  if (!shapes_match) {
     throw std::invalid_argument(
-        "upsampled_segmentation_loss: logits must be [N, K, h, w] and "
-        "labels [N, H, W] with the same N");
+        "upsampled_segmentation_loss: logits must be [N, K, h, w] (or [N, K, d, h, w]) and "
+        "labels [N, H, W] (or [N, D, H, W]) with the same N");
   }
-  if (coarse.size(2) > target.size(1) || coarse.size(3) > target.size(2)) {
-    throw std::invalid_argument(
-        "upsampled_segmentation_loss: the labels are smaller than the "
-        "logits they should be upsampled to");
+  for (int64_t a = 1; a < target.dim(); ++a) {
+    if (coarse.size(a + 1) > target.size(a)) {
+      throw std::invalid_argument(
+          "upsampled_segmentation_loss: the labels are smaller than the "
+          "logits they should be upsampled to");
+    }
   }
   return UpsampledLoss::apply(coarse, target, options.ignore_index, options.dice_weight,
                               options.band_elements);

@@ -1,6 +1,7 @@
 #pragma once
-// Cross-entropy (+ soft Dice) of logits bilinearly upsampled to the target's
-// size, computed one band of rows at a time.
+// Cross-entropy (+ soft Dice) of logits bilinearly (for volumes trilinearly)
+// upsampled to the target's size, computed one band of rows (of planes) at a
+// time.
 //
 // Why: at 3840x2160 with K classes, full-resolution logits, their log-softmax
 // and both gradients are 4 x K x 33 MB, more than the whole memory-saving
@@ -25,7 +26,8 @@ struct UpsampledLossOptions {
 };
 
 // coarse [N, K, h, w] float logits, target [N, H, W] integer class ids (any
-// integer dtype; ignore_index for unlabelled pixels). Returns the mean
+// integer dtype; ignore_index for unlabelled pixels); or coarse [N, K, d, h, w]
+// and target [N, D, H, W] for volumes, banded over D. Returns the mean
 // cross-entropy over labelled pixels (+ dice_weight x (1 - soft Dice)).
 torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const torch::Tensor& target,
                                           const UpsampledLossOptions& options);

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/memory_tracker.h"
 #include "tests/core/conv_norms.h"
 
 namespace revup {
@@ -54,17 +53,6 @@ TEST(Conv3dSlabs, EqualTheWholeConvolutionAndItsGradients) {
   }
 }
 
-// Peak allocator bytes of f() above what was live before it.
-template <class F>
-std::int64_t peak_of(F f) {
-  const c10::Device cpu(c10::DeviceType::CPU);
-  MemoryTracker::install_cpu_tracking();
-  MemoryTracker::reset_peak(cpu);
-  const auto before = MemoryTracker::live_bytes(cpu);
-  f();
-  return MemoryTracker::peak_bytes(cpu) - before;
-}
-
 TEST(Conv3dSlabs, KeepTheUnfoldedScratchToTheBudget) {
   // LibTorch's CPU conv3d unfolds its whole input (27 times it for 3x3x3);
   // in slabs the scratch is one slab's.
@@ -74,14 +62,14 @@ TEST(Conv3dSlabs, KeepTheUnfoldedScratchToTheBudget) {
   const auto w = torch::randn({8, 8, 3, 3, 3});
   const auto g = torch::randn({1, 8, 32, 32, 32});
   const std::int64_t budget = 4ll << 20, mib = 1ll << 20;
-  const auto whole = peak_of([&] { torch::conv3d(x, w, {}, 1, 1); });
-  const auto slabs = peak_of([&] { conv3d_in_slabs(x, w, {}, 1, 1, budget); });
-  const auto whole_back = peak_of([&] {
+  const auto whole = testing::peak_bytes_of([&] { torch::conv3d(x, w, {}, 1, 1); });
+  const auto slabs = testing::peak_bytes_of([&] { conv3d_in_slabs(x, w, {}, 1, 1, budget); });
+  const auto whole_back = testing::peak_bytes_of([&] {
     at::convolution_backward(g, x, w, std::vector<int64_t>{8}, std::vector<int64_t>(3, 1),
                              std::vector<int64_t>(3, 1), std::vector<int64_t>(3, 1), false,
                              std::vector<int64_t>(3, 0), 1, {true, true, false});
   });
-  const auto slabs_back = peak_of([&] {
+  const auto slabs_back = testing::peak_bytes_of([&] {
     conv3d_backward_in_slabs(g, x, w, 1, 1, {true, true, false}, budget);
   });
   std::cout << "peak MiB: forward " << whole / double(mib) << " whole, " << slabs / double(mib)

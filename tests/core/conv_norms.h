@@ -2,7 +2,10 @@
 // Measurements the tests of every layer share that need core alone.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <vector>
+
+#include "core/memory_tracker.h"
 
 namespace revup::testing {
 
@@ -24,6 +27,17 @@ inline double zero_padded_conv_norm(const torch::Tensor& w, int64_t n, int itera
     u = volume ? torch::conv_transpose3d(v, w, {}, 1, p) : torch::conv_transpose2d(v, w, {}, 1, p);
   }
   return sigma;
+}
+
+// Peak allocator bytes on the CPU while f() runs, above what was live before it.
+template <class F>
+std::int64_t peak_bytes_of(F f) {
+  const c10::Device cpu(c10::DeviceType::CPU);
+  MemoryTracker::install_cpu_tracking();
+  MemoryTracker::reset_peak(cpu);
+  const auto before = MemoryTracker::live_bytes(cpu);
+  f();
+  return MemoryTracker::peak_bytes(cpu) - before;
 }
 
 inline double relative_error(const torch::Tensor& a, const torch::Tensor& b) {

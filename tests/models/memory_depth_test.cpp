@@ -23,10 +23,7 @@ std::int64_t activation_peak(const std::string& arch, int depth) {
     torch::nn::functional::cross_entropy(net->forward(x), target).backward();
   };
   step();  // gradients exist from here on, as in training
-  MemoryTracker::reset_peak(kCpu);
-  const auto before = MemoryTracker::live_bytes(kCpu);
-  step();
-  return MemoryTracker::peak_bytes(kCpu) - before;
+  return testing::peak_bytes_of(step);
 }
 
 TEST(MemoryInDepth, MemSaveActivationPeakIsFlatFromDepth20To110) {

@@ -46,17 +46,7 @@ TEST(SegmentationNet, ConfigRoundTripsAndPresetsBuild) {
 }
 
 TEST(SegmentationNet, MemSaveGradientsEqualAutograd) {
-  auto config = tiny("revup");
-  config.backbone.sn.power_iterations = 0;  // identical weights in both
-  config.backbone.inverse.tolerance = 1e-13;
-  config.backbone.inverse.max_iterations = 400;
-  SegmentationNet plain(config);
-  testing::perturb(*plain);
-  plain->to(torch::kFloat64);
-  config.backbone.arch = "revup-memsave";
-  SegmentationNet memsave(config);
-  memsave->to(torch::kFloat64);
-  copy_state(*plain, *memsave);
+  auto [plain, memsave] = testing::segmentation_twins(tiny("revup"));
 
   torch::manual_seed(1);
   const auto x = torch::randn({1, 3, 40, 48}, torch::kFloat64);
@@ -65,9 +55,7 @@ TEST(SegmentationNet, MemSaveGradientsEqualAutograd) {
   auto grads = [&](SegmentationNet& net) {
     net->zero_grad();
     segmentation_loss(net->forward(x), target, {255, 0.5}).backward();
-    std::vector<torch::Tensor> g;
-    for (const auto& p : net->parameters()) g.push_back(p.grad().flatten());
-    return torch::cat(g);
+    return testing::flat_gradients(*net);
   };
   const auto a = grads(plain);
   const auto b = grads(memsave);

@@ -20,8 +20,6 @@
 namespace revup {
 namespace {
 
-const c10::Device kCpu(c10::DeviceType::CPU);
-
 // A 16^3 probe grid (margin 1.81 instead of 1.10 at 32^3: a looser bound, the
 // same guarantee) and a short warm-up: the probe's cost is the grid's, and at
 // 32^3 it, not the blocks, would set these tests' time.
@@ -132,7 +130,7 @@ TEST(VolumetricBlocks, MemSaveGradientsEqualPlainAutogradInFloat64) {
 // Peak allocator bytes of one forward and backward, above what was live before.
 std::int64_t step_peak(int basic, SequenceMode mode) {
   torch::manual_seed(42);
-  MemoryTracker::install_cpu_tracking();
+  MemoryTracker::install_cpu_tracking();  // before the blocks: every byte they free is counted
   VolumetricSequence seq(basic, /*bottleneck=*/0);
   for (auto& m : seq.modules) m->train();
   // Activations of 3.4 MiB ([1, 8, 48, 48, 48] after the first block), larger
@@ -142,10 +140,7 @@ std::int64_t step_peak(int basic, SequenceMode mode) {
   options.mode = mode;
   auto step = [&] { run_sequence(seq.blocks, x, options).square().sum().backward(); };
   step();  // gradients exist from here on, as in training
-  MemoryTracker::reset_peak(kCpu);
-  const auto before = MemoryTracker::live_bytes(kCpu);
-  step();
-  return MemoryTracker::peak_bytes(kCpu) - before;
+  return testing::peak_bytes_of(step);
 }
 
 TEST(VolumetricBlocks, MemSaveActivationMemoryIsFlatInDepth) {

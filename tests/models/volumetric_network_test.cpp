@@ -1,0 +1,178 @@
+// Issue 19: a Network of dims 3 is the 2D one over Conv3d, with the same
+// MemSave guarantee, and says clearly what it cannot do yet.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "../test_util.h"
+#include "models/network.h"
+#include "models/segmentation_loss.h"
+#include "models/segmentation_net.h"
+#include "models/state_utils.h"
+#include "models/upsampled_loss.h"
+
+namespace revup {
+namespace {
+
+// A small CIFAR-style volumetric classifier: stem 3x3x3, three stages
+// (strides 1, 2, 2), a 16^3 probe grid for speed.
+ModelConfig small_volumetric(const std::string& arch, int depth = 8) {
+  auto c = testing::small_cifar(arch, depth);
+  c.dims = 3;
+  c.in_channels = 1;
+  c.sn.grid = 16;
+  c.sn.warmup_iterations = 5;
+  return c;
+}
+
+TEST(VolumetricNetwork, ConfigRoundTripsAndRefusesWhat3DCannotDo) {
+  const auto c = small_volumetric("revup-memsave");
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()).dims, 3);
+  EXPECT_EQ(ModelConfig::from_json(nlohmann::json::object()).dims, 2);  // older configs: 2D
+  auto bad = c;
+  bad.dims = 4;
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad = c;
+  bad.arch = "resnet";  // BatchNorm blocks: 2D only
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad = c;
+  bad.sn.grid = 12;  // fine for 2D, too coarse for 3x3x3 kernels
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad.dims = 2;
+  EXPECT_NO_THROW(bad.validate());
+}
+
+TEST(VolumetricNetwork, EveryStageIsAVolumeAndExportSaysItCannotYet) {
+  torch::manual_seed(50);
+  Network net(small_volumetric("revup-memsave", 14));
+  net->eval();
+  const auto x = torch::randn({2, 1, 12, 10, 8});
+  const auto stages = net->stage_features(x);
+  ASSERT_EQ(stages.size(), 3u);
+  EXPECT_EQ(stages[0].sizes(), (std::vector<int64_t>{2, 4, 12, 10, 8}));
+  EXPECT_EQ(stages[2].sizes(), (std::vector<int64_t>{2, 16, 3, 3, 2}));
+  EXPECT_EQ(net->forward(x).sizes(), (std::vector<int64_t>{2, 5}));
+  for (auto block : net->invertible_blocks()) {
+    EXPECT_EQ(block->convs[0]->weight.dim(), 5);
+    EXPECT_LT(block->lipschitz_bound(), 1.0);
+  }
+  try {
+    net->inference_graph();
+    FAIL() << "a 3D network was described for export";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("3D"), std::string::npos) << e.what();
+  }
+}
+
+TEST(VolumetricNetwork, MemSaveGradientsEqualPlainAutogradInFloat64) {
+  torch::manual_seed(51);
+  auto config = small_volumetric("revup");
+  config.sn.power_iterations = 0;  // both networks use identical weights
+  config.inverse.tolerance = 1e-13;
+  config.inverse.max_iterations = 500;
+  Network plain(config);
+  testing::perturb(*plain);
+  plain->to(torch::kFloat64);
+  config.arch = "revup-memsave";
+  Network memsave(config);
+  memsave->to(torch::kFloat64);
+  copy_state(*plain, *memsave);
+  const auto x = torch::randn({2, 1, 10, 12, 9}, torch::kFloat64);
+  const auto target = torch::tensor({4, 1});
+  std::map<std::string, torch::Tensor> grads[2];
+  torch::Tensor input_grads[2];
+  int i = 0;
+  for (auto* net : {&plain, &memsave}) {
+    auto input = x.clone().requires_grad_(true);
+    torch::nn::functional::cross_entropy((*net)->forward(input), target).backward();
+    input_grads[i] = input.grad();
+    for (const auto& p : (*net)->named_parameters()) grads[i][p.key()] = p.value().grad();
+    ++i;
+  }
+  EXPECT_LT(testing::relative_error(input_grads[1], input_grads[0]), 1e-8);
+  std::vector<torch::Tensor> a, b;
+  for (const auto& [name, g] : grads[0]) {
+    ASSERT_TRUE(grads[1].count(name)) << name;
+    b.push_back(g.flatten());
+    a.push_back(grads[1][name].flatten());
+  }
+  EXPECT_LT(testing::relative_error(torch::cat(a), torch::cat(b)), 1e-8);
+  EXPECT_GT(grads[0].at("stage1_block0.conv2.weight").abs().sum().item<double>(), 1e-8);
+}
+
+// A volumetric segmentation network: the patch stem (4x4x4, stride 4), two
+// stages, the light decoder with trilinear resizing.
+SegmentationConfig small_volumetric_segmentation(const std::string& arch) {
+  SegmentationConfig c;
+  c.backbone = small_volumetric(arch);
+  c.backbone.style = "imagenet";
+  c.backbone.blocks = {2, 1};
+  c.backbone.block = "basic";
+  c.backbone.widths = {4, 8};
+  c.backbone.stem = "patch";
+  c.backbone.stem_width = 4;
+  c.backbone.classifier = false;
+  c.num_classes = 3;
+  c.decoder_width = 4;
+  return c;
+}
+
+TEST(VolumetricSegmentation, PredictsEveryVoxelAndMemSaveGradientsEqualAutograd) {
+  torch::manual_seed(53);
+  const auto config = small_volumetric_segmentation("revup");
+  EXPECT_EQ(SegmentationConfig::from_json(config.to_json()).to_json(), config.to_json());
+  auto [plain, memsave] = testing::segmentation_twins(config);
+  const auto x = torch::randn({1, 1, 16, 12, 20}, torch::kFloat64);
+  EXPECT_EQ(plain->forward(x).sizes(), (std::vector<int64_t>{1, 3, 16, 12, 20}));
+  EXPECT_EQ(plain->forward_coarse(x).sizes(), (std::vector<int64_t>{1, 3, 4, 3, 5}));
+  auto target = torch::randint(0, 3, {1, 16, 12, 20}, torch::kLong);
+  target.index_put_({0, 0}, 255);  // a plane of ignored voxels
+  auto grads = [&](SegmentationNet& net) {
+    net->zero_grad();
+    // Coarse logits: the loss upsamples them slab by slab, as training does.
+    segmentation_loss(net->forward_coarse(x), target, {255, 0.5}).backward();
+    return testing::flat_gradients(*net);
+  };
+  const auto a = grads(plain);
+  const auto b = grads(memsave);
+  ASSERT_GT(a.norm().item<double>(), 0.0);
+  EXPECT_LT(testing::relative_error(b, a), 1e-8);
+}
+
+TEST(VolumetricLoss, SlabWiseEqualsTheTrilinearlyUpsampledLossAndGradient) {
+  // The banded loss of issue 19: coarse volumetric logits upsampled plane
+  // slab by plane slab, never whole, with the numbers of interpolate(trilinear).
+  namespace F = torch::nn::functional;
+  torch::manual_seed(52);
+  const auto coarse = torch::randn({2, 3, 4, 5, 6}, torch::kFloat64) * 3;
+  auto target = torch::randint(0, 3, {2, 13, 17, 19}, torch::kLong);
+  target.index_put_({0, torch::indexing::Slice(2, 5)}, 255);
+  target.index_put_({1, torch::indexing::Slice(), 0}, 255);
+  for (const double dice : {0.0, 0.7}) {
+    auto full_in = coarse.clone().requires_grad_(true);
+    const auto up = F::interpolate(full_in, F::InterpolateFuncOptions()
+                                                .size(std::vector<int64_t>{13, 17, 19})
+                                                .mode(torch::kTrilinear)
+                                                .align_corners(false));
+    // Full-size logits: the plain loss (cross-entropy and soft Dice over 3D).
+    const auto expected = segmentation_loss(up, target, {255, dice});
+    expected.backward();
+    auto banded_in = coarse.clone().requires_grad_(true);
+    // Two planes a band (2 x 3 x 17 x 19 elements each), the last one shorter.
+    const auto banded =
+        upsampled_segmentation_loss(banded_in, target, {255, dice, 2 * 3 * 17 * 19 * 2});
+    banded.backward();
+    EXPECT_NEAR(banded.item<double>(), expected.item<double>(), 1e-9) << "dice " << dice;
+    ASSERT_GT(full_in.grad().norm().item<double>(), 0.0);
+    EXPECT_LT(testing::relative_error(banded_in.grad(), full_in.grad()), 1e-9) << "dice " << dice;
+    // The same loss through segmentation_loss, which bands when the sizes differ.
+    EXPECT_NEAR(segmentation_loss(coarse, target, {255, dice}).item<double>(),
+                expected.item<double>(), 1e-9);
+  }
+  EXPECT_THROW(upsampled_segmentation_loss(coarse, target.select(1, 0), {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace revup
