@@ -7,11 +7,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/math_constants.h"
+
 namespace revup {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 // Intra-op threads off while the many small eigenproblems run: OpenBLAS
 // splits each one over the threads, which made them 4x slower on 2 threads
@@ -99,6 +99,12 @@ double sampling_margin(int64_t kernel_size, int64_t grid, int64_t dims) {
   const double n = static_cast<double>(dims), g = static_cast<double>(grid);
   const double keep = 1.0 - n * n * kPi * kPi * d * d / (2.0 * g * g);
   return keep > 0 ? 1.0 / std::sqrt(keep) : -1.0;
+}
+
+int64_t coarsest_grid(int64_t kernel_size, int64_t dims) {
+  int64_t grid = 1;
+  while (sampling_margin(kernel_size, grid, dims) <= 0) ++grid;
+  return grid;
 }
 
 double circular_conv_norm(const torch::Tensor& weight, int64_t grid) {

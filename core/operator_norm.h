@@ -24,6 +24,8 @@ namespace revup {
 // margin is 1 / sqrt of that: 1.041 for 3x3 on a 32 grid, 1.100 for 3x3x3 on
 // a 32^3 grid, 1 for 1x1; -1 when the grid is too coarse for the kernel.
 double sampling_margin(int64_t kernel_size, int64_t grid, int64_t dims = 2);
+// The coarsest grid with a margin for that kernel: the first G > dims pi (k - 1) / sqrt(2).
+int64_t coarsest_grid(int64_t kernel_size, int64_t dims = 2);
 
 // Max over the grid^dims frequency grid of ||K(w)||_2 (no margin): the norm of
 // the circular convolution on that grid. Weight [out, in, k, k] or

@@ -4,12 +4,12 @@
 #include <stdexcept>
 
 #include "core/conv3d_slabs.h"
+#include "core/math_constants.h"
 #include "core/operator_norm.h"
 #include "core/torch_compat.h"
 
 namespace revup {
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegenerate = 1e-12;
 // Extra power iterations on a step whose estimate still rose by more than
 // kCatchUpTolerance (relative), at most kMaxCatchUpIterations.

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/checkpoint_loading.h"
+#include "core/math_constants.h"
 #include "core/memory_tracker.h"
 #include "core/spectral_norm.h"
 #include "core/step_measurement.h"
@@ -27,9 +28,6 @@ void check_spectral_norms_follow(torch::nn::Module& module) {
     }
   }
 }
-namespace {
-constexpr double kPi = 3.14159265358979323846;
-}  // namespace
 
 torch::optim::SGDOptions sgd_options(const TrainerOptions& o, double lr) {
   return torch::optim::SGDOptions(lr).momentum(o.momentum).weight_decay(o.weight_decay);

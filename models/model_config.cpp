@@ -1,7 +1,6 @@
 #include "models/model_config.h"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 #include "core/json_number.h"
@@ -112,12 +111,9 @@ void ModelConfig::validate() const {
   }
   if (sn.coeff <= 0 || sn.coeff >= 1) throw std::invalid_argument("c must lie in (0, 1)");
   if (is_revup() && sampling_margin(3, sn.grid, dims) <= 0) {
-    // The margin needs G > n pi (k - 1) / sqrt(2) for k = 3 in n axes.
-    const auto finest =
-        static_cast<int>(static_cast<double>(dims) * 3.14159265358979 * 2.0 / std::sqrt(2.0)) + 1;
     throw std::invalid_argument("spectral_norm.grid " + std::to_string(sn.grid) +
                                 " is too coarse for 3x3 kernels in " + std::to_string(dims) +
-                                "D (" + std::to_string(finest) + " or more)");
+                                "D (" + std::to_string(coarsest_grid(3, dims)) + " or more)");
   }
   if (sn.power_iterations < 0 || inverse.iterations < 0)
     throw std::invalid_argument("iterations must be >= 0");

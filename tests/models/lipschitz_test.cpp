@@ -88,6 +88,11 @@ TEST(OperatorNorm, TheSamplingMarginLiftsACoarseGridAboveEveryFinerOne) {
               circular_conv_norm(w3, 48) * (1 - 1e-12));
   }
   EXPECT_EQ(sampling_margin(1, 4, 3), 1.0);
+  // The coarsest grids with a margin for 3x3 (3x3x3) kernels, and the ones just below.
+  EXPECT_EQ(coarsest_grid(3, 2), 9);
+  EXPECT_EQ(coarsest_grid(3, 3), 14);
+  EXPECT_EQ(coarsest_grid(1, 3), 1);
+  EXPECT_LT(sampling_margin(3, 13, 3), 0);
   EXPECT_GT(sampling_margin(3, 32, 3), sampling_margin(3, 32, 2));  // more axes, more room
   EXPECT_LT(sampling_margin(3, 8, 3), 0);                           // too coarse: refused
   EXPECT_THROW(conv_operator_norm(torch::randn({2, 2, 3, 3, 3}), 8), std::invalid_argument);
