@@ -195,6 +195,19 @@ void SpectralNormConvImpl::power_iterate(int n) {
   for (int i = 0; i < n; ++i) iterate(w);
 }
 
+int SpectralNormConvImpl::warm_up(int max_iterations, double tolerance) {
+  const auto w = weight.detach();
+  int n = 0;
+  while (n < max_iterations) {
+    double before = 0;
+    const auto g = iterate(w, &before);
+    ++n;
+    const double after = (w * g).sum().item<double>();
+    if (std::abs(after - before) <= tolerance * std::abs(after)) break;
+  }
+  return n;
+}
+
 torch::Tensor SpectralNormConvImpl::direction() const {
   return direction_at_probe(weight.detach());
 }

@@ -28,10 +28,9 @@ RevUpBlockImpl::RevUpBlockImpl(BlockKind kind, int64_t channels, int64_t total_b
   scalars = register_fixup_scalars(*this, shape.convs());
   fixup_init(raw, total_blocks);
   // Fixup's last conv starts at zero, where power iteration leaves the probe
-  // as it is: only the others warm up (a 3D probe's iteration costs ~0.2 s at
-  // 32 channels, half of a block's construction).
+  // as it is: only the others warm up, until their estimates settle.
   for (auto& c : convs) {
-    if (c->weight.abs().max().item<double>() > 0) c->power_iterate(sn.warmup_iterations);
+    if (c->weight.abs().max().item<double>() > 0) c->warm_up(sn.warmup_iterations);
   }
 }
 

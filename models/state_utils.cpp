@@ -37,16 +37,7 @@ int converge_spectral_norms(torch::nn::Module& module, double tolerance, int max
   for (const auto& m : module.modules()) {
     auto* conv = m->as<SpectralNormConvImpl>();
     if (conv == nullptr) continue;
-    double sigma = conv->sigma_bound();
-    int n = 0;
-    while (n < max_iterations) {
-      conv->power_iterate(1);
-      ++n;
-      const double next = conv->sigma_bound();
-      const bool settled = std::abs(next - sigma) <= tolerance * std::abs(next);
-      sigma = next;
-      if (settled) break;
-    }
+    const int n = conv->warm_up(max_iterations, tolerance);
     most = std::max(most, n);
   }
   return most;
