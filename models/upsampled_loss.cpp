@@ -67,6 +67,21 @@ torch::Tensor interpolate_axis(const torch::Tensor& t, int64_t axis, const Linea
 torch::Tensor upsample_band(const torch::Tensor& rows_of_coarse, const LinearTaps& rows,
                             const std::vector<LinearTaps>& others) {
   auto y = interpolate_axis(rows_of_coarse, 2, rows);
+  if (others.size() == 2) {
+    // A volume's planes: bilinear upsampling over the whole plane, the same
+    // taps (align_corners=false on the full extent) in LibTorch's own kernel,
+    // whose backward is far cheaper than two index_select's (an index_add
+    // along a strided axis). A step on ch2 with 117 classes (2 threads): the
+    // loss with the decoder took 57 s of 68 before, 6.8 of 12.8 after.
+    namespace F = torch::nn::functional;
+    const auto n = y.size(0), k = y.size(1), r = y.size(2);
+    const std::vector<int64_t> plane{others[0].lo.size(0), others[1].lo.size(0)};
+    const auto planes = y.reshape({n, k * r, y.size(3), y.size(4)});
+    return F::interpolate(
+               planes,
+               F::InterpolateFuncOptions().size(plane).mode(torch::kBilinear).align_corners(false))
+        .view({n, k, r, plane[0], plane[1]});
+  }
   for (size_t i = 0; i < others.size(); ++i) {
     y = interpolate_axis(y, 3 + static_cast<int64_t>(i), others[i]);
   }
