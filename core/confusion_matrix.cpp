@@ -54,18 +54,28 @@ std::vector<int64_t> ConfusionMatrix::unscored_classes() const {
   return out;
 }
 
-double ConfusionMatrix::mean_iou() const {
+double ConfusionMatrix::mean_with_unscored(const std::vector<double>& per_class) const {
   double sum = 0;
   int64_t n = 0;
-  for (double v : class_iou()) {
+  for (double v : per_class) {
     if (!std::isnan(v)) {
       sum += v;
       ++n;
     }
   }
-  n += static_cast<int64_t>(unscored_classes().size());  // each with IoU 0
+  n += static_cast<int64_t>(unscored_classes().size());  // each with 0
   return n == 0 ? 0.0 : sum / static_cast<double>(n);
 }
+
+double ConfusionMatrix::mean_iou() const { return mean_with_unscored(class_iou()); }
+
+std::vector<double> ConfusionMatrix::class_dice() const {
+  auto dice = class_iou();
+  for (double& v : dice) v = 2 * v / (1 + v);  // NaN stays NaN
+  return dice;
+}
+
+double ConfusionMatrix::mean_dice() const { return mean_with_unscored(class_dice()); }
 
 void ConfusionMatrix::add_counts(const torch::Tensor& counts) {
   TORCH_CHECK(counts.sizes() == counts_.sizes(), "add_counts: a ", counts.sizes(),
@@ -84,7 +94,8 @@ double ConfusionMatrix::pixel_accuracy() const {
 
 std::map<std::string, double> ConfusionMatrix::metrics(
     const std::vector<std::string>& class_names) const {
-  std::map<std::string, double> m{{"miou", mean_iou()}, {"pixel_accuracy", pixel_accuracy()}};
+  std::map<std::string, double> m{
+      {"miou", mean_iou()}, {"mean_dice", mean_dice()}, {"pixel_accuracy", pixel_accuracy()}};
   const auto iou = class_iou();
   for (size_t c = 0; c < iou.size(); ++c) {
     const auto name = c < class_names.size() ? class_names[c] : std::to_string(c);

@@ -1,6 +1,7 @@
 #pragma once
 // Segmentation metrics from a confusion matrix accumulated over images:
-// per-class IoU, mean IoU and pixel accuracy, ignoring an "unlabelled" value.
+// per-class IoU and Dice, their means and pixel accuracy, ignoring an
+// "unlabelled" value.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -31,11 +32,15 @@ class ConfusionMatrix {
   std::vector<double> class_iou() const;
   // Mean over classes with a defined IoU, and the expected classes.
   double mean_iou() const;
+  // Dice per class, 2 TP / (2 TP + FP + FN) = 2 IoU / (1 + IoU) (what medical
+  // imaging reports); NaN and the mean as for IoU.
+  std::vector<double> class_dice() const;
+  double mean_dice() const;
   double pixel_accuracy() const;
   int64_t labelled_pixels() const;
   const torch::Tensor& counts() const { return counts_; }  // [target, prediction]
 
-  // {"miou", "pixel_accuracy", "iou/<class>"...}: what trainers and evaluate report.
+  // {"miou", "mean_dice", "pixel_accuracy", "iou/<class>"...}: what trainers and evaluate report.
   std::map<std::string, double> metrics(const std::vector<std::string>& class_names = {}) const;
 
  private:
@@ -43,6 +48,8 @@ class ConfusionMatrix {
   int64_t ignore_index_;
   torch::Tensor counts_;  // int64 [classes, classes]
   std::vector<int64_t> expected_;
+  // Mean over the defined values, the unscored expected classes counting 0.
+  double mean_with_unscored(const std::vector<double>& per_class) const;
 };
 
 }  // namespace revup

@@ -40,27 +40,53 @@ torch::Tensor ramp(int64_t n, int64_t overlap) {
 torch::Tensor predict_logits(const LogitsFunction& forward, const torch::Tensor& image,
                              const TileOptions& tiles) {
   torch::NoGradGuard no_grad;
-  if (image.dim() != 3) throw std::invalid_argument("predict_logits expects an image [C, H, W]");
-  const int64_t h = image.size(1), w = image.size(2);
-  if (tiles.tile <= 0 || (tiles.tile >= h && tiles.tile >= w)) {
-    return forward(image.unsqueeze(0)).squeeze(0);
+  const int64_t axes = image.dim() - 1;
+  if (axes != 2 && axes != 3) {
+    throw std::invalid_argument(
+        "predict_logits expects an image [C, H, W] or a volume [C, D, H, W]");
   }
+  const auto spatial = image.sizes().slice(1);
+  const bool fits =
+      std::all_of(spatial.begin(), spatial.end(), [&](int64_t n) { return tiles.tile >= n; });
+  if (tiles.tile <= 0 || fits) return forward(image.unsqueeze(0)).squeeze(0);
   if (tiles.overlap < 0 || tiles.overlap >= tiles.tile)
     throw std::invalid_argument("tile overlap must lie in [0, tile)");
-  const int64_t th = std::min(tiles.tile, h), tw = std::min(tiles.tile, w);
-  const auto window = ramp(th, tiles.overlap).unsqueeze(1) * ramp(tw, tiles.overlap).unsqueeze(0);
+  // Per axis: the window's extent, where windows start, and the blending
+  // weight along it; a window's weight is the product over its axes.
+  std::vector<int64_t> extent;
+  std::vector<std::vector<int64_t>> starts;
+  torch::Tensor window = torch::ones({});
+  for (int64_t a = 0; a < axes; ++a) {
+    extent.push_back(std::min(tiles.tile, spatial[a]));
+    starts.push_back(tile_starts(spatial[a], extent[a], tiles.overlap));
+    std::vector<int64_t> along(axes, 1);
+    along[a] = extent[a];
+    window = window * ramp(extent[a], tiles.overlap).view(along);
+  }
   torch::Tensor sum, weight;
-  for (const int64_t y : tile_starts(h, th, tiles.overlap)) {
-    for (const int64_t x : tile_starts(w, tw, tiles.overlap)) {
-      const auto crop = image.narrow(1, y, th).narrow(2, x, tw).unsqueeze(0);
-      const auto logits = forward(crop).squeeze(0).to(torch::kCPU);
-      if (!sum.defined()) {
-        sum = torch::zeros({logits.size(0), h, w}, logits.options());
-        weight = torch::zeros({1, h, w}, logits.options());
-      }
-      sum.narrow(1, y, th).narrow(2, x, tw).add_(logits * window);
-      weight.narrow(1, y, th).narrow(2, x, tw).add_(window);
+  std::vector<size_t> at(axes, 0);  // the window's index along each axis
+  for (;;) {
+    auto crop = image;
+    for (int64_t a = 0; a < axes; ++a) crop = crop.narrow(a + 1, starts[a][at[a]], extent[a]);
+    const auto logits = forward(crop.unsqueeze(0)).squeeze(0).to(torch::kCPU);
+    if (!sum.defined()) {
+      std::vector<int64_t> shape{logits.size(0)};
+      shape.insert(shape.end(), spatial.begin(), spatial.end());
+      sum = torch::zeros(shape, logits.options());
+      shape[0] = 1;
+      weight = torch::zeros(shape, logits.options());
     }
+    auto sum_part = sum, weight_part = weight;
+    for (int64_t a = 0; a < axes; ++a) {
+      sum_part = sum_part.narrow(a + 1, starts[a][at[a]], extent[a]);
+      weight_part = weight_part.narrow(a + 1, starts[a][at[a]], extent[a]);
+    }
+    sum_part.add_(logits * window);
+    weight_part.add_(window);
+    // The next window: the last axis fastest, like nested loops.
+    int64_t a = axes - 1;
+    while (a >= 0 && ++at[a] == starts[a].size()) at[a--] = 0;
+    if (a < 0) break;
   }
   return sum.div_(weight);
 }

@@ -11,16 +11,17 @@
 namespace revup {
 
 using LogitsFunction =
-    std::function<torch::Tensor(const torch::Tensor&)>;  // [1,C,H,W] -> [1,K,H,W]
+    std::function<torch::Tensor(const torch::Tensor&)>;  // [1,C,...] -> [1,K,...]
 
 struct TileOptions {
   int64_t tile = 0;      // 0: the whole image in one pass
   int64_t overlap = 64;  // pixels shared by neighbouring tiles
 };
 
-// Class scores for one image [C, H, W] -> [K, H, W], without a graph. With
-// tiles, overlapping windows are blended with weights that fall linearly to the
-// tile edges, so seams do not show; only one tile's activations live at once.
+// Class scores for one image [C, H, W] -> [K, H, W] or volume [C, D, H, W] ->
+// [K, D, H, W], without a graph. With tiles (cubes for a volume: a sliding
+// window), overlapping windows are blended with weights that fall linearly to
+// the tile edges, so seams do not show; only one tile's activations live at once.
 torch::Tensor predict_logits(const LogitsFunction& forward, const torch::Tensor& image,
                              const TileOptions& tiles = {});
 
@@ -33,7 +34,7 @@ torch::Tensor predict_volume_slices(
     const std::function<torch::Tensor(const torch::Tensor&)>& predict_plane,
     const std::function<bool(int64_t, int64_t)>& on_slice = {});
 
-// Runs the model over every example of `data` (targets [H, W]) and accumulates
+// Runs the model over every example of `data` (targets [H, W] or [D, H, W]) and accumulates
 // the confusion matrix. `progress(i, n)` is called after each image, and
 // `on_prediction(index, ids)` with its predicted class ids [H, W] (CPU).
 using PredictionCallback = std::function<void(size_t, const torch::Tensor&)>;

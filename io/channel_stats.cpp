@@ -7,11 +7,13 @@ namespace revup {
 
 void to_json(nlohmann::json& j, const ChannelStats& stats) {
   j = {{"mean", stats.mean}, {"std", stats.std}};
+  if (stats.per_image) j["per_image"] = true;
 }
 
 void from_json(const nlohmann::json& j, ChannelStats& stats) {
   stats.mean = j.at("mean").get<std::vector<double>>();
   stats.std = j.at("std").get<std::vector<double>>();
+  stats.per_image = j.value("per_image", false);
   if (stats.mean.size() != stats.std.size()) {
     throw std::runtime_error("channel stats: mean and std differ in length");
   }
@@ -63,8 +65,14 @@ ChannelStats ChannelStatsAccumulator::finish() const {
   return s;
 }
 
-torch::Tensor normalize(const Image& image, const ChannelStats& stats) {
+torch::Tensor normalize(const Image& image, const ChannelStats& given) {
   const int64_t c = image.channels();
+  ChannelStats stats = given;
+  if (given.per_image && static_cast<int64_t>(given.mean.size()) == c) {
+    ChannelStatsAccumulator own;
+    own.add(image);
+    stats = own.finish();
+  }
   if (static_cast<int64_t>(stats.mean.size()) != c) {
     throw std::runtime_error(image.path + ": has " + std::to_string(c) +
                              " channels, the normalization statistics " +

@@ -12,6 +12,10 @@ namespace revup {
 
 struct ChannelStats {
   std::vector<double> mean, std;
+  // Each image (volume) normalized by its own mean and std, as MRI and CT
+  // volumes are: scanners and sessions scale intensities differently. mean
+  // and std are then the training data's, kept for reference.
+  bool per_image = false;
   bool empty() const { return mean.empty(); }
 };
 
@@ -35,8 +39,9 @@ class ChannelStatsAccumulator {
 // true where every channel is valid.
 torch::Tensor valid_pixels(const Image& image);
 
-// (pixels - mean) / std per channel as float32; invalid pixels become 0 (the
-// mean). Throws std::runtime_error naming the image when channel counts differ.
+// (pixels - mean) / std per channel as float32 (the image's own with
+// stats.per_image); invalid pixels become 0 (the mean). Throws std::runtime_error naming the image
+// when channel counts differ.
 torch::Tensor normalize(const Image& image, const ChannelStats& stats);
 
 }  // namespace revup

@@ -63,6 +63,7 @@ std::vector<int64_t> SegmentationDataset::class_pixels(const std::vector<size_t>
 }
 
 std::string SegmentationDataset::describe_masks() const {
+  if (value_counts_.empty()) return "";  // not scanned (label volumes): nothing to report
   return describe_mask_reading(reading_, mask_values(all_indices(size())), classes_);
 }
 

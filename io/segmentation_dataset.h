@@ -10,10 +10,11 @@
 //      class colours), class_names.txt or labels.txt;
 //  (c) a JSON manifest {"classes": [...], "pairs": [{"image": .., "mask": ..}]}
 //      with paths relative to it;
-//  (d) a JSON manifest {"volume": .., "labels": .., "axis": 0|1|2,
+//  (d) a JSON manifest {"volume": .., "labels": .., "dims": 3|2, "axis": 0|1|2,
 //      "label_names": "aal.nii.txt"}: a volume and its label volume, served
-//      slice by slice along the axis (slices without labels skipped unless
-//      asked for).
+//      whole (dims 3, the default: one example, each volume normalized by its
+//      own statistics) or slice by slice along the axis (dims 2; slices
+//      without labels skipped unless asked for).
 #include <torch/types.h>
 
 #include <cstdint>
@@ -31,6 +32,9 @@
 namespace revup {
 
 struct DatasetOptions {
+  // Volumes: 3 serves each volume whole, 2 slice by slice; 0: the manifest's
+  // "dims", else 3.
+  int dims = 0;
   int slice_axis = -1;                // volumes: 0, 1, 2 (tensor axes D, H, W); -1: the manifest's
   bool include_empty_slices = false;  // volumes: keep slices with no labelled voxel
   double val_fraction = 0.2;          // share of examples held out for validation
@@ -64,7 +68,8 @@ Split split_indices(size_t n, double val_fraction, uint64_t seed);
 class SegmentationDataset : public Dataset {
  public:
   // Example{input: [C, H, W] float32 normalized with stats(), target: [H, W]
-  // int64 class ids with nodata and invalid pixels set to the ignore value}.
+  // int64 class ids with nodata and invalid pixels set to the ignore value};
+  // [C, D, H, W] and [D, H, W] where dims() is 3.
   // Throws std::runtime_error naming the files when image and mask differ in
   // size, the mask has ids outside the class table, or pixels are NaN/Inf
   // without being the image's nodata.
@@ -78,7 +83,8 @@ class SegmentationDataset : public Dataset {
   ValueCounts mask_values(const std::vector<size_t>& indices) const;
   // Labelled pixels per class over the masks at `indices`.
   std::vector<int64_t> class_pixels(const std::vector<size_t>& indices) const;
-  // The mask-reading report (see describe_mask_reading).
+  // The mask-reading report (see describe_mask_reading); "" for layouts that
+  // do not scan their masks.
   std::string describe_masks() const;
   virtual std::string name(size_t index) const = 0;
   virtual Image image(size_t index) const = 0;  // raw, with metadata
@@ -88,6 +94,8 @@ class SegmentationDataset : public Dataset {
   // Where the mask comes from, for error messages: its file (default: name()).
   virtual std::string mask_source(size_t index) const { return name(index); }
   virtual std::string layout() const = 0;  // "folders", "voc", "manifest", "volume"
+  // Spatial axes of its examples: 2 (images, slices) or 3 (whole volumes).
+  virtual int dims() const { return 2; }
 
   const DatasetOptions& options() const { return options_; }
   Split split() const { return split_indices(size(), options_.val_fraction, options_.seed); }

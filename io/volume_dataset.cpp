@@ -1,5 +1,5 @@
-// Layout (d): a volume and its label volume, served as 2D slices along one
-// axis (a 3D model is a later step). Both volumes are held in memory.
+// Layout (d): a volume and its label volume, served whole (3D models) or as
+// 2D slices along one axis. Both volumes are held in memory.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -97,6 +97,50 @@ class VolumeSliceDataset : public SegmentationDataset {
   std::vector<int64_t> slices_;
 };
 
+// The whole volume as one example, for 3D models.
+class WholeVolumeDataset : public SegmentationDataset {
+ public:
+  WholeVolumeDataset(Image volume, torch::Tensor labels, std::string labels_path,
+                     ClassTable classes, DatasetOptions options)
+      : volume_(std::move(volume)),
+        labels_(std::move(labels)),
+        labels_path_(std::move(labels_path)) {
+    classes_ = std::move(classes);
+    options_ = std::move(options);
+    check_ids(labels_, labels_path_);
+    if (!labels_.gt(0).logical_and(labels_.ne(classes_.ignore_index)).any().item<bool>()) {
+      throw std::runtime_error(labels_path_ + ": no voxel has a label");
+    }
+  }
+  size_t size() const override { return 1; }
+  std::string layout() const override { return "volume"; }
+  int dims() const override { return 3; }
+  std::string name(size_t i) const override {
+    check(i);
+    return fs::path(volume_.path).filename().string();
+  }
+  Image image(size_t i) const override {
+    check(i);
+    return volume_;
+  }
+  torch::Tensor mask(size_t i) const override {
+    check(i);
+    return labels_;
+  }
+  std::string mask_source(size_t i) const override {
+    check(i);
+    return labels_path_;
+  }
+
+ private:
+  void check(size_t i) const {
+    if (i != 0) throw std::out_of_range("a volume dataset holds one volume");
+  }
+  Image volume_;
+  torch::Tensor labels_;  // [D, H, W] int64
+  std::string labels_path_;
+};
+
 }  // namespace
 
 std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& path,
@@ -127,6 +171,10 @@ std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& pat
   const std::string volume_path = resolve("volume"), labels_path = resolve("labels");
   int axis = options.slice_axis >= 0 ? options.slice_axis : field("axis", 0);
   if (axis < 0 || axis > 2) throw std::runtime_error(path + ": axis must be 0, 1 or 2");
+  const int dims = options.dims > 0 ? options.dims : field("dims", 3);
+  if (dims != 2 && dims != 3) {
+    throw std::runtime_error(path + ": dims must be 3 (whole volumes) or 2 (slice by slice)");
+  }
   Image volume = read_image(volume_path);
   const Image labels = read_image(labels_path);
   if (!volume.is_volume() || !labels.is_volume()) {
@@ -167,10 +215,24 @@ std::unique_ptr<SegmentationDataset> open_volume_manifest(const std::string& pat
     classes.ignore_index = -1;
   }
   DatasetOptions opts = options;
+  opts.dims = dims;
+  opts.slice_axis = axis;
   opts.include_empty_slices = options.include_empty_slices || field("include_empty_slices", false);
-  auto data = std::make_unique<VolumeSliceDataset>(std::move(volume), std::move(ids), labels_path,
-                                                   axis, std::move(classes), opts);
+  std::unique_ptr<SegmentationDataset> data;
+  if (dims == 3) {
+    data = std::make_unique<WholeVolumeDataset>(std::move(volume), std::move(ids), labels_path,
+                                                std::move(classes), opts);
+  } else {
+    data = std::make_unique<VolumeSliceDataset>(std::move(volume), std::move(ids), labels_path,
+                                                axis, std::move(classes), opts);
+  }
   initialize_stats(*data, opts);
+  if (dims == 3 && !opts.stats) {
+    // Whole volumes: each by its own statistics (intensities differ by scan).
+    auto stats = data->stats();
+    stats.per_image = true;
+    data->set_stats(stats);
+  }
   return data;
 }
 

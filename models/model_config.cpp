@@ -95,6 +95,16 @@ void ModelConfig::validate() const {
     throw std::invalid_argument("the patch stem replaces the ImageNet-style stem");
   if (in_channels < 1 || num_classes < 1)
     throw std::invalid_argument("channels and classes must be >= 1");
+  if (!stem_strides.empty()) {
+    if (stem != "patch") throw std::invalid_argument("stem_strides are the patch stem's");
+    if (static_cast<int64_t>(stem_strides.size()) != dims) {
+      throw std::invalid_argument("stem_strides: one per spatial axis (" + std::to_string(dims) +
+                                  "), got " + std::to_string(stem_strides.size()));
+    }
+    for (const auto s : stem_strides) {
+      if (s != 1 && s != 2 && s != 4) throw std::invalid_argument("stem_strides: 1, 2 or 4 each");
+    }
+  }
   if (injective_stem && !is_revup()) {
     throw std::invalid_argument("the injective stem is for RevUp networks");
   }
@@ -138,6 +148,7 @@ nlohmann::json ModelConfig::to_json() const {
           {"block", block},
           {"stem_width", stem_width},
           {"stem", stem},
+          {"stem_strides", stem_strides},
           {"dims", dims},
           {"classifier", classifier},
           {"injective_stem", injective_stem},
@@ -161,6 +172,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.block = j.value("block", c.block);
   c.stem_width = json_number(j, "stem_width", c.stem_width);
   c.stem = j.value("stem", c.stem);
+  c.stem_strides = json_numbers(j, "stem_strides", c.stem_strides);
   c.dims = json_number(j, "dims", c.dims);
   c.classifier = j.value("classifier", c.classifier);
   c.injective_stem = j.value("injective_stem", c.injective_stem);

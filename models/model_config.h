@@ -35,6 +35,11 @@ struct ModelConfig {
   // ImageNet stem's stride at a tenth of its cost (at 4K that conv dominates a
   // small model's step).
   std::string stem = "auto";
+  // The patch stem's stride (= its kernel) per spatial axis, in tensor order
+  // (D, H, W for volumes), each 1, 2 or 4; empty: 4 on every axis. A volume
+  // of thick slices keeps its resolution along them (stride 1 or 2) while the
+  // finely sampled axes are reduced by 4 (anisotropic_patch_strides).
+  std::vector<int64_t> stem_strides;
   // Spatial axes: 2 (images, Conv2d) or 3 (whole volumes, Conv3d; Fixup and
   // RevUp architectures: the BatchNorm ResNet is 2D only).
   int64_t dims = 2;

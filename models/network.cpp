@@ -29,7 +29,7 @@ NetworkImpl::NetworkImpl(ModelConfig config) : config_(std::move(config)) {
   if (config_.stem == "patch") stem_kind = StemKind::kPatch;
   auto stem = register_module(
       "stem", StemBlock(stem_kind, batch_norm ? StemNorm::kBatchNorm : StemNorm::kFixupBias,
-                        config_.in_channels, stem_width, config_.dims));
+                        config_.in_channels, stem_width, config_.dims, config_.stem_strides));
   stages_.push_back({{stem, {0, 0}}});
 
   int64_t channels = stem_width;

@@ -1,5 +1,6 @@
 #include "models/network_steps.h"
 
+#include "core/trainer.h"
 #include "models/segmentation_loss.h"
 
 namespace revup {
@@ -32,6 +33,38 @@ StepMeasurement measure_segmentation_step(const SegmentationConfig& config, cons
   const auto optimizer = measurement_optimizer(*net);
   measure_step(*net, *optimizer, device, loss, /*record_timeline=*/false);
   return measure_step(*net, *optimizer, device, loss);
+}
+
+VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tensor& input,
+                                        const torch::Tensor& target, const c10::Device& device,
+                                        std::int64_t slab_depth) {
+  if (input.dim() != 5) throw std::invalid_argument("estimate_volume_step: input [1, C, D, H, W]");
+  const TrainerOptions defaults;
+  torch::optim::SGD optimizer(net->parameters(), sgd_options(defaults, 0.0));
+  const auto bytes_at = [&](std::int64_t depth) {
+    const auto x = input.narrow(2, 0, depth).to(device);
+    const auto y = target.narrow(1, 0, depth).to(device);
+    const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
+    return measure_step(*net, optimizer, device, loss, /*record_timeline=*/false)
+        .whole_step_own_bytes();
+  };
+  VolumeStepEstimate e;
+  const std::int64_t depth = input.size(2);
+  if (depth <= 2 * slab_depth) {
+    e.bytes = bytes_at(depth);
+    e.measured = true;
+  } else {
+    e.slab_depths[0] = slab_depth;
+    e.slab_depths[1] = 2 * slab_depth;
+    e.slab_bytes[0] = bytes_at(slab_depth);
+    e.slab_bytes[1] = bytes_at(2 * slab_depth);
+    const double per_plane =
+        static_cast<double>(e.slab_bytes[1] - e.slab_bytes[0]) / static_cast<double>(slab_depth);
+    e.bytes = e.slab_bytes[1] +
+              static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth));
+  }
+  for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
+  return e;
 }
 
 }  // namespace revup

@@ -1,5 +1,6 @@
 #include "models/segmentation_presets.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace revup {
@@ -53,6 +54,17 @@ SegmentationConfig segmentation_preset(const std::string& name, int64_t in_chann
     known += (known.empty() ? "" : ", ") + p.name;
   }
   throw std::invalid_argument("unknown preset '" + name + "' (" + known + ")");
+}
+
+std::vector<int64_t> anisotropic_patch_strides(const std::vector<double>& spacing) {
+  if (spacing.empty()) return {};
+  const double finest = *std::min_element(spacing.begin(), spacing.end());
+  if (!(finest > 0)) throw std::invalid_argument("voxel spacing must be positive");
+  std::vector<int64_t> strides;
+  for (const double s : spacing) strides.push_back(s < 1.5 * finest ? 4 : (s < 3 * finest ? 2 : 1));
+  const bool all_four =
+      std::all_of(strides.begin(), strides.end(), [](int64_t v) { return v == 4; });
+  return all_four ? std::vector<int64_t>{} : strides;
 }
 
 void use_injective_stem(SegmentationConfig& config) {

@@ -20,6 +20,13 @@ const std::vector<SegmentationPreset>& segmentation_presets();
 SegmentationConfig segmentation_preset(const std::string& name, int64_t in_channels,
                                        int64_t num_classes);
 
+// The patch stem's strides for voxels of `spacing` (per spatial axis, tensor
+// order): 4 on the finely sampled axes, 2 on an axis sampled 1.5 to 3 times
+// as coarsely as the finest, 1 beyond, so the stem's output is closer to
+// isotropic and thick slices are not merged four at a time. Empty when every
+// axis gets 4 (isotropic or nearly).
+std::vector<int64_t> anisotropic_patch_strides(const std::vector<double>& spacing);
+
 // The paper's analysis model: the stem's conv replaced by zero-padded channels
 // so that the input image can be rebuilt from the first stage's output. The
 // first stage then runs at full resolution (4x4 = 16 times the work of the

@@ -1,5 +1,6 @@
 #include "models/stem.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -9,16 +10,24 @@
 
 namespace revup {
 
-StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_t w, int64_t dims_)
-    : kind(k), norm(n), width(w), dims(dims_) {
+StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_t w, int64_t dims_,
+                             std::vector<int64_t> patch_strides_)
+    : kind(k), norm(n), width(w), dims(dims_), patch_strides(std::move(patch_strides_)) {
   TORCH_CHECK(dims == 2 || norm == StemNorm::kFixupBias, "a BatchNorm stem is 2D only");
   if (kind == StemKind::kInjective) {
     TORCH_CHECK(width >= in_channels, "injective stem needs width >= input channels");
     return;
   }
   const int64_t kernel = kind == StemKind::kCifar ? 3 : (kind == StemKind::kPatch ? 4 : 7);
+  if (kind == StemKind::kPatch && patch_strides.empty()) patch_strides.assign(dims, kernel);
+  TORCH_CHECK(kind == StemKind::kPatch ? static_cast<int64_t>(patch_strides.size()) == dims
+                                       : patch_strides.empty(),
+              "patch strides: one per spatial axis, for the patch stem only");
   std::vector<int64_t> sizes{width, in_channels};
   sizes.resize(static_cast<size_t>(2 + dims), kernel);
+  // The patch stem's kernel is its stride on each axis: patches tile the input.
+  if (kind == StemKind::kPatch)
+    std::copy(patch_strides.begin(), patch_strides.end(), sizes.begin() + 2);
   weight = register_parameter("weight", torch::empty(sizes));
   {
     torch::NoGradGuard no_grad;
@@ -31,9 +40,9 @@ StemBlockImpl::StemBlockImpl(StemKind k, StemNorm n, int64_t in_channels, int64_
   }
 }
 
-int64_t StemBlockImpl::stride() const {
-  if (kind == StemKind::kCifar || kind == StemKind::kInjective) return 1;
-  return kind == StemKind::kPatch ? 4 : 2;
+std::vector<int64_t> StemBlockImpl::strides() const {
+  if (kind == StemKind::kPatch) return patch_strides;
+  return std::vector<int64_t>(dims, kind == StemKind::kImageNet ? 2 : 1);
 }
 
 int64_t StemBlockImpl::padding() const {
@@ -54,12 +63,20 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
     pad.push_back(width - x.size(1));
     return torch::constant_pad_nd(x, pad);
   }
-  const int64_t stride = this->stride(), padding = this->padding();
+  const auto strides = this->strides();
+  const int64_t stride = strides[0], padding = this->padding();
+  const bool uniform =
+      std::all_of(strides.begin(), strides.end(), [&](int64_t s) { return s == stride; });
   torch::Tensor h;
   if (norm == StemNorm::kFixupBias) {
     // The scalar bias rides in the conv, the ReLU runs in place: at 4K the
     // stem's output alone is half a gigabyte.
-    h = convolution(x, p[0], p[1].expand({width}), stride, padding);
+    const auto b = p[1].expand({width});
+    // An anisotropic patch conv directly: its kernel equals its stride, so
+    // the CPU's unfolded input is the input's own size, not k^3 times it.
+    h = uniform     ? convolution(x, p[0], b, stride, padding)
+        : dims == 3 ? torch::conv3d(x, p[0], b, strides)
+                    : torch::conv2d(x, p[0], b, strides);
     h.relu_();
   } else {
     h = torch::conv2d(x, p[0], {}, stride, padding);
@@ -81,12 +98,18 @@ int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& sco
     throw std::runtime_error(scope + ": a BatchNorm stem cannot be exported yet");
   }
   if (dims != 2) throw std::runtime_error(scope + ": export of 3D models is not supported yet");
+  const auto strides = this->strides();
+  if (strides[0] != strides[1]) {
+    throw std::runtime_error(scope +
+                             ": a patch stem with different strides per axis cannot be "
+                             "exported yet");
+  }
   torch::NoGradGuard no_grad;
   int h = graph.add({InferenceOpKind::kConv2d,
                      {x},
                      {graph.add_tensor(scope + ".weight", weight),
                       graph.add_tensor(scope + ".bias", bias.expand({width}))},
-                     {stride(), padding()},
+                     {strides[0], padding()},
                      scope});
   h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, scope});
   if (kind == StemKind::kImageNet) {

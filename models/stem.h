@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "core/sequence_block.h"
 
@@ -18,8 +19,10 @@ enum class StemKind {
 enum class StemNorm { kFixupBias, kBatchNorm };
 
 struct StemBlockImpl : torch::nn::Module, SequenceBlock {
-  // dims: 2 (images) or 3 (volumes: the same kernels and strides on every axis).
-  StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width, int64_t dims = 2);
+  // dims: 2 (images) or 3 (volumes: the same kernels and strides on every
+  // axis, except the patch stem's `patch_strides`, one per axis; empty: 4).
+  StemBlockImpl(StemKind kind, StemNorm norm, int64_t in_channels, int64_t width, int64_t dims = 2,
+                std::vector<int64_t> patch_strides = {});
 
   bool invertible() const override { return false; }
   // One conv, ReLU and max-pool on the image: a fraction of one block's cost.
@@ -30,14 +33,16 @@ struct StemBlockImpl : torch::nn::Module, SequenceBlock {
   // Fixup-bias stems only: a BatchNorm stem is reported as unsupported.
   int describe(InferenceGraph& graph, int x, const std::string& scope) override;
 
-  int64_t stride() const;
+  // Per spatial axis; the same on every axis except an anisotropic patch stem's.
+  std::vector<int64_t> strides() const;
   int64_t padding() const;
 
   StemKind kind;
   StemNorm norm;
   int64_t width;
   int64_t dims;
-  torch::Tensor weight, bias;  // conv weight; Fixup's scalar bias
+  std::vector<int64_t> patch_strides;  // kPatch: its kernel and stride per axis
+  torch::Tensor weight, bias;          // conv weight; Fixup's scalar bias
   torch::nn::BatchNorm2d bn{nullptr};
 };
 TORCH_MODULE(StemBlock);

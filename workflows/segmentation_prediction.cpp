@@ -16,6 +16,13 @@ SegmentationPredictor open_predictor(const std::string& run_dir, const std::stri
   p.device = device;
   p.stats = run.stats;
   p.classes = run.classes;
+  p.dims = run.model.backbone.dims;
+  const auto request = run.config.value("training_request", nlohmann::json::object());
+  if (request.contains("window") && request["window"].is_array()) {
+    for (const auto& v : request["window"]) {
+      if (v.is_number_integer()) p.trained_window.push_back(v.get<int64_t>());
+    }
+  }
   p.slice_axis = run.slice_axis >= 0 ? run.slice_axis : 0;
   p.masks = run.masks;
   return p;
@@ -28,15 +35,27 @@ torch::Tensor predict_segmentation(const SegmentationPredictor& p, const Image& 
                              " channels; the model" + (p.name.empty() ? "" : " in " + p.name) +
                              " takes " + std::to_string(p.stats.mean.size()));
   }
+  if (p.dims == 3 && !image.is_volume()) {
+    throw std::runtime_error(image.path + ": a 2D image; the model" +
+                             (p.name.empty() ? "" : " in " + p.name) +
+                             " is volumetric (3D) and predicts volumes");
+  }
   const auto logits = logits_function(p.net, p.device);
   const auto x = normalize(image, p.stats);
-  const auto class_ids = [&](const torch::Tensor& plane) {
-    return predict_logits(logits, plane, p.tiles).argmax(0);
+  const auto class_ids = [&](const torch::Tensor& input) {
+    return predict_logits(logits, input, p.tiles).argmax(0);
   };
-  // Volumes: slice-wise along the axis the model was trained on; x is [C, D, H, W].
-  if (image.is_volume() && on_slice && !on_slice(0, x.size(p.slice_axis + 1))) return {};
-  auto ids = image.is_volume() ? predict_volume_slices(x, p.slice_axis, class_ids, on_slice)
-                               : class_ids(x);
+  torch::Tensor ids;
+  if (p.dims == 3) {
+    if (on_slice && !on_slice(0, 1)) return {};
+    ids = class_ids(x);
+    if (on_slice && !on_slice(1, 1)) return {};
+  } else {
+    // Volumes: slice-wise along the axis the model was trained on; x is [C, D, H, W].
+    if (image.is_volume() && on_slice && !on_slice(0, x.size(p.slice_axis + 1))) return {};
+    ids = image.is_volume() ? predict_volume_slices(x, p.slice_axis, class_ids, on_slice)
+                            : class_ids(x);
+  }
   if (!ids.defined()) return ids;  // stopped
   ids.masked_fill_(valid_pixels(image).logical_not(), p.classes.ignore_index);
   return ids;
@@ -80,6 +99,7 @@ RunEvaluation evaluate_run(const RunEvaluationRequest& request,
                                            run.classes.ignore_index, request.tiles, progress);
   result.confusion.expect_classes(present_classes(*data));
   result.images = subset.size();
+  result.volumes = data->dims() == 3;
   result.checkpoint = run.folder().checkpoint(request.which);
   result.classes = run.classes;
   return result;

@@ -29,8 +29,10 @@ struct SegmentationPredictor {
   c10::Device device = torch::kCPU;
   ChannelStats stats;
   ClassTable classes;
-  int slice_axis = 0;                // volumes: the axis the model was trained along
-  std::optional<MaskReading> masks;  // how its masks were read (values to write back)
+  int64_t dims = 2;                     // 3: a volumetric model, predicting whole volumes
+  std::vector<int64_t> trained_window;  // the windows it trained on (--window); empty: whole
+  int slice_axis = 0;                   // volumes, 2D models: the axis the model was trained along
+  std::optional<MaskReading> masks;     // how its masks were read (values to write back)
   TileOptions tiles;
 };
 
@@ -39,10 +41,11 @@ struct SegmentationPredictor {
 SegmentationPredictor open_predictor(const std::string& run_dir, const std::string& which,
                                      const c10::Device& device);
 
-// Class ids [H, W] of a 2D image, or [D, H, W] of a volume predicted slice by
-// slice along the model's axis (`on_slice(done, total)` before the first and
-// after each; false
-// stops, and the result is then undefined). Nodata and NaN pixels carry no
+// Class ids [H, W] of a 2D image, or [D, H, W] of a volume: whole by a 3D
+// model (a sliding window of predictor.tiles when set), slice by slice along
+// the model's axis by a 2D one (`on_slice(done, total)` before the first and
+// after each, a 3D model's volume counting as one; false stops, and the
+// result is then undefined). Nodata and NaN pixels carry no
 // prediction: they get the ignore value. Throws naming the image when its
 // channels are not the model's.
 torch::Tensor predict_segmentation(const SegmentationPredictor& predictor, const Image& image,
@@ -66,6 +69,7 @@ struct RunEvaluationRequest {
 struct RunEvaluation {
   ConfusionMatrix confusion{1, -1};
   size_t images = 0;
+  bool volumes = false;    // whole volumes (a 3D model), not images or slices
   std::string checkpoint;  // the file evaluated
   ClassTable classes;
 };

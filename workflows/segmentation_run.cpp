@@ -52,13 +52,18 @@ DatasetOptions SegmentationRunInfo::dataset_options() const {
   DatasetOptions options;
   options.stats = stats;  // the model's normalization, not the data's
   options.slice_axis = slice_axis;
+  options.dims = static_cast<int>(model.backbone.dims);  // a 2D model reads volumes slice by slice
   if (masks) options.reading = DatasetOptions::FixedReading{*masks, classes};
   return options;
 }
 
 SegmentationNet load_segmentation_net(const SegmentationRunInfo& run, const std::string& which,
                                       const c10::Device& device) {
-  SegmentationNet net(run.model);
+  auto model = run.model;
+  // The checkpoint holds the probes: warming fresh ones up would be thrown
+  // away (seconds per 3D block).
+  model.backbone.sn.warmup_iterations = 0;
+  SegmentationNet net(model);
   run.folder().load_model(*net, which);
   net->to(device);
   net->eval();

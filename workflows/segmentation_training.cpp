@@ -1,9 +1,11 @@
 #include "workflows/segmentation_training.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/augmentation.h"
 #include "core/device.h"
+#include "core/memory_tracker.h"
 #include "models/network_steps.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
@@ -19,11 +21,74 @@ std::string count(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+std::string mib(std::int64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
+
+std::string voxels(const torch::Tensor& volume) {  // [C, D, H, W] -> "DxHxW"
+  std::string s;
+  for (int64_t a = 1; a < volume.dim(); ++a) {
+    s += (a > 1 ? "x" : "") + std::to_string(volume.size(a));
+  }
+  return s;
+}
+
+// The stem's strides when the voxels' spacing chose them.
+std::string anisotropy_note(const std::vector<int64_t>& strides,
+                            const std::vector<double>& spacing) {
+  if (strides.empty()) return "";
+  std::string s = "; anisotropic voxels (";
+  char number[32];
+  for (size_t a = 0; a < spacing.size(); ++a) {
+    std::snprintf(number, sizeof number, "%s%g", a ? " x " : "", spacing[a]);
+    s += number;
+  }
+  s += " along D, H, W): patch stem strides ";
+  for (size_t a = 0; a < strides.size(); ++a) s += (a ? "x" : "") + std::to_string(strides[a]);
+  return s;
+}
+
+// A 3D step's memory, estimated before the first one runs, against what the
+// device has: a volume too large fails here, naming itself and what it needs,
+// not after an out-of-memory kill an hour in. Returns the sentence the start
+// line adds.
+std::string check_volume_step_fits(SegmentationNet& net, Example example,
+                                   const SegmentationTrainingRequest& request,
+                                   const std::string& data_name, const c10::Device& device) {
+  for (size_t a = 0; a < request.window.size() && a + 1 < size_t(example.input.dim()); ++a) {
+    const auto size = std::min(request.window[a], example.target.size(static_cast<int64_t>(a)));
+    example.input = example.input.narrow(static_cast<int64_t>(a) + 1, 0, size);
+    example.target = example.target.narrow(static_cast<int64_t>(a), 0, size);
+  }
+  auto estimate =
+      estimate_volume_step(net, example.input.unsqueeze(0), example.target.unsqueeze(0), device);
+  // The trainer's step also holds the example it loaded (its batch), which the
+  // estimate's steps were given from outside.
+  estimate.bytes += static_cast<std::int64_t>(example.input.nbytes() + example.target.nbytes());
+  const std::int64_t limit = request.memory_limit_mib > 0 ? request.memory_limit_mib << 20
+                                                          : MemoryTracker::total_bytes(device);
+  const std::string what = (request.window.empty() ? "a whole-volume" : "a windowed") +
+                           std::string(" 3D training step on ") + voxels(example.input) +
+                           " voxels needs about " + mib(estimate.bytes) +
+                           (estimate.measured ? " (measured)" : " (estimated from two thin slabs)");
+  if (limit > 0 && estimate.bytes > limit) {
+    throw std::runtime_error(
+        data_name + ": " + what + "; " +
+        (request.memory_limit_mib > 0 ? "the limit is "
+                                      : "the device (" + device.str() + ") has ") +
+        mib(limit) + ". Train slice by slice (--dims 2) or on windows (--window D H W).");
+  }
+  return what + (limit > 0 ? " of " + mib(limit) : "");
+}
+
 }  // namespace
 
-SegmentationConfig SegmentationModelChoice::resolve(int64_t in_channels,
-                                                    int64_t num_classes) const {
+SegmentationConfig SegmentationModelChoice::resolve(int64_t in_channels, int64_t num_classes,
+                                                    int64_t dims,
+                                                    const std::vector<double>& spacing) const {
   auto config = segmentation_preset(preset, in_channels, num_classes);
+  config.backbone.dims = dims;
+  if (dims == 3 && config.backbone.stem == "patch" && !injective_stem) {
+    config.backbone.stem_strides = anisotropic_patch_strides(spacing);
+  }
   if (memsave) config.backbone.arch = *memsave ? "revup-memsave" : "revup";
   if (lipschitz) config.backbone.sn.coeff = *lipschitz;
   if (fixed_point_iterations) config.backbone.inverse.iterations = *fixed_point_iterations;
@@ -55,7 +120,17 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
                                std::to_string(classes));
     }
   } else {
-    config = request.model.resolve(channels, classes);
+    config = request.model.resolve(channels, classes, data.dims, data.spacing);
+  }
+  if (!request.window.empty() && static_cast<int64_t>(request.window.size()) != data.dims) {
+    throw std::runtime_error("--window: " + std::to_string(request.window.size()) + " sizes; " +
+                             data_name + " needs " +
+                             (data.dims == 3 ? "D H W (whole volumes)" : "H W (images or slices)"));
+  }
+  if (config.backbone.dims != data.dims) {
+    throw std::runtime_error(request.run.run_dir + ": the run's model is " +
+                             std::to_string(config.backbone.dims) + "D; " + data_name +
+                             " is served in " + std::to_string(data.dims) + "D");
   }
   if (request.measure_baseline) {
     const auto example = data.train->get(0);
@@ -66,6 +141,10 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   torch::manual_seed(request.run.seed);
   SegmentationNet net(config);
   net->to(device);
+  // Before the run loads a checkpoint: the estimate's steps advance the probes.
+  const auto memory_note =
+      data.dims == 3 ? check_volume_step_fits(net, data.train->get(0), request, data_name, device)
+                     : std::string();
 
   auto options = training_run_options(request.run, device);
   auto& t = options.trainer;
@@ -77,7 +156,8 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   options.description["training_request"] = {
       {"dice", request.dice},
       {"augment", request.augment},
-      {"scale_range", {request.min_scale, request.max_scale}}};
+      {"scale_range", {request.min_scale, request.max_scale}},
+      {"window", request.window}};
   for (const auto& [key, value] : data.sections.items()) options.description[key] = value;
   const bool validates = data.validation && data.validation->size() > 0;
   options.best_metric = validates ? "miou" : "";
@@ -128,6 +208,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   augment.min_scale = request.min_scale;
   augment.max_scale = request.max_scale;
   augment.ignore_index = data.classes.ignore_index;
+  augment.window = request.window;
   const AugmentedDataset augmented(*data.train, augment);
 
   TrainingStart start;
@@ -135,12 +216,15 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   start.resumed_after_epoch = run.completed_epochs();
   start.summary = "training " + config.backbone.arch + " (preset " +
                   (config.preset.empty() ? std::string("custom") : config.preset) + ") on " +
-                  count(data.train->size(), "image", "images") + " (" +
-                  std::to_string(validates ? data.validation->size() : 0) + " for validation)" +
-                  (data.source.empty() ? "" : " " + data.source) + ", " +
+                  count(data.train->size(), data.dims == 3 ? "volume" : "image",
+                        data.dims == 3 ? "volumes" : "images") +
+                  " (" + std::to_string(validates ? data.validation->size() : 0) +
+                  " for validation)" + (data.source.empty() ? "" : " " + data.source) + ", " +
                   count(static_cast<size_t>(classes), "class", "classes") +
                   ", batch size 1 at full resolution, " +
-                  count(static_cast<size_t>(torch::get_num_threads()), "thread", "threads");
+                  count(static_cast<size_t>(torch::get_num_threads()), "thread", "threads") +
+                  (memory_note.empty() ? "" : "; " + memory_note) +
+                  anisotropy_note(config.backbone.stem_strides, data.spacing);
   observer.on_start(start);
 
   SegmentationTrainingResult result;
@@ -163,6 +247,7 @@ SegmentationTrainingResult train_segmentation(
     // Read as the run was: its normalization, slice axis and mask values.
     resumed = read_segmentation_run(request.run.run_dir);
     options.stats = resumed->stats;
+    options.dims = static_cast<int>(resumed->model.backbone.dims);
     if (resumed->slice_axis >= 0) options.slice_axis = resumed->slice_axis;
     if (resumed->masks) {
       options.reading = DatasetOptions::FixedReading{*resumed->masks, resumed->classes};
@@ -172,8 +257,18 @@ SegmentationTrainingResult train_segmentation(
   }
   const auto dataset = open_segmentation_dataset(data_path, options);
   if (dataset->size() == 0) throw std::runtime_error(data_path + ": no labelled images found");
-  if (note) note(dataset->describe_masks(), false);
-  const auto split = dataset->split();
+  if (note && !dataset->describe_masks().empty()) note(dataset->describe_masks(), false);
+  auto split = dataset->split();
+  if (dataset->dims() == 3 && split.val.empty() && options.val_fraction > 0) {
+    // One volume: none to hold out. Scoring it shows the fit, not generalization.
+    split.val = split.train;
+    if (note) {
+      note(
+          "one volume: validation scores the training volume (its fit, not how the model "
+          "generalizes); add volumes to hold one out, or --val-fraction 0 to skip it",
+          true);
+    }
+  }
   const auto warning = one_class_validation_warning(*dataset, split.val);
   if (note && !warning.empty()) note(warning, true);
   const SubsetDataset train(*dataset, split.train), val(*dataset, split.val);
@@ -183,12 +278,20 @@ SegmentationTrainingResult train_segmentation(
   data.validation = &val;
   data.classes = dataset->classes();
   data.stats = dataset->stats();
+  data.dims = dataset->dims();
+  if (data.dims == 3) {
+    if (const auto voxels = dataset->image(0).voxels) {
+      // ITK's (x, y, z) to the tensor's (D, H, W) = (z, y, x).
+      data.spacing = {voxels->spacing[2], voxels->spacing[1], voxels->spacing[0]};
+    }
+  }
   data.expected_classes = present_classes(*dataset);
   data.description = {{"path", fs::absolute(data_path).string()},
                       {"layout", dataset->layout()},
                       {"images", dataset->size()},
                       {"train", train.size()},
                       {"val", val.size()},
+                      {"dims", dataset->dims()},
                       {"slice_axis", dataset->options().slice_axis},
                       {"val_fraction", options.val_fraction}};
   data.sections["masks"] = dataset->mask_reading();

@@ -35,7 +35,11 @@ struct SegmentationModelChoice {
   std::optional<int> fixed_point_iterations;  // N of MemSave's inverse
   std::optional<bool> memsave;                // off: plain autograd through the same blocks
 
-  SegmentationConfig resolve(int64_t in_channels, int64_t num_classes) const;
+  // dims 3: the preset's network over whole volumes (Conv3d), its patch
+  // stem's strides following `spacing` (per axis, tensor order) when the
+  // voxels are anisotropic (anisotropic_patch_strides).
+  SegmentationConfig resolve(int64_t in_channels, int64_t num_classes, int64_t dims = 2,
+                             const std::vector<double>& spacing = {}) const;
 };
 
 struct SegmentationTrainingRequest {
@@ -48,6 +52,12 @@ struct SegmentationTrainingRequest {
   double dice = 0.0;                        // weight of the soft Dice loss added to cross-entropy
   bool augment = true;                      // flips, 90-degree turns, intensity jitter
   double min_scale = 1.0, max_scale = 1.0;  // random rescale range
+  // Train on random windows of these sizes (one per spatial axis) instead of
+  // whole examples; empty: whole.
+  std::vector<int64_t> window;
+  // 3D: the memory a step may take, in MiB (0: the device's). A volume whose
+  // estimated step needs more is refused before training starts.
+  int64_t memory_limit_mib = 0;
   // Measure one step of ResNet+Fixup of the same depth and widths on the
   // first training image first (the GUI's memory chart draws it beside RevUp's).
   bool measure_baseline = false;
@@ -60,7 +70,9 @@ struct SegmentationTrainingData {
   // Scored after every epoch, deciding best.pt; null or empty: no validation.
   const Dataset* validation = nullptr;
   ClassTable classes;
-  ChannelStats stats;  // the normalization the examples were given
+  ChannelStats stats;           // the normalization the examples were given
+  int64_t dims = 2;             // spatial axes of the examples: 3 for whole volumes
+  std::vector<double> spacing;  // volumes: voxel spacing per axis, tensor order (D, H, W)
   // The classes validation is expected to score (ConfusionMatrix::expect_classes).
   std::vector<int64_t> expected_classes;
   nlohmann::json description = nlohmann::json::object();  // config.json's "data"
@@ -99,15 +111,17 @@ struct SegmentationTrainingResult {
 };
 
 // Throws std::runtime_error naming the problem (no training images, a run
-// whose model does not fit the data, an unwritable folder, bad data found
-// mid-epoch).
+// whose model does not fit the data, a volume whose 3D step would not fit in
+// memory, an unwritable folder, bad data found mid-epoch).
 SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest& request,
                                               const SegmentationTrainingData& data,
                                               SegmentationTrainingObserver& observer);
 
 // revup-cli train's data: a dataset folder or manifest (any layout
 // open_segmentation_dataset reads), split into training and validation by
-// `options` (val_fraction, seed), read as the run was when resuming. Notes
+// `options` (val_fraction, seed), read as the run was when resuming. Volumes
+// train whole with a 3D model unless options.dims is 2 (a single volume is
+// then also what validation scores: said in a note). Notes
 // (how masks were read, a one-class validation split) go to `note(text,
 // warning)` before training.
 SegmentationTrainingResult train_segmentation(

@@ -1,5 +1,5 @@
-// revup-cli evaluate: mIoU, pixel accuracy and per-class IoU of a trained
-// segmentation model on a labelled dataset, as JSON.
+// revup-cli evaluate: mIoU, mean Dice, pixel accuracy and per-class IoU and
+// Dice of a trained segmentation model on a labelled dataset, as JSON.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -42,32 +42,42 @@ void run_evaluate(const EvaluateOptions& o) {
   }
 
   const auto iou = cm.class_iou();
+  const auto dice = cm.class_dice();
+  const auto number = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   nlohmann::json per_class = nlohmann::json::array();
-  std::printf("mIoU %.2f %%, pixel accuracy %.2f %% over %zu images (%lld labelled pixels)\n",
-              100 * cm.mean_iou(), 100 * cm.pixel_accuracy(), result.images,
-              static_cast<long long>(cm.labelled_pixels()));
+  std::printf(
+      "mIoU %.2f %%, mean Dice %.2f %%, pixel accuracy %.2f %% over %zu %s (%lld labelled %s)\n",
+      100 * cm.mean_iou(), 100 * cm.mean_dice(), 100 * cm.pixel_accuracy(), result.images,
+      result.volumes ? "volumes" : "images", static_cast<long long>(cm.labelled_pixels()),
+      result.volumes ? "voxels" : "pixels");
   for (size_t c = 0; c < iou.size(); ++c) {
     const auto& name = classes.classes[c].name;
-    per_class.push_back(
-        {{"class", name}, {"iou", std::isnan(iou[c]) ? nlohmann::json() : nlohmann::json(iou[c])}});
-    if (!std::isnan(iou[c])) std::printf("  %-20s IoU %6.2f %%\n", name.c_str(), 100 * iou[c]);
+    per_class.push_back({{"class", name}, {"iou", number(iou[c])}, {"dice", number(dice[c])}});
+    if (!std::isnan(iou[c])) {
+      std::printf("  %-20s IoU %6.2f %%  Dice %6.2f %%\n", name.c_str(), 100 * iou[c],
+                  100 * dice[c]);
+    }
   }
   if (!o.json.empty()) {
-    write_json(o.json, {{"model", o.model},
-                        {"checkpoint", result.checkpoint},
-                        {"data", o.data},
-                        {"split", o.split},
-                        {"images", result.images},
-                        {"labelled_pixels", cm.labelled_pixels()},
-                        {"miou", cm.mean_iou()},
-                        {"pixel_accuracy", cm.pixel_accuracy()},
-                        {"per_class", per_class},
-                        {"keys",
-                         {{"miou",
-                           "mean IoU over classes present in labels or predictions; a class the "
-                           "dataset's masks hold that neither has counts as 0"},
-                          {"pixel_accuracy", "correct / labelled pixels (ignore value excluded)"},
-                          {"per_class", "IoU per class; null when absent from both"}}}});
+    write_json(
+        o.json,
+        {{"model", o.model},
+         {"checkpoint", result.checkpoint},
+         {"data", o.data},
+         {"split", o.split},
+         {"images", result.images},
+         {"labelled_pixels", cm.labelled_pixels()},
+         {"miou", cm.mean_iou()},
+         {"mean_dice", cm.mean_dice()},
+         {"pixel_accuracy", cm.pixel_accuracy()},
+         {"per_class", per_class},
+         {"keys",
+          {{"miou",
+            "mean IoU over classes present in labels or predictions; a class the "
+            "dataset's masks hold that neither has counts as 0"},
+           {"mean_dice", "mean Dice (2 TP / (2 TP + FP + FN)) over the classes miou averages"},
+           {"pixel_accuracy", "correct / labelled pixels (ignore value excluded)"},
+           {"per_class", "IoU and Dice per class; null when absent from both"}}}});
     std::printf("wrote %s\n", o.json.c_str());
   }
 }
@@ -75,7 +85,8 @@ void run_evaluate(const EvaluateOptions& o) {
 }  // namespace
 
 void add_evaluate_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("evaluate", "mIoU and per-class IoU of a model on labelled data");
+  auto* cmd = app.add_subcommand(
+      "evaluate", "mIoU, mean Dice and per-class IoU and Dice of a model on labelled data");
   auto o = std::make_shared<EvaluateOptions>();
   cmd->add_option("--model", o->model, "Run folder written by train")->required();
   cmd->add_option("--data", o->data, "Labelled dataset (the layouts train reads)")->required();

@@ -43,6 +43,14 @@ void run_predict(const PredictOptions& o) {
   if (!o.overlay.empty() && image.is_volume()) {
     throw std::runtime_error("--overlay is for 2D images; " + o.input + " is a volume");
   }
+  if (predictor.dims == 3 && image.is_volume() && o.tile > 0 && predictor.trained_window.empty()) {
+    std::fprintf(stderr,
+                 "warning: %s trained on whole volumes; windows of %lld^3 voxels show it less "
+                 "than it learnt from (the anatomy at other places relative to the borders), so "
+                 "expect a less accurate prediction. A model trained with --window predicts in "
+                 "windows as it learnt.\n",
+                 o.model.c_str(), static_cast<long long>(o.tile));
+  }
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<ProgressBar> bar;
   const auto mask = predict_segmentation(predictor, image, [&](int64_t done, int64_t total) {
@@ -56,9 +64,16 @@ void run_predict(const PredictOptions& o) {
   write_prediction(mask, predictor, image, o.output);
   const auto& classes = predictor.classes;
 
-  std::printf("wrote %s (%s, %lld classes) in %s%s\n", o.output.c_str(),
-              image.is_volume() ? "label volume" : "mask", static_cast<long long>(classes.size()),
-              format_duration(seconds).c_str(),
+  const std::string how =
+      !image.is_volume() ? "mask"
+      : predictor.dims == 3
+          ? "label volume, 3D model" +
+                (o.tile > 0 ? ", sliding window of " + std::to_string(o.tile) +
+                                  "^3 voxels blended over " + std::to_string(o.overlap)
+                            : std::string(", whole volume"))
+          : "label volume, slice by slice";
+  std::printf("wrote %s (%s, %lld classes) in %s%s\n", o.output.c_str(), how.c_str(),
+              static_cast<long long>(classes.size()), format_duration(seconds).c_str(),
               image.geo ? ", georeferenced like the input"
                         : (image.voxels ? ", voxel geometry of the input" : ""));
   const auto counts =
@@ -89,9 +104,10 @@ void add_predict_command(CLI::App& app) {
       ->required();
   cmd->add_option("--overlay", o->overlay, "Also write the prediction over the image (PNG)");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
-  cmd->add_option("--tile", o->tile,
-                  "Predict in overlapping tiles of this size (for images beyond memory; "
-                  "0: the whole image at once)")
+  cmd->add_option(
+         "--tile", o->tile,
+         "Predict in overlapping tiles of this size (for images beyond memory; a 3D "
+         "model's volume in cubes: a sliding window; 0: the whole image or volume at once)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--overlap", o->overlap, "Tile overlap in pixels, blended")
       ->check(CLI::NonNegativeNumber)

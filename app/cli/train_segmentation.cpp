@@ -20,6 +20,7 @@ struct TrainOptions {
   std::string data;
   double val_fraction = 0.2;
   int axis = -1;
+  int dims = 0;
   std::vector<double> scale_range = {1.0, 1.0};
   std::string json;
   std::string mask_values = "auto", ignore_value, classes;
@@ -51,6 +52,7 @@ void run_train(const TrainOptions& o) {
   send_rank_output_to_run_folder(run.run_dir);
   DatasetOptions data_options;
   data_options.slice_axis = o.axis;
+  data_options.dims = o.dims;
   data_options.val_fraction = o.val_fraction;
   data_options.seed = run.seed;
   read_mask_options(o, data_options);
@@ -105,8 +107,22 @@ void add_train_segmentation_command(CLI::App& app) {
   cmd->add_option("--val-fraction", o->val_fraction, "Share of images held out for validation")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();
-  cmd->add_option("--axis", o->axis, "Volumes: slice axis 0, 1 or 2 (default: the manifest's)")
+  cmd->add_option("--dims", o->dims,
+                  "Volumes: 3 trains a 3D model on whole volumes, 2 a 2D model slice by slice "
+                  "(default: the manifest's \"dims\", else 3)")
+      ->check(CLI::IsMember({2, 3}));
+  cmd->add_option("--axis", o->axis,
+                  "Volumes with --dims 2: slice axis 0, 1 or 2 (default: the manifest's)")
       ->check(CLI::Range(-1, 2));
+  cmd->add_option("--window", o->request.window,
+                  "Train on random windows of this size instead of whole examples: D H W for "
+                  "volumes, H W for images")
+      ->expected(2, 3)
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--memory-limit", o->request.memory_limit_mib,
+                  "3D: refuse a volume whose estimated training step needs more than this many "
+                  "MiB (default: the device's memory)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("!--no-augment", o->request.augment, "Turn off flips, 90-degree turns and jitter");
   cmd->add_option("--scale-range", o->scale_range, "Random rescale range, e.g. 0.75 1.25")
       ->expected(2);

@@ -60,6 +60,24 @@ r = d["ratios"]["memsave_over_resnet_fixup"]
 assert 0 < r < 1, r  # MemSave needs less than ResNet+Fixup even on a small image
 PY
 
+# The same in 3D on a small volume, and one architecture alone (no ratios).
+"$cli" bench seg3d --input 1 1 24 32 28 --classes 4 --blocks 1,1,1 --json "$tmp/seg3d.json"
+"$cli" bench seg3d --input 1 1 24 32 28 --classes 4 --blocks 1,1,1 --archs revup-memsave \
+  --json "$tmp/seg3d-memsave.json"
+python3 - "$tmp/seg3d.json" "$tmp/seg3d-memsave.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["model"]["backbone"]["dims"] == 3, d["model"]
+assert [r["arch"] for r in d["results"]] == ["revup-memsave", "revup", "resnet-fixup"]
+assert all(r["whole_step_peak_bytes"] >= r["peak_bytes"] > 0 and r["timeline"] for r in d["results"])
+assert d["ratios"]["target_memsave_over_resnet_fixup"] == 0.3, d["ratios"]
+# No ratio below 1 on a volume this small: each 3D spectral norm's probe (a
+# 32^3 grid, the same at any volume size) outweighs its activations.
+assert d["ratios"]["memsave_over_resnet_fixup"] > 0, d["ratios"]
+one = json.load(open(sys.argv[2]))
+assert [r["arch"] for r in one["results"]] == ["revup-memsave"] and "ratios" not in one, one.keys()
+PY
+
 # The 4K benchmark at an eighth of the size: its JSON, the extrapolation flag,
 # RevUp's whole step below ResNet+Fixup's.
 "$cli" bench 4k --input 1 3 540 1024 --json "$tmp/4k.json"

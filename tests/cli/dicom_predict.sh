@@ -38,7 +38,7 @@ mha(tmp + "/labels.mha", (16, 16, 3), "MET_UCHAR",
 mha(tmp + "/flat.mha", (16, 12), "MET_SHORT",
     b"".join((7 * x).to_bytes(2, "little") for y in range(12) for x in range(16)))
 PY
-printf '{"volume": "%s", "labels": "%s", "axis": 0}\n' "$tmp/export/a2.dcm" "$tmp/labels.mha" \
+printf '{"volume": "%s", "labels": "%s", "dims": 2, "axis": 0}\n' "$tmp/export/a2.dcm" "$tmp/labels.mha" \
   >"$tmp/series.json"
 "$cli" train --data "$tmp/series.json" --epochs 1 --val-fraction 0 --no-augment --out "$tmp/run" \
   >"$tmp/train.log" 2>&1 || {

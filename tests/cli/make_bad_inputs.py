@@ -119,7 +119,7 @@ def main(out):
                 vol.append(40 + 80 * label + (i * 3 + j * 5 + k * 7) % 23)
     nifti("volume.nii.gz", vol, (x, y, z))
     nifti("labels.nii.gz", lab, (x, y, z))
-    json.dump({"volume": "volume.nii.gz", "labels": "labels.nii.gz", "axis": 0},
+    json.dump({"volume": "volume.nii.gz", "labels": "labels.nii.gz", "dims": 2, "axis": 0},
               open("volume.json", "w"))
     json.dump({"volume": "volume.nii.gz", "axis": 0}, open("no_labels.json", "w"))
 

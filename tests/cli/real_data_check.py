@@ -11,6 +11,12 @@
   agree PRED LABELS FLOOR       share of the labelled voxels (LABELS > 0) where the
                                 predicted label volume agrees (catches axes written
                                 in the wrong order, which a header check cannot)
+  dice EVAL_JSON N FLOOR        at least N structures (classes but the first,
+                                background) with evaluate's Dice >= FLOOR
+  coarser F IN LABELS OUT OUT_LABELS
+                                IN and its label volume at 1/F of the resolution
+                                (every F-th voxel of each), spacing times F, the
+                                same origin and direction
   oblique-copy IN OUT           a slab of IN with anisotropic spacing, a rotated
                                 direction and a shifted origin (a harder geometry)
   landsat-labels TIF OUT        deterministic 3-class mask from a Landsat 7 ETM+
@@ -162,6 +168,36 @@ def agree(pred, labels, floor):
         fail("the predicted label volume does not line up with the atlas")
 
 
+def dice(eval_json, structures, floor):
+    d = json.load(open(eval_json))
+    scored = [(c["dice"], c["class"]) for c in d["per_class"][1:] if c.get("dice") is not None]
+    learnt = sorted([x for x in scored if x[0] >= float(floor)], reverse=True)
+    over = sum(x[0] for x in scored) / max(len(scored), 1)
+    print(f"mean Dice {d['mean_dice']:.4f} over all classes, {over:.4f} over the "
+          f"{len(scored)} structures scored (background excluded); {len(learnt)} with Dice >= "
+          f"{floor} (floor {structures}): " + ", ".join(f"{n} {v:.2f}" for v, n in learnt[:6]))
+    if len(learnt) < int(structures):
+        fail(f"{len(learnt)} structures with Dice >= {floor}, fewer than {structures}")
+
+
+def coarser(factor, inp, labels, out, out_labels):
+    nib = need("nibabel", "python3-nibabel")
+    np = need("numpy", "python3-numpy")
+    a, b = nib.load(inp), nib.load(labels)
+    f = int(factor)
+    # Every f-th voxel of both: the kept voxels' centres, and so the origin, stay.
+    x = np.asarray(a.dataobj, dtype=np.float32)[::f, ::f, ::f]
+    y = np.asarray(b.dataobj)[::f, ::f, ::f].astype(np.uint8)
+    affine = a.affine.copy()
+    affine[:3, :3] = affine[:3, :3] * f
+    for data, path in ((x, out), (y, out_labels)):
+        img = nib.Nifti1Image(data, affine)
+        img.set_qform(affine, code=1)
+        img.set_sform(affine, code=1)
+        nib.save(img, path)
+    print(f"{out}, {out_labels}: {x.shape} at {f} times the spacing")
+
+
 def oblique_copy(inp, out):
     nib = need("nibabel", "python3-nibabel")
     np = need("numpy", "python3-numpy")
@@ -215,7 +251,8 @@ def checkpoint_ok(path):
 
 COMMANDS = {"loss": loss, "miou": miou, "same-size": same_size, "same-geo": same_geo,
             "same-voxels": same_voxels, "landsat-labels": landsat_labels,
-            "checkpoint-ok": checkpoint_ok, "agree": agree, "oblique-copy": oblique_copy}
+            "checkpoint-ok": checkpoint_ok, "agree": agree, "oblique-copy": oblique_copy,
+            "dice": dice, "coarser": coarser}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real data (issue 3, section 5): the T1 MRI ch2.nii.gz with the AAL atlas on
-# its grid (Debian's mricron-data), trained slice by slice along the first
+# its grid (Debian's mricron-data), trained slice by slice (--dims 2) along the first
 # tensor axis (axial slices, 217x181) with all 116 AAL regions + background =
 # 117 classes. Checks that the model learns (the loss falls, the mIoU on the
 # training slices clears a floor) and that the predicted label volume has the
@@ -27,7 +27,7 @@ EOF
 # mIoU 0.30-0.36 (floor 0.15); the predicted volume agrees with the atlas on
 # 0.57-0.62 of the labelled voxels (floor 0.4; the atlas itself flipped or
 # transposed scores 0.02-0.11).
-"${rev[@]}" train --data "$tmp/aal.json" --epochs 8 --lr 0.05 --val-fraction 0 --no-augment \
+"${rev[@]}" train --data "$tmp/aal.json" --dims 2 --epochs 8 --lr 0.05 --val-fraction 0 --no-augment \
   --out "$tmp/run" >"$tmp/train.log" 2>&1 || { tail -20 "$tmp/train.log"; fail "train failed"; }
 grep "^training" "$tmp/train.log"
 grep -q "117 classes" "$tmp/train.log" || fail "expected 117 classes (116 AAL regions + background)"

@@ -56,7 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // What training does next: every example, and its classes.
     for (size_t i = 0; i < dataset->size(); ++i) {
       const auto e = dataset->get(i);
-      if (e.target.dim() != 2) fuzz::fail("a target that is not [H, W]");
+      if (e.target.dim() != dataset->dims()) fuzz::fail("a target that is not [H, W] or [D, H, W]");
+      if (e.input.dim() != e.target.dim() + 1)
+        fuzz::fail("an input that is not its target's shape");
     }
     (void)dataset->describe_masks();
   });

@@ -128,8 +128,8 @@ echo '{"classes": ["ground", "road", "tree"], "pairs": [{"image": "img.npy", "ma
 echo '{"pairs": [{"image": "img.npy", "mask": "mask255.npy"}, {"image": "img.npy", "mask": "mask.npy"}]}' > "$m/pairs_no_classes.json"
 echo '{"classes": {"classes": [{"name": "a", "color": [1, 2, 3]}, "b", "c"], "ignore_index": 2}, "pairs": [{"image": "img.npy", "mask": "mask.npy"}]}' > "$m/pairs_table.json"
 echo '{"volume": "vol.vol.npy", "labels": "labels.vol.npy", "axis": 0}' > "$m/volume.json"
-echo '{"volume": "vol.vol.npy", "labels": "labels.vol.npy", "axis": 2, "label_names": "aal.txt", "include_empty_slices": true}' > "$m/volume_aal.json"
-echo '{"volume": "vol.vol.npy", "labels": "labels.vol.npy", "axis": 1, "classes": ["bg", "x", "y", "z"], "ignore_index": 3}' > "$m/volume_classes.json"
+echo '{"volume": "vol.vol.npy", "labels": "labels.vol.npy", "dims": 2, "axis": 2, "label_names": "aal.txt", "include_empty_slices": true}' > "$m/volume_aal.json"
+echo '{"volume": "vol.vol.npy", "labels": "labels.vol.npy", "dims": 2, "axis": 1, "classes": ["bg", "x", "y", "z"], "ignore_index": 3}' > "$m/volume_classes.json"
 echo '{"volume": "vol.vol.npy", "labels": "negative.vol.npy"}' > "$m/volume_negative.json"
 for f in volume missing no_labels; do
   [ -f "$scratch/$f.json" ] && cp "$scratch/$f.json" "$m/cli_$f.json"

@@ -10,6 +10,7 @@
 #include "models/network.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_net.h"
+#include "models/segmentation_presets.h"
 #include "models/state_utils.h"
 #include "models/upsampled_loss.h"
 
@@ -144,6 +145,41 @@ TEST(VolumetricSegmentation, PredictsEveryVoxelAndMemSaveGradientsEqualAutograd)
   const auto b = grads(memsave);
   ASSERT_GT(a.norm().item<double>(), 0.0);
   EXPECT_LT(testing::relative_error(b, a), 1e-8);
+}
+
+// Thick slices (5 mm apart, 1 mm in plane): the patch stem keeps every slice
+// (stride 1 along D) and reduces the plane by 4; the network still predicts
+// every voxel, MemSave's gradients still equal autograd's.
+TEST(VolumetricSegmentation, AnisotropicVoxelsGetAPatchStemThatKeepsTheirThickSlices) {
+  EXPECT_TRUE(anisotropic_patch_strides({1, 1, 1}).empty());
+  EXPECT_TRUE(anisotropic_patch_strides({1.2, 1, 1}).empty());
+  EXPECT_EQ(anisotropic_patch_strides({5, 1, 1}), (std::vector<int64_t>{1, 4, 4}));
+  EXPECT_EQ(anisotropic_patch_strides({2, 0.9, 1}), (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_THROW(anisotropic_patch_strides({0, 1, 1}), std::invalid_argument);
+
+  torch::manual_seed(54);
+  auto config = small_volumetric_segmentation("revup");
+  config.backbone.stem_strides = {1, 4, 4};
+  EXPECT_EQ(SegmentationConfig::from_json(config.to_json()).backbone.stem_strides,
+            config.backbone.stem_strides);
+  auto bad = config;
+  bad.backbone.stem_strides = {1, 4};
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  bad.backbone.stem_strides = {3, 4, 4};
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+  auto [plain, memsave] = testing::segmentation_twins(config);
+  const auto x = torch::randn({1, 1, 6, 16, 12}, torch::kFloat64);
+  EXPECT_EQ(plain->forward(x).sizes(), (std::vector<int64_t>{1, 3, 6, 16, 12}));
+  EXPECT_EQ(plain->forward_coarse(x).sizes(), (std::vector<int64_t>{1, 3, 6, 4, 3}));
+  const auto target = torch::randint(0, 3, {1, 6, 16, 12}, torch::kLong);
+  auto grads = [&](SegmentationNet& net) {
+    net->zero_grad();
+    segmentation_loss(net->forward_coarse(x), target, {255, 0.0}).backward();
+    return testing::flat_gradients(*net);
+  };
+  const auto a = grads(plain);
+  ASSERT_GT(a.norm().item<double>(), 0.0);
+  EXPECT_LT(testing::relative_error(grads(memsave), a), 1e-8);
 }
 
 TEST(VolumetricLoss, SlabWiseEqualsTheTrilinearlyUpsampledLossAndGradient) {

@@ -137,8 +137,11 @@ TEST(ItkPlugin, VolumeDatasetServesLabelledSlices) {
                                                R"(/ch2.nii.gz", "labels": ")" + kTemplates +
                                                R"(/aal.nii.gz", "axis": 0, "label_names": ")" +
                                                kTemplates + R"(/aal.nii.txt"})");
-  const auto data = open_segmentation_dataset(dir + "/brain.json");
+  DatasetOptions slices;
+  slices.dims = 2;
+  const auto data = open_segmentation_dataset(dir + "/brain.json", slices);
   EXPECT_EQ(data->layout(), "volume");
+  EXPECT_EQ(data->dims(), 2);
   EXPECT_EQ(data->classes().size(), 117);  // background + 116 AAL regions
   EXPECT_EQ(data->classes().classes[1].name, "Precentral_L");
   EXPECT_GT(data->size(), 50u);
@@ -147,7 +150,7 @@ TEST(ItkPlugin, VolumeDatasetServesLabelledSlices) {
   EXPECT_EQ(e.input.sizes(), (std::vector<int64_t>{1, 217, 181}));
   EXPECT_EQ(e.target.sizes(), (std::vector<int64_t>{217, 181}));
   EXPECT_GT(e.target.gt(0).sum().item<int64_t>(), 0);
-  DatasetOptions all;
+  DatasetOptions all = slices;
   all.include_empty_slices = true;
   all.slice_axis = 2;
   all.stats = data->stats();
@@ -155,6 +158,44 @@ TEST(ItkPlugin, VolumeDatasetServesLabelledSlices) {
   testing::write_file(dir + "/nolabels.json", R"({"volume": ")" + kTemplates + R"(/ch2.nii.gz"})");
   testing::expect_error([&] { open_segmentation_dataset(dir + "/nolabels.json"); },
                         dir + "/nolabels.json", "no label volume");
+}
+
+// By default a volume is one example, whole, normalized by its own statistics
+// (a 3D model's input); the manifest's "dims" and the options choose slices.
+TEST(ItkPlugin, VolumeDatasetServesTheWholeVolumeByDefault) {
+  require_itk();
+  const auto dir = testing::scratch_dir();
+  const std::string common = R"({"volume": ")" + kTemplates + R"(/ch2.nii.gz", "labels": ")" +
+                             kTemplates + R"(/aal.nii.gz", "label_names": ")" + kTemplates +
+                             R"(/aal.nii.txt")";
+  testing::write_file(dir + "/brain.json", common + "}");
+  const auto data = open_segmentation_dataset(dir + "/brain.json");
+  EXPECT_EQ(data->dims(), 3);
+  ASSERT_EQ(data->size(), 1u);
+  EXPECT_TRUE(data->stats().per_image);
+  const auto e = data->get(0);
+  EXPECT_EQ(e.input.sizes(), (std::vector<int64_t>{1, 181, 217, 181}));
+  EXPECT_EQ(e.target.sizes(), (std::vector<int64_t>{181, 217, 181}));
+  EXPECT_NEAR(e.input.mean().item<double>(), 0.0, 1e-3);
+  EXPECT_NEAR(e.input.std().item<double>(), 1.0, 1e-3);
+  EXPECT_EQ(e.target.max().item<int64_t>(), 116);
+  EXPECT_EQ(data->name(0), "ch2.nii.gz");
+  EXPECT_THROW(data->image(1), std::out_of_range);
+
+  // A volume scaled by 3 (another scanner's units) gives the same input.
+  auto scaled = read_image(kTemplates + "/ch2.nii.gz");
+  EXPECT_TRUE(normalize(scaled, data->stats()).allclose(e.input, 1e-4, 1e-4));
+  scaled.pixels = scaled.pixels.to(torch::kFloat) * 3 + 100;
+  EXPECT_TRUE(normalize(scaled, data->stats()).allclose(e.input, 1e-4, 1e-4));
+
+  testing::write_file(dir + "/slices.json", common + R"(, "dims": 2})");
+  EXPECT_EQ(open_segmentation_dataset(dir + "/slices.json")->dims(), 2);
+  DatasetOptions whole;
+  whole.dims = 3;
+  EXPECT_EQ(open_segmentation_dataset(dir + "/slices.json", whole)->size(), 1u);
+  testing::write_file(dir + "/bad.json", common + R"(, "dims": 4})");
+  testing::expect_error([&] { open_segmentation_dataset(dir + "/bad.json"); }, dir + "/bad.json",
+                        "dims must be 3");
 }
 
 TEST(ItkPlugin, DicomSeriesFolder) {

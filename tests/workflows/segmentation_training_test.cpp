@@ -47,6 +47,7 @@ SegmentationTrainingData training_data(const Scene& s) {
 }
 
 struct Recorder : SegmentationTrainingObserver {
+  int64_t dims = 2;  // of the predictions
   int epochs = 0, validations = 0, predictions = 0, starts = 0;
   int stop_after_steps = -1, steps = 0;
   TrainingStart start;
@@ -64,7 +65,7 @@ struct Recorder : SegmentationTrainingObserver {
   bool wants_predictions() const override { return true; }
   void on_prediction(size_t, const torch::Tensor& ids) override {
     ++predictions;
-    EXPECT_EQ(ids.dim(), 2);
+    EXPECT_EQ(ids.dim(), dims);
   }
   bool cancel_requested() override { return stop_after_steps >= 0 && steps >= stop_after_steps; }
 };
@@ -162,6 +163,84 @@ TEST(SegmentationTraining, ARunThatDoesNotFitTheDataIsRefusedByName) {
   EXPECT_THROW(train_segmentation(tiny_request(fresh_dir("empty"), 1), empty, rec),
                std::runtime_error);
   fs::remove_all(dir);
+}
+
+// A ball (class 1) in a noisy volume, normalized per volume as volume
+// datasets are.
+struct VolumeScene {
+  ClassTable classes = ClassTable::numbered(2);
+  ChannelStats stats;
+  std::unique_ptr<SingleExample> data;
+};
+
+VolumeScene volume_scene(int64_t d, int64_t h, int64_t w) {
+  torch::manual_seed(5);
+  const auto z = torch::arange(d).view({d, 1, 1}) - d / 2;
+  const auto y = torch::arange(h).view({1, h, 1}) - h / 2;
+  const auto x = torch::arange(w).view({1, 1, w}) - w / 2;
+  const auto labels = (z * z + y * y + x * x).lt(d * d / 9).to(torch::kLong);
+  Image volume;
+  volume.pixels = (labels.to(torch::kFloat) + 0.3 * torch::randn({d, h, w})).unsqueeze(0);
+  volume.path = "ball";
+  VolumeScene s;
+  ChannelStatsAccumulator acc;
+  acc.add(volume);
+  s.stats = acc.finish();
+  s.stats.per_image = true;
+  s.data = std::make_unique<SingleExample>(Example{normalize(volume, s.stats), labels});
+  return s;
+}
+
+// Whole volumes train a 3D model (its patch stem following anisotropic
+// voxels); its step's memory is estimated before the first step, and a volume
+// that would need more than the limit is refused, by name, with what to do
+// instead, before a run folder exists.
+TEST(SegmentationTraining, VolumesTrainInThreeDimensionsWithinTheirMemoryEstimate) {
+  const auto s = volume_scene(24, 32, 28);
+  SegmentationTrainingData data;
+  data.train = data.validation = s.data.get();
+  data.classes = s.classes;
+  data.stats = s.stats;
+  data.dims = 3;
+  data.spacing = {2.5, 1, 1};  // slices 2.5 times as far apart as the voxels in plane
+  data.description = {{"path", "a generated ball"}};
+  auto request = tiny_request(fresh_dir("volume"), 2);
+  request.run.lr = 0.1;
+  request.model.preset = "cpu";
+  Recorder rec;
+  rec.dims = 3;
+  const auto result = train_segmentation(request, data, rec);
+  ASSERT_TRUE(result.finished);
+  EXPECT_EQ(rec.predictions, 2);
+  EXPECT_NE(rec.start.summary.find("on 1 volume"), std::string::npos) << rec.start.summary;
+  EXPECT_NE(rec.start.summary.find("3D training step on 24x32x28 voxels needs about"),
+            std::string::npos)
+      << rec.start.summary;
+  EXPECT_NE(rec.start.summary.find("anisotropic voxels (2.5 x 1 x 1 along D, H, W): patch stem "
+                                   "strides 2x4x4"),
+            std::string::npos)
+      << rec.start.summary;
+  const auto run = read_segmentation_run(request.run.run_dir);
+  EXPECT_EQ(run.model.backbone.dims, 3);
+  EXPECT_EQ(run.model.backbone.stem_strides, (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_TRUE(run.stats.per_image);
+  EXPECT_EQ(run.dataset_options().dims, 3);
+  EXPECT_EQ(result.last_metrics.count("mean_dice"), 1u);
+
+  auto tight = tiny_request(fresh_dir("volume-too-large"), 1);
+  tight.memory_limit_mib = 1;
+  try {
+    train_segmentation(tight, data, rec);
+    FAIL() << "a 1 MiB limit must refuse the volume";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    for (const char* part : {"a generated ball: a whole-volume 3D training step on 24x32x28",
+                             "the limit is 1 MiB", "--dims 2", "--window"}) {
+      EXPECT_NE(what.find(part), std::string::npos) << part << " in: " << what;
+    }
+  }
+  EXPECT_FALSE(fs::exists(tight.run.run_dir)) << "refused before the run folder was made";
+  fs::remove_all(request.run.run_dir);
 }
 
 }  // namespace
