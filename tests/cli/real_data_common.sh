@@ -11,3 +11,13 @@ check() { "$py" "$here/real_data_check.py" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# mricron-data's templates (the ch2 MRI, the AAL atlas and its names) in $1,
+# and nibabel, or a failure naming what to install.
+require_mricron() {
+  local f
+  for f in ch2.nii.gz aal.nii.gz aal.nii.txt; do
+    [[ -f "$1/$f" ]] || fail "$1/$f missing: install mricron-data (./revup.sh deps)"
+  done
+  "$py" -c "import nibabel" 2>/dev/null ||
+    fail "$py cannot import nibabel: install python3-nibabel (./revup.sh deps)"
+}

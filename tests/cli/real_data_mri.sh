@@ -11,11 +11,7 @@ cli=$1
 source "$(dirname "$0")/real_data_common.sh"
 templates=${2:-/usr/share/mricron/templates}
 
-for f in ch2.nii.gz aal.nii.gz aal.nii.txt; do
-  [[ -f "$templates/$f" ]] || fail "$templates/$f missing: install mricron-data (./revup.sh deps)"
-done
-"$py" -c "import nibabel" 2>/dev/null ||
-  fail "$py cannot import nibabel: install python3-nibabel (./revup.sh deps)"
+require_mricron "$templates"
 
 cat >"$tmp/aal.json" <<EOF
 {"volume": "$templates/ch2.nii.gz", "labels": "$templates/aal.nii.gz", "axis": 0,
