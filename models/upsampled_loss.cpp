@@ -65,15 +65,30 @@ torch::Tensor interpolate_axis(const torch::Tensor& t, int64_t axis, const Linea
 // lies at one index of the first spatial axis: a plane of a volume, whose
 // other axes `others` upsample whole.
 torch::Tensor upsample_band(const torch::Tensor& rows_of_coarse, const LinearTaps& rows,
-                            const std::vector<LinearTaps>& others) {
+                            const std::vector<LinearTaps>& others,
+                            const LinearTaps* plane_rows = nullptr) {
+  namespace F = torch::nn::functional;
   auto y = interpolate_axis(rows_of_coarse, 2, rows);
+  if (others.size() == 2 && plane_rows != nullptr) {
+    // Part of a volume's plane (a plane is more than a band): its rows by the
+    // taps, then each row's W axis whole by LibTorch's linear kernel.
+    y = interpolate_axis(y.narrow(3, plane_rows->first, plane_rows->last - plane_rows->first + 1),
+                         3, *plane_rows);
+    const auto n = y.size(0), k = y.size(1), r = y.size(2), rh = y.size(3);
+    const auto width = others[1].lo.size(0);
+    return F::interpolate(y.reshape({n, k * r * rh, y.size(4)}),
+                          F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{width})
+                              .mode(torch::kLinear)
+                              .align_corners(false))
+        .view({n, k, r, rh, width});
+  }
   if (others.size() == 2) {
     // A volume's planes: bilinear upsampling over the whole plane, the same
     // taps (align_corners=false on the full extent) in LibTorch's own kernel,
     // whose backward is far cheaper than two index_select's (an index_add
     // along a strided axis). A step on ch2 with 117 classes (2 threads): the
     // loss with the decoder took 57 s of 68 before, 6.8 of 12.8 after.
-    namespace F = torch::nn::functional;
     const auto n = y.size(0), k = y.size(1), r = y.size(2);
     const std::vector<int64_t> plane{others[0].lo.size(0), others[1].lo.size(0)};
     const auto planes = y.reshape({n, k * r, y.size(3), y.size(4)});
@@ -98,10 +113,33 @@ std::vector<LinearTaps> other_axes_taps(const torch::Tensor& coarse, const torch
   return taps;
 }
 
-int64_t band_rows(const torch::Tensor& coarse, const torch::Tensor& target, int64_t band_elements) {
+// A band: rows [r0, r1) of the first spatial axis and, for a volume whose
+// plane alone is more than a band, rows [h0, h1) of that plane (h1 = 0: all).
+struct BandSpan {
+  int64_t r0 = 0, r1 = 0, h0 = 0, h1 = 0;
+};
+
+std::vector<BandSpan> band_spans(const torch::Tensor& coarse, const torch::Tensor& target,
+                                 int64_t band_elements) {
   int64_t per_row = coarse.size(0) * coarse.size(1);
   for (int64_t a = 2; a < target.dim(); ++a) per_row *= target.size(a);
-  return std::max<int64_t>(1, band_elements / std::max<int64_t>(per_row, 1));
+  const int64_t rows = target.size(1);
+  std::vector<BandSpan> spans;
+  if (target.dim() == 4 && per_row > band_elements) {
+    // One plane of 117 classes at 217x181 is 18 MiB: its rows in bands.
+    const int64_t height = target.size(2);
+    const int64_t per_line = std::max<int64_t>(per_row / height, 1);
+    const int64_t step = std::max<int64_t>(1, band_elements / per_line);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t h0 = 0; h0 < height; h0 += step) {
+        spans.push_back({r, r + 1, h0, std::min(height, h0 + step)});
+      }
+    }
+    return spans;
+  }
+  const int64_t step = std::max<int64_t>(1, band_elements / std::max<int64_t>(per_row, 1));
+  for (int64_t r0 = 0; r0 < rows; r0 += step) spans.push_back({r0, std::min(rows, r0 + step)});
+  return spans;
 }
 
 // Every axis but the classes' (1): what the Dice sums run over.
@@ -122,12 +160,20 @@ struct Band {
   torch::Tensor valid;   // the same, bool
 };
 
-Band make_band(const torch::Tensor& coarse_rows, const torch::Tensor& target, int64_t r0,
-               int64_t r1, const LinearTaps& rows, const std::vector<LinearTaps>& others,
+Band make_band(const torch::Tensor& coarse_rows, const torch::Tensor& target, const BandSpan& span,
+               const LinearTaps& rows, const std::vector<LinearTaps>& others,
                int64_t ignore_index) {
   Band b;
-  b.logits = upsample_band(coarse_rows, rows, others);
-  const auto t = target.narrow(1, r0, r1 - r0).to(torch::kLong);
+  auto t = target.narrow(1, span.r0, span.r1 - span.r0);
+  if (span.h1 > 0) {
+    const auto plane_rows = linear_taps(coarse_rows.size(3), target.size(2), span.h0, span.h1,
+                                        coarse_rows.scalar_type());
+    b.logits = upsample_band(coarse_rows, rows, others, &plane_rows);
+    t = t.narrow(2, span.h0, span.h1 - span.h0);
+  } else {
+    b.logits = upsample_band(coarse_rows, rows, others);
+  }
+  t = t.to(torch::kLong);
   b.valid = t.ne(ignore_index);
   b.labels = t.masked_fill(b.valid.logical_not(), 0);
   return b;
@@ -140,16 +186,14 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
     const auto height = target.size(1);
     const auto classes = coarse.size(1);
     const auto others = other_axes_taps(coarse, target);
-    const auto step = band_rows(coarse, target, band_elements);
     double ce_sum = 0;
     int64_t labelled = 0;
     const auto zeros = torch::zeros({classes}, torch::kDouble);
     DiceSums sums{zeros.clone(), zeros.clone(), zeros.clone()};
-    for (int64_t r0 = 0; r0 < height; r0 += step) {
-      const auto r1 = std::min(height, r0 + step);
-      const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
-      const auto b = make_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), target, r0,
-                               r1, rows, others, ignore_index);
+    for (const auto& span : band_spans(coarse, target, band_elements)) {
+      const auto rows = linear_taps(coarse.size(2), height, span.r0, span.r1, coarse.scalar_type());
+      const auto b = make_band(coarse.narrow(2, rows.first, rows.last - rows.first + 1), target,
+                               span, rows, others, ignore_index);
       const auto top = b.labels.max().item<int64_t>();
       const auto bottom = b.labels.min().item<int64_t>();
       if (top >= classes || bottom < 0) {
@@ -201,7 +245,7 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
     const auto labelled = ctx->saved_data["labelled"].toInt();
     const auto height = target.size(1);
     const auto others = other_axes_taps(coarse, target);
-    const auto step = band_rows(coarse, target, ctx->saved_data["band_elements"].toInt());
+    const auto band_elements = ctx->saved_data["band_elements"].toInt();
     auto grad = torch::zeros_like(coarse);
     if (labelled == 0) return {grad, {}, {}, {}, {}};
 
@@ -224,12 +268,12 @@ class UpsampledLoss : public torch::autograd::Function<UpsampledLoss> {
       }
     }
     torch::AutoGradMode enable_grad(true);
-    for (int64_t r0 = 0; r0 < height; r0 += step) {
-      const auto r1 = std::min(height, r0 + step);
-      const auto rows = linear_taps(coarse.size(2), height, r0, r1, coarse.scalar_type());
+    for (const auto& band_span : band_spans(coarse, target, band_elements)) {
+      const auto rows =
+          linear_taps(coarse.size(2), height, band_span.r0, band_span.r1, coarse.scalar_type());
       const auto span = rows.last - rows.first + 1;
       const auto coarse_rows = coarse.narrow(2, rows.first, span).detach().requires_grad_(true);
-      const auto band = make_band(coarse_rows, target, r0, r1, rows, others, ignore_index);
+      const auto band = make_band(coarse_rows, target, band_span, rows, others, ignore_index);
       const auto log_probs = torch::log_softmax(band.logits, 1);
       const auto nll = -log_probs.gather(1, band.labels.unsqueeze(1)).squeeze(1);
       auto local =
