@@ -257,7 +257,10 @@ SegmentationTrainingResult train_segmentation(
   }
   const auto dataset = open_segmentation_dataset(data_path, options);
   if (dataset->size() == 0) throw std::runtime_error(data_path + ": no labelled images found");
-  if (note && !dataset->describe_masks().empty()) note(dataset->describe_masks(), false);
+  if (note) {
+    const auto masks = dataset->describe_masks();  // a table over every mask's values
+    if (!masks.empty()) note(masks, false);
+  }
   auto split = dataset->split();
   if (dataset->dims() == 3 && split.val.empty() && options.val_fraction > 0) {
     // One volume: none to hold out. Scoring it shows the fit, not generalization.
