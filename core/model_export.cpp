@@ -20,6 +20,9 @@ namespace fs = std::filesystem;
 
 constexpr int kCardVersion = 1;
 constexpr int64_t kDefaultCheckSize = 64;
+// A 3D check input of 32^3 exercises every layer (the presets' coarsest stage
+// is 1/16 of it or more) in a second on the CPU.
+constexpr int64_t kDefaultVolumeCheckSize = 32;
 constexpr uint64_t kCheckSeed = 20261129;
 
 void write_bytes(const std::string& path, const std::vector<char>& bytes) {
@@ -45,14 +48,21 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
 // numbers far outside the trained range would test little.
 torch::Tensor check_input(const ModelCard& card) {
   if (card.input_channels < 1) throw std::invalid_argument("model card: input_channels not set");
-  const int64_t h = card.input_size.empty() ? kDefaultCheckSize : card.input_size.at(0);
-  const int64_t w = card.input_size.empty() ? kDefaultCheckSize : card.input_size.at(1);
+  std::vector<int64_t> shape{1, card.input_channels};
+  if (card.input_size.empty()) {
+    const auto side = card.spatial_dims == 3 ? kDefaultVolumeCheckSize : kDefaultCheckSize;
+    shape.resize(static_cast<size_t>(2 + card.spatial_dims), side);
+  } else {
+    shape.insert(shape.end(), card.input_size.begin(), card.input_size.end());
+  }
   auto generator = at::detail::createCPUGenerator(kCheckSeed);
-  auto x = torch::randn({1, card.input_channels, h, w}, generator);
+  auto x = torch::randn(shape, generator);
   const auto& n = card.normalization;
   if (n.empty()) return x;
+  std::vector<int64_t> stat_shape(shape.size(), 1);
+  stat_shape[1] = card.input_channels;
   const auto stat = [&](const std::vector<double>& v) {
-    return torch::tensor(v, torch::kFloat32).reshape({1, card.input_channels, 1, 1});
+    return torch::tensor(v, torch::kFloat32).reshape(stat_shape);
   };
   return x * stat(n.std) + stat(n.mean);
 }
@@ -155,18 +165,24 @@ std::string companion_path(const std::string& path, const std::string& suffix) {
 
 nlohmann::json ModelCard::to_json() const {
   const bool segmentation = task == "segmentation";
+  const bool volumes = spatial_dims == 3;
   nlohmann::json input = {
       {"channels", input_channels},
-      {"layout", "NCHW, float32"},
+      {"layout", volumes ? "NCDHW, float32" : "NCHW, float32"},
       {"values", input_values},
-      {"size", input_size.empty() ? nlohmann::json("any (H, W)") : nlohmann::json(input_size)}};
+      {"size", input_size.empty() ? nlohmann::json(volumes ? "any (D, H, W)" : "any (H, W)")
+                                  : nlohmann::json(input_size)}};
   if (normalization.empty()) {
     input["normalization"] = nullptr;
   } else {
     input["normalization"] = {
         {"mean", normalization.mean},
         {"std", normalization.std},
-        {"applied", "inside the model, first: (x - mean) / std per channel, in float64"}};
+        {"applied", normalization.per_image
+                        ? "inside the model, first: each input by its own mean and std per "
+                          "channel (population, over its voxels), in float64, as training "
+                          "normalized each volume; mean and std above are the training data's"
+                        : "inside the model, first: (x - mean) / std per channel, in float64"}};
   }
   return {{"model_card_version", kCardVersion},
           {"task", task},
@@ -176,18 +192,27 @@ nlohmann::json ModelCard::to_json() const {
            "where exact, no fixed-point iteration"},
           {"classes", classes},
           {"input", input},
-          {"output", segmentation ? "[N, classes, H, W] class scores (logits) at the input's size; "
-                                    "the class id is their argmax over dim 1"
-                                  : "[N, classes] class scores (logits)"},
+          {"output", !segmentation ? "[N, classes] class scores (logits)"
+                     : volumes     ? "[N, classes, D, H, W] class scores (logits) at the input's "
+                                     "size; the class id is their argmax over dim 1"
+                               : "[N, classes, H, W] class scores (logits) at the input's size; "
+                                 "the class id is their argmax over dim 1"},
           {"training", training},
           {"tool", {{"name", "RevUp Studio"}, {"version", tool_version}}}};
 }
 
 ExportReport write_export(const InferenceGraph& graph, ExportFormat format, const std::string& path,
-                          const ModelCard& card) {
+                          const ModelCard& model_card) {
+  ModelCard card = model_card;
+  card.spatial_dims = graph.spatial_dims();
+  const bool volumes = card.spatial_dims == 3;
+  const auto positive = [](int64_t v) { return v >= 1; };
   if (!card.input_size.empty() &&
-      (card.input_size.size() != 2 || card.input_size[0] < 1 || card.input_size[1] < 1)) {
-    throw std::invalid_argument("export input size must be H x W, both >= 1");
+      (card.input_size.size() != static_cast<size_t>(card.spatial_dims) ||
+       !std::all_of(card.input_size.begin(), card.input_size.end(), positive))) {
+    throw std::invalid_argument(volumes
+                                    ? "export input size must be D x H x W, all >= 1 (a 3D model)"
+                                    : "export input size must be H x W, both >= 1");
   }
   // TorchScript and weights are core's own; any other format is a registered writer's.
   std::optional<ExportWriter> writer;
@@ -199,9 +224,15 @@ ExportReport write_export(const InferenceGraph& graph, ExportFormat format, cons
                                   " export is built when its libraries are found at configure "
                                   "time; see README)");
     }
+    if (volumes && !writer->volumes) {
+      throw std::invalid_argument(std::string(export_format_name(format)) +
+                                  " export of 3D models is not supported yet (its reader here "
+                                  "cannot run a 3D network); export torchscript or weights");
+    }
     if (writer->needs_input_size && card.input_size.empty()) {
       throw std::invalid_argument(std::string("an ") + export_format_name(format) +
-                                  " export is made for one fixed input size: give it (H x W)");
+                                  " export is made for one fixed input size: give it (" +
+                                  (volumes ? "D x H x W" : "H x W") + ")");
     }
   }
   const double tolerance = writer ? writer->tolerance : kExportTolerance;

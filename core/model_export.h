@@ -37,9 +37,11 @@ struct ModelCard {
   nlohmann::json architecture;       // the model's config and its resolved shape
   nlohmann::json classes;            // [{"name", "color"}] or names
   int64_t input_channels = 0;        // C of the [N, C, H, W] input
+  int spatial_dims = 2;              // 3: volumes, [N, C, D, H, W] (write_export sets it from
+                                     // the graph)
   InputNormalization normalization;  // applied inside the exported graph
   std::string input_values;          // what the graph's input holds (raw pixels, their range)
-  std::vector<int64_t> input_size;   // {H, W} the export was made for; empty: any size
+  std::vector<int64_t> input_size;   // {H, W} ({D, H, W}) the export was made for; empty: any
   nlohmann::json training;           // data summary, training options, metrics
   std::string tool_version;          // REVUP_VERSION of the exporting tool
 
@@ -60,8 +62,8 @@ constexpr double kExportTolerance = 1e-5;
 // anything appears at `path`, the written files are read back by the format's
 // own reader (torch::jit::load, torch::pickle_load, a registered writer's
 // consumer) and checked against the graph on a random input of
-// `card.input_size` (64 x 64 when none; a format that needs a fixed size
-// refuses none); a difference above kExportTolerance (a registered writer's
+// `card.input_size` (64 x 64, or 32^3 for volumes, when none; a format that
+// needs a fixed size refuses none); a difference above kExportTolerance (a registered writer's
 // own tolerance) is an error. Throws std::runtime_error naming `path` and the
 // reason, std::invalid_argument for a format this build lacks or a missing
 // size; nothing is left behind then.
@@ -82,6 +84,7 @@ struct ExportWriter {
   std::string reader;             // the consumer that reads the file back, as the card names it
   double tolerance = 0.0;         // max abs difference allowed against InferenceGraph::run
   bool needs_input_size = false;  // the file is made for one fixed input size
+  bool volumes = false;           // it can write 3D graphs too
   nlohmann::json details;         // written into the card's "verification" (opset, ...)
   // Writes `graph` (with `card`, the card's JSON, inside where the format has
   // room) to `file`, reads `file` back with `reader` and returns its output

@@ -125,8 +125,8 @@ void add_op(OnnxGraphBuilder& b, const InferenceGraph& graph, const InferenceOp&
       if (op.tensors.size() > 1) inputs.push_back(t(1));
       auto* n = b.node("Conv", inputs, out, op.scope);
       set_ints(n, "kernel_shape", {weight[2], weight[3]});
-      set_ints(n, "strides", square(op.ints.at(0)));
-      set_ints(n, "pads", all_sides(op.ints.at(1)));
+      set_ints(n, "strides", conv_strides(op));
+      set_ints(n, "pads", all_sides(conv_padding(op)));
       set_ints(n, "dilations", {1, 1});
       set_int(n, "group", 1);
       return;
@@ -183,8 +183,16 @@ void add_op(OnnxGraphBuilder& b, const InferenceGraph& graph, const InferenceOp&
       set_string(n, "coordinate_transformation_mode", "half_pixel");
       return;
     }
+    case InferenceOpKind::kConv3d:
+    case InferenceOpKind::kMaxPool3d:
+    case InferenceOpKind::kResizeTrilinear:
+    case InferenceOpKind::kNormalizePerImage:
+      // write_export refuses 3D graphs (the only ones normalized per image)
+      // for a writer without `volumes`.
+      break;
   }
-  throw std::logic_error("onnx export: unknown op in " + op.scope);
+  throw std::logic_error(std::string("onnx export: no ONNX for op ") + op_name(op.kind) + " in " +
+                         op.scope);
 }
 
 void write_file(const std::string& path, const std::string& bytes) {

@@ -133,8 +133,6 @@ torch::Tensor fixup_branch_of_relu(const BranchShape& shape, const torch::Tensor
 
 int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const TensorVector& p,
                           int x, const std::string& scope) {
-  if (shape.dims != 2)
-    throw std::runtime_error(scope + ": export of 3D models is not supported yet");
   const int m = shape.convs();
   int h = x;
   for (int j = 0; j < m; ++j) {
@@ -147,7 +145,7 @@ int describe_fixup_branch(InferenceGraph& graph, const BranchShape& shape, const
                      {},
                      name});
     }
-    h = graph.add({InferenceOpKind::kConv2d,
+    h = graph.add({conv_op(shape.dims),
                    {h},
                    {graph.add_tensor(name + ".weight", conv.weight),
                     graph.add_tensor(name + ".bias", conv.bias)},

@@ -140,7 +140,8 @@ InferenceGraph NetworkImpl::inference_graph(const InputNormalization& input) {
   check_input_channels(input, config_.in_channels);
   torch::NoGradGuard no_grad;
   InferenceGraph graph;
-  int h = describe_stages(graph, graph.add_normalization(input), "");
+  int h =
+      describe_stages(graph, graph.add_normalization(input, static_cast<int>(config_.dims)), "");
   if (config_.is_revup()) h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, "head"});
   h = graph.add({InferenceOpKind::kGlobalAvgPool, {h}, {}, {}, "pool"});
   graph.add({InferenceOpKind::kLinear,

@@ -168,7 +168,7 @@ int FixupBlockImpl::describe(InferenceGraph& graph, int x, const std::string& sc
   const auto p = step_parameters();
   int identity = x;
   if (has_projection) {
-    identity = graph.add({InferenceOpKind::kConv2d,
+    identity = graph.add({conv_op(shape.dims),
                           {x},
                           {graph.add_tensor(scope + ".shortcut.weight", p.back()),
                            graph.add_tensor(scope + ".shortcut.bias", projection_bias(p))},

@@ -102,32 +102,36 @@ InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& in
   check_input_channels(input, config_.backbone.in_channels);
   torch::NoGradGuard no_grad;
   InferenceGraph graph;
-  const int x = graph.add_normalization(input);
+  const int dims = static_cast<int>(config_.backbone.dims);
+  const auto conv = conv_op(dims);
+  const auto resize =
+      dims == 3 ? InferenceOpKind::kResizeTrilinear : InferenceOpKind::kResizeBilinear;
+  const int x = graph.add_normalization(input, dims);
   std::vector<int> stages;
   backbone->describe_stages(graph, x, "backbone.", &stages);
   // forward_coarse: 1x1 laterals, resized to stage 0's size, summed, ReLU, classifier.
   int fused = -1;
   for (size_t s = 0; s < stages.size(); ++s) {
-    const auto& conv = *laterals_[s];
+    const auto& lateral = *laterals_[s];
     const auto name = "laterals." + std::to_string(s);
-    int h = graph.add({InferenceOpKind::kConv2d,
+    int h = graph.add({conv,
                        {stages[s]},
-                       {graph.add_tensor(name + ".weight", parameter(conv, "weight")),
-                        graph.add_tensor(name + ".bias", parameter(conv, "bias"))},
+                       {graph.add_tensor(name + ".weight", parameter(lateral, "weight")),
+                        graph.add_tensor(name + ".bias", parameter(lateral, "bias"))},
                        {1, 0},
                        name});
-    if (s > 0) h = graph.add({InferenceOpKind::kResizeBilinear, {h, stages[0]}, {}, {}, name});
+    if (s > 0) h = graph.add({resize, {h, stages[0]}, {}, {}, name});
     fused = s == 0 ? h : graph.add({InferenceOpKind::kAdd, {fused, h}, {}, {}, "fuse"});
   }
   int h = graph.add({InferenceOpKind::kRelu, {fused}, {}, {}, "fuse"});
-  h = graph.add({InferenceOpKind::kConv2d,
+  h = graph.add({conv,
                  {h},
                  {graph.add_tensor("classifier.weight", parameter(*classifier_, "weight")),
                   graph.add_tensor("classifier.bias", parameter(*classifier_, "bias"))},
                  {1, 0},
                  "classifier"});
   // forward: the coarse logits resized to the input's height and width.
-  graph.add({InferenceOpKind::kResizeBilinear, {h, InferenceGraph::kInput}, {}, {}, "upsample"});
+  graph.add({resize, {h, InferenceGraph::kInput}, {}, {}, "upsample"});
   return graph;
 }
 

@@ -92,28 +92,34 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
 
 int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {
   if (kind == StemKind::kInjective) {
-    return graph.add({InferenceOpKind::kPadChannels, {x}, {}, {width}, scope});
+    return graph.add({InferenceOpKind::kPadChannels,
+                      {x},
+                      {},
+                      dims == 3 ? std::vector<int64_t>{width, 3} : std::vector<int64_t>{width},
+                      scope});
   }
   if (norm != StemNorm::kFixupBias) {
     throw std::runtime_error(scope + ": a BatchNorm stem cannot be exported yet");
   }
-  if (dims != 2) throw std::runtime_error(scope + ": export of 3D models is not supported yet");
-  const auto strides = this->strides();
-  if (strides[0] != strides[1]) {
-    throw std::runtime_error(scope +
-                             ": a patch stem with different strides per axis cannot be "
-                             "exported yet");
-  }
+  // One stride for all axes when they agree (as 2D graphs always wrote it), else one each.
+  auto ints = this->strides();
+  if (std::all_of(ints.begin(), ints.end(), [&](int64_t s) { return s == ints[0]; }))
+    ints.resize(1);
+  ints.push_back(padding());
   torch::NoGradGuard no_grad;
-  int h = graph.add({InferenceOpKind::kConv2d,
+  int h = graph.add({dims == 3 ? InferenceOpKind::kConv3d : InferenceOpKind::kConv2d,
                      {x},
                      {graph.add_tensor(scope + ".weight", weight),
                       graph.add_tensor(scope + ".bias", bias.expand({width}))},
-                     {strides[0], padding()},
+                     ints,
                      scope});
   h = graph.add({InferenceOpKind::kRelu, {h}, {}, {}, scope});
   if (kind == StemKind::kImageNet) {
-    h = graph.add({InferenceOpKind::kMaxPool2d, {h}, {}, {3, 2, 1}, scope});
+    h = graph.add({dims == 3 ? InferenceOpKind::kMaxPool3d : InferenceOpKind::kMaxPool2d,
+                   {h},
+                   {},
+                   {3, 2, 1},
+                   scope});
   }
   return h;
 }

@@ -30,9 +30,10 @@ inline InputNormalization input_stats(int64_t channels) {
 // Raw pixel-like values and what io's normalize makes of them (float64, then float32).
 inline std::pair<torch::Tensor, torch::Tensor> raw_and_normalized(const InputNormalization& n,
                                                                   std::vector<int64_t> shape) {
-  const auto c = static_cast<int64_t>(n.mean.size());
-  const auto mean = torch::tensor(n.mean, torch::kFloat64).reshape({1, c, 1, 1});
-  const auto sd = torch::tensor(n.std, torch::kFloat64).reshape({1, c, 1, 1});
+  std::vector<int64_t> stat_shape(shape.size(), 1);  // [1, C, 1, 1] or [1, C, 1, 1, 1]
+  stat_shape.at(1) = static_cast<int64_t>(n.mean.size());
+  const auto mean = torch::tensor(n.mean, torch::kFloat64).reshape(stat_shape);
+  const auto sd = torch::tensor(n.std, torch::kFloat64).reshape(stat_shape);
   const auto raw = (torch::randn(shape) * sd + mean).to(torch::kFloat32);
   return {raw, ((raw.to(torch::kFloat64) - mean) / sd).to(torch::kFloat32)};
 }

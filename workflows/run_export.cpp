@@ -64,6 +64,7 @@ RunExportSource segmentation_source(const RunFolder& run, const std::string& whi
     classes = config.at("classes");
     normalization.mean = config.at("normalization").at("mean").get<std::vector<double>>();
     normalization.std = config.at("normalization").at("std").get<std::vector<double>>();
+    normalization.per_image = config.at("normalization").value("per_image", false);
   } catch (const std::exception& e) {
     throw std::runtime_error(config_path + ": bad segmentation run description (" + e.what() + ")");
   }
@@ -174,6 +175,18 @@ RunExportResult export_run(const RunExportRequest& request) {
   // Before loading anything: a path that cannot be written fails fast.
   check_output_folder(request.output);
   auto source = run_export_source(request.run_dir, request.which);
+  const bool volumes = source.graph.spatial_dims() == 3;
+  if (format == ExportFormat::kOnnx && volumes) {
+    throw std::invalid_argument(
+        request.run_dir +
+        ": --format onnx: ONNX export of 3D models is not supported yet (OpenCV's DNN, which "
+        "checks an ONNX file here, cannot run this 3D network); use --format torchscript or "
+        "weights");
+  }
+  if (!request.input_size.empty() && request.input_size.size() != (volumes ? 3u : 2u)) {
+    throw std::invalid_argument(request.run_dir + ": --input-size: " +
+                                (volumes ? "a 3D model takes DxHxW" : "a 2D model takes HxW"));
+  }
   source.card.input_size = request.input_size;
   source.card.tool_version = REVUP_VERSION;
   RunExportResult result;

@@ -26,14 +26,15 @@ struct RunExportRequest {
   std::string which = "best";
   std::string format;  // "torchscript", "weights" or "onnx" (export_format_from_name)
   std::string output;  // the model card goes beside it
-  // H, W the export is made and checked for; ONNX needs it (static shapes),
-  // TorchScript and weights run at any size.
+  // H, W (D, H, W for a 3D model) the export is made and checked for; ONNX
+  // needs it (static shapes), TorchScript and weights run at any size.
   std::vector<int64_t> input_size;
 };
 
 // The export workflow the CLI's `export` and the GUI's dialog both run:
 // checks what can be checked before loading anything (the format in this
-// build, ONNX's input size, the output's folder), then writes the graph and
+// build, ONNX's input size, the output's folder) and what the model decides
+// (ONNX is 2D only; the input size's axes), then writes the graph and
 // its model card through core's write_export, which reads the file back with
 // the format's own reader. Throws naming the problem.
 struct RunExportResult {

@@ -20,15 +20,21 @@ struct ExportOptions {
   std::string model, format, output, input_size, checkpoint = "best";
 };
 
-// "HxW" -> {H, W}.
+// "HxW" -> {H, W}; "DxHxW" (3D models) -> {D, H, W}.
 std::vector<int64_t> parse_input_size(const std::string& text) {
   if (text.empty()) return {};
   std::smatch m;
-  if (!std::regex_match(text, m, std::regex(R"((\d{1,6})x(\d{1,6}))")) || std::stoll(m[1]) < 1 ||
-      std::stoll(m[2]) < 1) {
-    throw std::invalid_argument("--input-size must be HxW (e.g. 512x512), got '" + text + "'");
+  if (!std::regex_match(text, m, std::regex(R"((\d{1,6})x(\d{1,6})(?:x(\d{1,6}))?)"))) {
+    throw std::invalid_argument(
+        "--input-size must be HxW (e.g. 512x512), or DxHxW for a 3D model, got '" + text + "'");
   }
-  return {std::stoll(m[1]), std::stoll(m[2])};
+  std::vector<int64_t> size;
+  for (size_t i = 1; i < m.size(); ++i) {
+    if (!m[i].matched) continue;
+    size.push_back(std::stoll(m[i]));
+    if (size.back() < 1) throw std::invalid_argument("--input-size: sizes must be >= 1");
+  }
+  return size;
 }
 
 void run_export(const ExportOptions& o) {
@@ -70,8 +76,8 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--output", o->output, "File to write; the model card goes beside it")
       ->required();
   cmd->add_option("--input-size", o->input_size,
-                  "HxW the export is made and checked for (required for onnx; TorchScript "
-                  "and weights run at any size)");
+                  "HxW (DxHxW for a 3D model) the export is made and checked for (required "
+                  "for onnx; TorchScript and weights run at any size)");
   cmd->add_option("--checkpoint", o->checkpoint, "best or last")->capture_default_str();
   cmd->callback([o] { run_export(*o); });
 }

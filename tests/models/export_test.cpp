@@ -300,6 +300,25 @@ TEST(Export, RegisteredWriterIsHeldToTheContract) {
   EXPECT_EQ(j["verification"]["reader"], "fake reader");
   EXPECT_EQ(j["verification"]["opset"], 0);
   EXPECT_EQ(j["verification"]["tolerance"], 1e-4);
+
+  // A writer that does not say it runs volumes gets no 3D graph: the reason, and no file.
+  auto volumetric = testing::small_cifar("revup-memsave", 8);
+  volumetric.dims = 3;
+  volumetric.sn.grid = 16;
+  Network net3d(volumetric);
+  net3d->eval();
+  card.input_size = {8, 16, 16};
+  ScratchDir dir3d;
+  try {
+    write_export(net3d->inference_graph(input_stats(3)), ExportFormat::kOnnx,
+                 dir3d.file("model.onnx"), card);
+    FAIL() << "a 3D graph went to a 2D-only writer";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("onnx export of 3D models is not supported yet"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir3d.path), fs::directory_iterator()), 0);
 }
 
 }  // namespace
