@@ -143,7 +143,9 @@ std::unique_ptr<SegmentationDataset> open_segmentation_dataset(const std::string
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ": not a JSON dataset manifest (" + e.what() + ")");
     }
-    if (manifest.contains("volume")) return open_volume_manifest(path, manifest, options);
+    if (manifest.contains("volume") || manifest.contains("volumes")) {
+      return open_volume_manifest(path, manifest, options);
+    }
     if (manifest.contains("pairs")) return open_pair_manifest(path, manifest, options);
     throw std::runtime_error(path + ": a manifest needs \"pairs\" (images with masks) or " +
                              "\"volume\" and \"labels\"");

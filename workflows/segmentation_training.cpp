@@ -1,5 +1,6 @@
 #include "workflows/segmentation_training.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -79,6 +80,42 @@ std::string check_volume_step_fits(SegmentationNet& net, Example example,
   return what + (limit > 0 ? " of " + mib(limit) : "");
 }
 
+// Volumes are not resampled: the stem's strides follow the first volume's
+// spacing, and a volume sampled otherwise (by more than 10 % on an axis) is
+// named, since the network then sees its anatomy at another scale.
+std::string spacing_mismatch_warning(const SegmentationDataset& dataset) {
+  const auto first = dataset.image(0).voxels;
+  if (!first) return {};
+  for (size_t i = 1; i < dataset.size(); ++i) {
+    const auto other = dataset.image(i).voxels;
+    if (!other) continue;
+    for (size_t a = 0; a < 3; ++a) {
+      if (std::abs(other->spacing[a] / first->spacing[a] - 1) > 0.1) {
+        char text[256];
+        std::snprintf(text, sizeof text,
+                      "%s has voxels of %g x %g x %g mm, %s of %g x %g x %g mm: volumes are not "
+                      "resampled (the stem follows the first); resample them alike for a "
+                      "network that sees every volume at one scale",
+                      dataset.name(i).c_str(), other->spacing[0], other->spacing[1],
+                      other->spacing[2], dataset.name(0).c_str(), first->spacing[0],
+                      first->spacing[1], first->spacing[2]);
+        return text;
+      }
+    }
+  }
+  return {};
+}
+
+// The training example with the most voxels: the step that must fit.
+Example largest_example(const Dataset& data) {
+  Example largest = data.get(0);
+  for (size_t i = 1; i < data.size(); ++i) {
+    auto e = data.get(i);
+    if (e.target.numel() > largest.target.numel()) largest = std::move(e);
+  }
+  return largest;
+}
+
 }  // namespace
 
 SegmentationConfig SegmentationModelChoice::resolve(int64_t in_channels, int64_t num_classes,
@@ -132,19 +169,26 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
                              std::to_string(config.backbone.dims) + "D; " + data_name +
                              " is served in " + std::to_string(data.dims) + "D");
   }
-  if (request.measure_baseline) {
+  const auto measure_baseline = [&] {
+    if (!request.measure_baseline) return;
     const auto example = data.train->get(0);
     observer.on_baseline(measure_segmentation_step(
         config, "resnet-fixup", example.input.unsqueeze(0), example.target.unsqueeze(0), device));
-  }
+  };
+  // 2D: the baseline first, so the seed below starts the run as without it.
+  if (data.dims != 3) measure_baseline();
 
   torch::manual_seed(request.run.seed);
   SegmentationNet net(config);
   net->to(device);
   // Before the run loads a checkpoint: the estimate's steps advance the probes.
   const auto memory_note =
-      data.dims == 3 ? check_volume_step_fits(net, data.train->get(0), request, data_name, device)
-                     : std::string();
+      data.dims == 3
+          ? check_volume_step_fits(net, largest_example(*data.train), request, data_name, device)
+          : std::string();
+  // 3D: after the check, so a volume too large is refused by name before
+  // ResNet+Fixup's step (several times MemSave's) could exhaust the memory.
+  if (data.dims == 3) measure_baseline();
 
   auto options = training_run_options(request.run, device);
   auto& t = options.trainer;
@@ -287,6 +331,8 @@ SegmentationTrainingResult train_segmentation(
       // ITK's (x, y, z) to the tensor's (D, H, W) = (z, y, x).
       data.spacing = {voxels->spacing[2], voxels->spacing[1], voxels->spacing[0]};
     }
+    const auto warning = spacing_mismatch_warning(*dataset);
+    if (note && !warning.empty()) note(warning, true);
   }
   data.expected_classes = present_classes(*dataset);
   data.description = {{"path", fs::absolute(data_path).string()},

@@ -198,6 +198,53 @@ TEST(ItkPlugin, VolumeDatasetServesTheWholeVolumeByDefault) {
                         "dims must be 3");
 }
 
+// Several volumes in one manifest: each whole (3D) or their labelled slices
+// (2D), the classes counted over all of them; a bad entry is named.
+TEST(ItkPlugin, VolumeManifestListsSeveralVolumes) {
+  require_itk();
+  const auto dir = testing::scratch_dir();
+  auto write_pair = [&](const std::string& name, int64_t depth, int64_t top_label) {
+    Image volume;
+    volume.pixels = torch::rand({1, depth, 12, 10});
+    volume.voxels = VoxelGeometry{{1.0, 1.0, 2.0}, {0, 0, 0}, {1, 0, 0, 0, 1, 0, 0, 0, 1}};
+    write_image(volume, dir + "/" + name + ".nii.gz");
+    Image labels = volume;
+    labels.pixels = torch::zeros({1, depth, 12, 10}, torch::kUInt8);
+    labels.pixels.index_put_({0, 1}, top_label);  // slice 1 labelled
+    write_image(labels, dir + "/" + name + "_seg.nii.gz");
+  };
+  write_pair("a", 5, 1);
+  write_pair("b", 7, 3);
+  testing::write_file(dir + "/two.json", R"({"volumes": [
+    {"volume": "a.nii.gz", "labels": "a_seg.nii.gz"},
+    {"volume": "b.nii.gz", "labels": "b_seg.nii.gz"}]})");
+  const auto whole = open_segmentation_dataset(dir + "/two.json");
+  EXPECT_EQ(whole->dims(), 3);
+  ASSERT_EQ(whole->size(), 2u);
+  EXPECT_EQ(whole->name(1), "b.nii.gz");
+  EXPECT_EQ(whole->mask_source(1), dir + "/b_seg.nii.gz");
+  EXPECT_EQ(whole->get(1).target.sizes(), (std::vector<int64_t>{7, 12, 10}));
+  EXPECT_EQ(whole->classes().size(), 4) << "values 0..3 over both volumes";
+  EXPECT_TRUE(whole->stats().per_image);
+  EXPECT_THROW(whole->image(2), std::out_of_range);
+
+  DatasetOptions slices;
+  slices.dims = 2;
+  const auto sliced = open_segmentation_dataset(dir + "/two.json", slices);
+  ASSERT_EQ(sliced->size(), 2u) << "slice 1 of each volume";
+  EXPECT_EQ(sliced->name(0), "a.nii.gz:axis0:1");
+  EXPECT_EQ(sliced->name(1), "b.nii.gz:axis0:1");
+  EXPECT_EQ(sliced->get(1).target.max().item<int64_t>(), 3);
+
+  testing::write_file(dir + "/bad.json", R"({"volumes": [
+    {"volume": "a.nii.gz", "labels": "a_seg.nii.gz"}, {"volume": "b.nii.gz"}]})");
+  testing::expect_error([&] { open_segmentation_dataset(dir + "/bad.json"); }, dir + "/bad.json",
+                        "volumes[1] needs \"volume\" and \"labels\"");
+  testing::write_file(dir + "/empty.json", R"({"volumes": []})");
+  testing::expect_error([&] { open_segmentation_dataset(dir + "/empty.json"); },
+                        dir + "/empty.json", "must be a list");
+}
+
 TEST(ItkPlugin, DicomSeriesFolder) {
   require_itk();
   // GDCM's example image (X-ray angiography), shipped with ITK's DICOM library.
