@@ -91,8 +91,8 @@ TEST(TrainingController, ContinuesAStoppedRunToTheNewEpochCount) {
       << failed.first().at(0).toString().toStdString();
 }
 
-TEST(TrainingController, AVolumeSlicePredictionShowsTheNewestRequestOnly) {
-  QTemporaryDir dir;
+// A 6x32x32 volume labelled in slice 2, for one epoch of the cpu preset.
+TrainingJobInput labelledVolume(const QTemporaryDir& dir) {
   Image volume;
   volume.pixels = (torch::rand({1, 6, 32, 32}) * 200).to(torch::kUInt8);
   volume.path = dir.filePath("v.nii.gz").toStdString();
@@ -106,6 +106,13 @@ TEST(TrainingController, AVolumeSlicePredictionShowsTheNewestRequestOnly) {
   input.classes = ClassTable::from_names({"background", "thing"});
   input.settings.preset = "cpu";
   input.settings.epochs = 1;
+  return input;
+}
+
+TEST(TrainingController, AVolumeSlicePredictionShowsTheNewestRequestOnly) {
+  QTemporaryDir dir;
+  auto input = labelledVolume(dir);
+  input.settings.volumesIn3D = false;  // a 2D model, slice by slice
   input.measureBaseline = false;
 
   TrainingController controller;
@@ -131,6 +138,39 @@ TEST(TrainingController, AVolumeSlicePredictionShowsTheNewestRequestOnly) {
   ASSERT_TRUE(waitFor([&] { return exported.count() == 1; }, 60000));
   EXPECT_TRUE(exported.first().at(0).toBool()) << exported.first().at(1).toString().toStdString();
   EXPECT_TRUE(fs::exists(dir.filePath("mask.nii.gz").toStdString()));
+}
+
+// A volume trained whole (the default): a 3D model, its epoch's prediction
+// covers the volume, every plane is answered from it at once, and the mask
+// written is the 3D model's.
+TEST(TrainingController, AVolumeTrainedWholeIn3DAnswersEveryPlaneFromItsPrediction) {
+  QTemporaryDir dir;
+  auto input = labelledVolume(dir);
+  ASSERT_TRUE(input.settings.volumesIn3D) << "volumes train whole by default";
+  input.measureBaseline = false;
+
+  TrainingController controller;
+  QSignalSpy finished(&controller, &TrainingController::finished);
+  ASSERT_TRUE(controller.start(input, dir.filePath("v.nii.gz")));
+  ASSERT_TRUE(waitFor([&] { return finished.count() == 1; }, 120000));
+  ASSERT_TRUE(controller.latest());
+  EXPECT_EQ(controller.latest()->net->config().backbone.dims, 3);
+  const auto whole = controller.latest()->prediction;
+  ASSERT_TRUE(whole.defined());
+  EXPECT_EQ(whole.sizes(), (std::vector<int64_t>{6, 32, 32}));
+
+  QSignalSpy predicted(&controller, &TrainingController::slicePredicted);
+  EXPECT_FALSE(controller.predictSlice(2, 7)) << "nothing left pending: answered at once";
+  ASSERT_EQ(predicted.count(), 1);
+  const auto ids = predicted.first().at(2).value<torch::Tensor>();
+  EXPECT_TRUE(torch::equal(ids, whole.select(2, 7)));
+
+  QSignalSpy exported(&controller, &TrainingController::predictionExported);
+  ASSERT_NE(controller.exportPrediction(dir.filePath("mask.nii.gz")), nullptr);
+  ASSERT_TRUE(waitFor([&] { return exported.count() == 1; }, 60000));
+  EXPECT_TRUE(exported.first().at(0).toBool()) << exported.first().at(1).toString().toStdString();
+  const auto mask = read_image(dir.filePath("mask.nii.gz").toStdString());
+  EXPECT_EQ(mask.pixels.sizes(), (std::vector<int64_t>{1, 6, 32, 32}));
 }
 
 }  // namespace

@@ -22,15 +22,14 @@ void LabelEditor::replaceLabels(torch::Tensor labels) {
   slice_ = 0;
 }
 
-LabelPlane LabelEditor::planeOf(int axis, int64_t slice) const {
+LabelPlane labelPlane(const torch::Tensor& map, int axis, int64_t slice) {
   LabelPlane p;
-  auto* base = labels_.data_ptr<uint8_t>();
-  if (labels_.dim() == 2) {
-    p = {base, 1, labels_.size(1), static_cast<int>(labels_.size(1)),
-         static_cast<int>(labels_.size(0))};
+  auto* base = map.data_ptr<uint8_t>();
+  if (map.dim() == 2) {
+    p = {base, 1, map.size(1), static_cast<int>(map.size(1)), static_cast<int>(map.size(0))};
     return p;
   }
-  const int64_t d = labels_.size(0), h = labels_.size(1), w = labels_.size(2);
+  const int64_t d = map.size(0), h = map.size(1), w = map.size(2);
   switch (axis) {
     case 0:  // [H, W] at depth `slice`
       return {base + slice * h * w, 1, w, static_cast<int>(w), static_cast<int>(h)};
@@ -39,6 +38,10 @@ LabelPlane LabelEditor::planeOf(int axis, int64_t slice) const {
     default:  // [D, H] at column `slice`
       return {base + slice, w, h * w, static_cast<int>(h), static_cast<int>(d)};
   }
+}
+
+LabelPlane LabelEditor::planeOf(int axis, int64_t slice) const {
+  return labelPlane(labels_, axis, slice);
 }
 
 void LabelEditor::setPlane(int axis, int64_t slice) {

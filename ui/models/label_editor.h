@@ -28,6 +28,10 @@ struct LabelPlane {
   uint8_t& at(int x, int y) { return data[x * strideX + y * strideY]; }
 };
 
+// Plane `slice` along `axis` of a uint8 contiguous map ([H, W]: the one plane;
+// [D, H, W]: axis 0 gives [H, W], 1 gives [D, W], 2 gives [D, H]), in place.
+LabelPlane labelPlane(const torch::Tensor& map, int axis, int64_t slice);
+
 class LabelEditor {
  public:
   // `labels`: uint8 [H, W] or [D, H, W]; held (not copied) and made contiguous.

@@ -16,8 +16,8 @@ std::string shapeText(at::IntArrayRef sizes) {
 
 LabelledImageDataset::LabelledImageDataset(const Image& image, torch::Tensor labels,
                                            int64_t ignoreIndex, int axis,
-                                           std::optional<ChannelStats> stats)
-    : volume_(image.is_volume()), axis_(axis) {
+                                           std::optional<ChannelStats> stats, int dims)
+    : volume_(image.is_volume()), wholeVolume_(image.is_volume() && dims == 3), axis_(axis) {
   const auto spatial = image.pixels.sizes().slice(1);
   if (labels.sizes() != spatial) {
     throw std::runtime_error(image.path + ": the labels are " + shapeText(labels.sizes()) +
@@ -39,7 +39,7 @@ LabelledImageDataset::LabelledImageDataset(const Image& image, torch::Tensor lab
   // Pixels the image marks invalid (nodata, NaN) never count as labelled.
   labels_ = labels.to(torch::kLong).masked_fill(valid_pixels(image).logical_not(), ignoreIndex);
   const auto labelled = labels_.ne(ignoreIndex);
-  if (!volume_) {
+  if (servesWhole()) {
     if (labelled.any().item<bool>()) slices_.push_back(0);
   } else {
     if (axis < 0 || axis > 2) throw std::invalid_argument("slice axis must be 0, 1 or 2");
@@ -58,7 +58,7 @@ LabelledImageDataset::LabelledImageDataset(const Image& image, torch::Tensor lab
 }
 
 Example LabelledImageDataset::get(size_t index) const {
-  if (!volume_) return {normalized_, labels_};
+  if (servesWhole()) return {normalized_, labels_};
   const int64_t slice = slices_.at(index);
   return {normalized_.select(axis_ + 1, slice).contiguous(),
           labels_.select(axis_, slice).contiguous()};

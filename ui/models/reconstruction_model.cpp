@@ -25,6 +25,14 @@ QImage imageFromBytes(const torch::Tensor& bytes, QImage::Format format) {
   return image;
 }
 
+// The plane shown of a map without its batch axis: [.., H, W] as it is,
+// [.., D, H, W] at the middle of D.
+torch::Tensor shownPlane(const torch::Tensor& map, int64_t spatialAxes) {
+  if (spatialAxes == 2) return map;
+  const int64_t depthAxis = map.dim() - 3;
+  return map.select(depthAxis, map.size(depthAxis) / 2);
+}
+
 }  // namespace
 
 QImage greyImage(const torch::Tensor& map, double lo, double hi) {
@@ -37,13 +45,13 @@ QImage colourImage(const torch::Tensor& rgb, double lo, double hi) {
 
 ReconstructionModel::ReconstructionModel(SegmentationNet net, const torch::Tensor& normalized)
     : net_(std::move(net)) {
-  const int64_t h = normalized.size(1), w = normalized.size(2);
-  const int64_t ch = std::min(h, kCropSize), cw = std::min(w, kCropSize);
-  input_ = normalized.slice(1, (h - ch) / 2, (h - ch) / 2 + ch)
-               .slice(2, (w - cw) / 2, (w - cw) / 2 + cw)
-               .unsqueeze(0)
-               .to(torch::kFloat)
-               .contiguous();
+  const int64_t crop = normalized.dim() == 4 ? kVolumeCropSize : kCropSize;
+  auto centred = normalized;
+  for (int64_t axis = 1; axis < normalized.dim(); ++axis) {
+    const int64_t n = normalized.size(axis), kept = std::min(n, crop);
+    centred = centred.slice(axis, (n - kept) / 2, (n - kept) / 2 + kept);
+  }
+  input_ = centred.unsqueeze(0).to(torch::kFloat).contiguous();
   blockCount_ = invertible_block_count(net_->backbone);
   rebuildsInput_ = reconstructs_input(net_->backbone);
 }
@@ -60,8 +68,9 @@ ReconstructionResult ReconstructionModel::reconstruct(const ReconstructionReques
   r.relativeError = block.relative_error;
   const int channel = std::clamp(request.channel, 0, r.channels - 1);
   r.request.channel = channel;
-  const auto truth = block.truth[0][channel];
-  const auto rebuilt = block.reconstructed[0][channel];
+  const int64_t axes = input_.dim() - 2;
+  const auto truth = shownPlane(block.truth[0][channel], axes);
+  const auto rebuilt = shownPlane(block.reconstructed[0][channel], axes);
   const double lo = truth.min().item<double>(), hi = truth.max().item<double>();
   r.truth = greyImage(truth, lo, hi);
   r.reconstructed = greyImage(rebuilt, lo, hi);
@@ -79,7 +88,9 @@ ReconstructionResult ReconstructionModel::reconstructInput(const ReconstructionR
   r.blocksWalked = rebuilt.blocks;
   r.channels = static_cast<int>(input_.size(1));
   r.relativeError = rebuilt.relative_error;
-  const auto truth = rebuilt.truth[0], image = rebuilt.reconstructed[0];
+  const int64_t axes = input_.dim() - 2;
+  const auto truth = shownPlane(rebuilt.truth[0], axes);
+  const auto image = shownPlane(rebuilt.reconstructed[0], axes);
   const auto error = (image - truth).abs();
   r.maxAbsError = error.max().item<double>();
   // A colour image is shown in colour: the paper's N = 1 colour shift is the point.

@@ -43,9 +43,13 @@ struct ErrorCurves {
 class ReconstructionModel {
  public:
   static constexpr int64_t kCropSize = 384;
+  // A volume's crop per axis: 64^3 voxels cost a 3D network about what
+  // 384^2 pixels cost a 2D one.
+  static constexpr int64_t kVolumeCropSize = 64;
 
-  // `normalized`: [C, H, W] as the model sees it; a centred crop of at most
-  // kCropSize x kCropSize is used.
+  // `normalized`: [C, H, W] (or [C, D, H, W] for a 3D model) as the model
+  // sees it; a centred crop of at most kCropSize (kVolumeCropSize) per axis is
+  // used. A volume's maps are shown at the crop's middle plane along D.
   ReconstructionModel(SegmentationNet net, const torch::Tensor& normalized);
 
   int blockCount() const { return blockCount_; }
@@ -55,7 +59,7 @@ class ReconstructionModel {
 
  private:
   SegmentationNet net_;
-  torch::Tensor input_;  // [1, C, h, w]
+  torch::Tensor input_;  // [1, C, h, w] or [1, C, d, h, w]
   int blockCount_ = 0;
   bool rebuildsInput_ = false;
 

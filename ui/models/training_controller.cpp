@@ -72,6 +72,12 @@ bool TrainingController::predictSlice(int axis, int64_t slice) {
   predictedAxis_ = axis;
   predictedSlice_ = slice;
   predictedFrom_ = latest_.get();
+  if (latest_->prediction.defined()) {
+    // Trained whole in 3D: the epoch's prediction holds every plane already,
+    // answered now (false: no request is left pending to wait for).
+    Q_EMIT slicePredicted(axis, slice, latest_->prediction.select(axis, slice).contiguous());
+    return false;
+  }
   auto net = slicePredictor_;
   auto stats = latest_->stats;
   const Image volume = current_.image;

@@ -51,8 +51,9 @@ class TrainingController : public QObject {
   // Volumes: the latest model's class ids of one plane of the volume it
   // trains on, on the pool; the newest request wins (slicePredicted). True
   // when a prediction was started; false when there is nothing to predict
-  // with, or the plane and model are those of the last request (only the
-  // grey levels changed: what is shown stays).
+  // with, the plane and model are those of the last request (only the grey
+  // levels changed: what is shown stays), or a model trained whole in 3D
+  // answered at once from its epoch's prediction (slicePredicted emitted).
   bool predictSlice(int axis, int64_t slice);
 
   // The latest prediction as a mask in the image's format and geometry:

@@ -19,8 +19,8 @@ class SnapshotObserver : public SegmentationTrainingObserver {
   void on_memory(const MemoryEvent& e) override { out_.on_memory(e); }
   bool cancel_requested() override { return out_.cancel_requested(); }
 
-  // A 2D image is one example: its prediction is the whole image's.
-  bool wants_predictions() const override { return data_.normalized().dim() == 3; }
+  // A 2D image, or a volume trained whole, is one example: its prediction is the whole one's.
+  bool wants_predictions() const override { return data_.servesWhole(); }
   void on_prediction(size_t, const torch::Tensor& ids) override { prediction_ = ids; }
   void on_validated(const SegmentationNet& net,
                     const std::map<std::string, double>& metrics) override {
@@ -47,7 +47,11 @@ class SnapshotObserver : public SegmentationTrainingObserver {
 }  // namespace
 
 SegmentationNet evalCopy(const SegmentationNet& net) {
-  SegmentationNet copy(net->config());
+  // No warm-up power iterations: copy_state brings the trained probes (in 3D
+  // the warm-up on 32^3 grids cost more than the epoch it follows).
+  auto config = net->config();
+  config.backbone.sn.warmup_iterations = 0;
+  SegmentationNet copy(config);
   copy_state(*net, *copy);
   copy->to(torch::kCPU);
   copy->eval();
@@ -58,10 +62,19 @@ bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer
   // Resuming, the run's own normalization: the same pixels mean the same to its model.
   std::optional<SegmentationRunInfo> resumed;
   if (input.resume) resumed = read_segmentation_run(input.runDir);
+  // A volume trains whole in 3D unless the settings say slice by slice; a
+  // resumed run keeps its model's dimensions.
+  int dims = input.image.is_volume() && input.settings.volumesIn3D ? 3 : 2;
+  if (resumed) dims = static_cast<int>(resumed->model.backbone.dims);
   const LabelledImageDataset labelled(
       input.image, input.labels, input.classes.ignore_index, input.sliceAxis,
-      resumed ? std::optional<ChannelStats>(resumed->stats) : std::nullopt);
+      resumed ? std::optional<ChannelStats>(resumed->stats) : std::nullopt, dims);
   SegmentationTrainingData data;
+  data.dims = dims;
+  if (dims == 3 && input.image.voxels) {
+    const auto& xyz = input.image.voxels->spacing;  // ITK's (x, y, z); the tensor's (D, H, W)
+    data.spacing = {xyz[2], xyz[1], xyz[0]};
+  }
   data.train = &labelled;
   // The labels are the only data: the score on them decides the best epoch.
   data.validation = &labelled;
@@ -73,7 +86,8 @@ bool runTrainingJob(const TrainingJobInput& input, TrainingJobObserver& observer
       {"images", 1},
       {"train", labelled.size()},
       {"val", 0},
-      {"slice_axis", input.image.is_volume() ? input.sliceAxis : -1},
+      {"dims", dims},
+      {"slice_axis", input.image.is_volume() && dims == 2 ? input.sliceAxis : -1},
       {"labelled_pixels", labelled.labels().ne(input.classes.ignore_index).sum().item<int64_t>()}};
   data.sections["gui_settings"] = input.settings;
   data.source = "from the labels painted on " + input.image.path;

@@ -24,7 +24,7 @@ struct TrainingJobInput {
   Image image;
   torch::Tensor labels;  // [H, W] or [D, H, W] int64, classes.ignore_index = unlabelled
   ClassTable classes;
-  int sliceAxis = 0;  // volumes
+  int sliceAxis = 0;  // volumes trained slice by slice (settings.volumesIn3D off)
   TrainingSettings settings;
   std::string runDir;
   bool resume = false;
@@ -40,8 +40,9 @@ struct ModelSnapshot {
   int epoch = 0;
   ChannelStats stats;  // normalization the model expects
   std::map<std::string, double> metrics;
-  // 2D images: [H, W] class ids of the whole image. Volumes: undefined (the
-  // window predicts the slice shown from `net`).
+  // Class ids of the whole image: [H, W] for 2D images, [D, H, W] for a
+  // volume trained whole in 3D. Volumes trained slice by slice: undefined
+  // (the window predicts the slice shown from `net`).
   torch::Tensor prediction;
 };
 

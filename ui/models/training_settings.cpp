@@ -47,6 +47,7 @@ void to_json(nlohmann::json& j, const TrainingSettings& s) {
        {"clip_grad", s.clipGrad},
        {"epochs", s.epochs},
        {"augment", s.augment},
+       {"volumes_in_3d", s.volumesIn3D},
        {"device", s.device},
        {"seed", s.seed}};
 }
@@ -64,6 +65,7 @@ void from_json(const nlohmann::json& j, TrainingSettings& s) {
   s.clipGrad = j.value("clip_grad", d.clipGrad);
   s.epochs = json_number(j, "epochs", d.epochs);
   s.augment = j.value("augment", d.augment);
+  s.volumesIn3D = j.value("volumes_in_3d", d.volumesIn3D);
   s.device = j.value("device", d.device);
   s.seed = json_number(j, "seed", d.seed);
 }

@@ -26,6 +26,9 @@ struct TrainingSettings {
   double clipGrad = 0.0;    // gradient-norm clipping (0: off)
   int epochs = 100;         // an epoch is one pass over the labelled image (or slices)
   bool augment = true;
+  // Volumes: train whole with a 3D model (off: a 2D model, slice by slice
+  // along the axis shown), as revup-cli train's default and --dims 2.
+  bool volumesIn3D = true;
   std::string device = "cpu";
   uint64_t seed = 0;
 

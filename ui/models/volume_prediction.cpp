@@ -19,6 +19,7 @@ bool writeVolumePrediction(const VolumePredictionJob& job, const TaskContext& co
   predictor.stats = job.stats;
   predictor.classes = job.classes;
   predictor.slice_axis = job.axis;
+  predictor.dims = job.net->config().backbone.dims;  // a 3D model predicts the volume whole
   const auto ids = predict_segmentation(predictor, job.volume, [&](int64_t done, int64_t total) {
     context.setProgress(static_cast<int>(done), static_cast<int>(total));
     return !context.isCanceled();

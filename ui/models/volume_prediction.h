@@ -26,7 +26,8 @@ struct VolumePredictionJob {
   std::string path;
 };
 
-// Every slice along the axis the model was trained on, progress per slice,
+// The whole volume by a 3D model, or every slice along the axis a 2D model
+// was trained on (progress per slice),
 // then the mask written atomically in the volume's format and geometry (NIfTI
 // spacing, origin, direction). False when cancelled: nothing is written then.
 // Throws naming the problem.

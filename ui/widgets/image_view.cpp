@@ -26,6 +26,7 @@ ImageView::ImageView(QWidget* parent) : QWidget(parent) {
 void ImageView::setDocument(ImageDocument* document) {
   document_ = document;
   prediction_ = torch::Tensor();
+  crosshair_.reset();
   painting_ = false;
   shownPlane_ = {};
   updateColors();
@@ -109,6 +110,12 @@ void ImageView::zoomBy(double factor, QPointF anchor) {
   update();
 }
 
+void ImageView::setCrosshair(std::optional<QPointF> planePos) {
+  if (crosshair_ == planePos) return;
+  crosshair_ = planePos;
+  update();
+}
+
 void ImageView::refresh() {
   if (document_ && document_->planeSize() != shownPlane_) {
     prediction_ = torch::Tensor();
@@ -169,6 +176,17 @@ void ImageView::paintEvent(QPaintEvent* event) {
     renderOverlay(overlay, exposed, document_->labels().plane(), offset_, scale_, scaleY(),
                   labelColors_);
     p.drawImage(exposed.topLeft(), overlay);
+  }
+
+  if (crosshair_) {
+    p.setClipRegion(event->region());
+    const QSize size = document_->planeSize();
+    const QPointF from = planeToWidget({0, 0}),
+                  to = planeToWidget(QPointF(size.width(), size.height()));
+    const QPointF at = planeToWidget(*crosshair_ + QPointF(0.5, 0.5));
+    p.setPen(QPen(QColor(255, 220, 0, 160), 1));
+    p.drawLine(QPointF(from.x(), at.y()), QPointF(to.x(), at.y()));
+    p.drawLine(QPointF(at.x(), from.y()), QPointF(at.x(), to.y()));
   }
 
   if (hovering_ && tool_ != Tool::Fill && !panning_) {

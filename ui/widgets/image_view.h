@@ -13,6 +13,8 @@
 #include <QPointF>
 #include <QWidget>
 
+#include <optional>
+
 #include "ui/models/label_overlay.h"
 
 namespace revup::ui {
@@ -48,6 +50,10 @@ class ImageView : public QWidget {
   void setPrediction(const torch::Tensor& classIds);
   void clearPrediction();
   bool hasPrediction() const { return prediction_.defined(); }
+
+  // A volume's crosshair in this plane (plane pixel coordinates), drawn as
+  // two thin lines; nullopt hides it.
+  void setCrosshair(std::optional<QPointF> planePos);
 
   void fitToWindow();
   // Zooms by `factor` keeping the plane point under `anchor` (widget
@@ -95,6 +101,7 @@ class ImageView : public QWidget {
   double opacity_ = 0.5;
   ColorLut labelColors_{}, predictionColors_{};
   torch::Tensor prediction_;  // uint8 [H, W]
+  std::optional<QPointF> crosshair_;
 
   double scale_ = 1;
   QPointF offset_;       // where plane pixel (0, 0)'s corner is drawn

@@ -103,6 +103,10 @@ class MainWindow : public QMainWindow {
   // thread pool when a model arrives or another slice is shown (a whole
   // volume every epoch would cost more than the epoch).
   void predictShownSlice();
+  // Volumes: the main view shows plane `axis` through the planes' crosshair
+  // (its slice there), with the crosshair drawn in it.
+  void showPlaneAtCrosshair(int axis);
+  void showCrosshairInView();
   bool applyViewerProject(const Project& project);
   void fillViewerProject(Project& project);
   // Training: its part of the project.

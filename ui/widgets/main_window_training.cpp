@@ -23,6 +23,7 @@
 #include "ui/widgets/export_dialog.h"
 #include "ui/widgets/image_view.h"
 #include "ui/widgets/main_window.h"
+#include "ui/widgets/orthogonal_planes.h"
 #include "ui/widgets/training_parts.h"
 #include "ui/widgets/viewer_parts.h"
 #include "ui/widgets/volume_controls.h"
@@ -72,6 +73,7 @@ void MainWindow::createTrainingParts() {
       dock(this, tr("Loss and mIoU"), "metricsDock", metricsPane, Qt::RightDockWidgetArea);
   tabifyDockWidget(memoryDock, reconDock);
   tabifyDockWidget(reconDock, metricsDock);
+  tabifyDockWidget(metricsDock, viewer_->planesDock);
   memoryDock->raise();
 
   QMenu* menu = menuBar()->addMenu(tr("&Training"));
@@ -158,12 +160,20 @@ void MainWindow::createTrainingParts() {
           [this](const SnapshotPtr& snapshot) {
             auto& tp = *training_;
             if (snapshot->prediction.defined()) showPrediction(snapshot->prediction);
+            // A volume trained whole: its prediction in every plane.
+            if (snapshot->prediction.defined() && snapshot->prediction.dim() == 3 && document() &&
+                document()->path().toStdString() == tp.controller->current().image.path) {
+              viewer_->planes->setPrediction(snapshot->prediction);
+            }
             predictShownSlice();
             // The reconstruction panel follows the model, at most every few seconds.
             if (!tp.sinceReconstruction.isValid() || tp.sinceReconstruction.elapsed() > 5000 ||
                 !tp.reconstruction->hasModel()) {
               Image view = tp.controller->current().image;
-              if (view.is_volume()) view.pixels = view.pixels.select(1, view.pixels.size(1) / 2);
+              // A 2D model of a volume: its middle slice; a 3D model: the volume (cropped there).
+              if (view.is_volume() && snapshot->net->config().backbone.dims == 2) {
+                view.pixels = view.pixels.select(1, view.pixels.size(1) / 2);
+              }
               tp.reconstruction->setModel(snapshot->net, normalize(view, snapshot->stats));
               tp.sinceReconstruction.restart();
             }

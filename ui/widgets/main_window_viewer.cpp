@@ -11,6 +11,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QStatusBar>
+#include <QTimer>
 
 #include <functional>
 
@@ -22,6 +23,7 @@
 #include "ui/widgets/image_view.h"
 #include "ui/widgets/label_tool_bar.h"
 #include "ui/widgets/main_window.h"
+#include "ui/widgets/orthogonal_planes.h"
 #include "ui/widgets/viewer_parts.h"
 #include "ui/widgets/volume_controls.h"
 
@@ -93,6 +95,16 @@ void MainWindow::createViewerParts() {
   addDockWidget(Qt::LeftDockWidgetArea, v.volumeDock);
   v.volumeDock->hide();
 
+  // The volume's three planes, as medical viewers show them: on the right,
+  // beside the training charts (their tab is raised when a volume opens).
+  v.planes = new OrthogonalPlanes(this);
+  v.planes->setObjectName("orthogonalPlanes");
+  v.planesDock = new QDockWidget(tr("Planes"), this);
+  v.planesDock->setObjectName("planesDock");
+  v.planesDock->setWidget(v.planes);
+  addDockWidget(Qt::RightDockWidgetArea, v.planesDock);
+  v.planesDock->hide();
+
   v.datasetBrowser = new DatasetBrowser(this);
   v.datasetDock = new QDockWidget(tr("Dataset"), this);
   v.datasetDock->setObjectName("datasetDock");
@@ -111,8 +123,28 @@ void MainWindow::createViewerParts() {
   connect(v.palette, &ClassPalette::activeClassChanged, v.view, &ImageView::setActiveClass);
   connect(v.palette, &ClassPalette::classesChanged, v.view, &ImageView::refresh);
   connect(v.volumeControls, &VolumeControls::planeChanged, v.view, &ImageView::refresh);
+  connect(v.volumeControls, &VolumeControls::planeChanged, this, [this] {
+    viewer_->planes->syncWithDocument();
+    showCrosshairInView();
+  });
   // Undo may switch a volume's slice: the controls follow.
   connect(v.view, &ImageView::labelsChanged, v.volumeControls, &VolumeControls::refresh);
+  // The planes show the strokes too, redrawn at most every 150 ms while painting.
+  auto* planesRedraw = new QTimer(this);
+  planesRedraw->setSingleShot(true);
+  planesRedraw->setInterval(150);
+  connect(planesRedraw, &QTimer::timeout, this, [this] {
+    viewer_->planes->syncWithDocument();
+    showCrosshairInView();
+  });
+  connect(v.view, &ImageView::labelsChanged, planesRedraw, [planesRedraw] {
+    if (!planesRedraw->isActive()) planesRedraw->start();
+  });
+  connect(v.palette, &ClassPalette::classesChanged, v.planes, &OrthogonalPlanes::syncWithDocument);
+  connect(v.planes, &OrthogonalPlanes::crosshairMoved, this,
+          [this] { showPlaneAtCrosshair(document() ? document()->sliceAxis() : 0); });
+  connect(v.planes, &OrthogonalPlanes::editPlaneRequested, this,
+          [this](int axis) { showPlaneAtCrosshair(axis); });
   connect(v.datasetBrowser, &DatasetBrowser::entryActivated, this, [this](int index) {
     const DatasetListing* listing = viewer_->datasetBrowser->listing();
     const DatasetEntry& entry = listing->entries().at(index);
@@ -239,10 +271,14 @@ bool MainWindow::openImage(const QString& path) {
   v.view->setDocument(doc.get());
   v.palette->setDocument(doc.get());
   v.volumeControls->setDocument(doc.get());
+  v.planes->setDocument(doc.get());
   v.document = std::move(doc);
   ImageDocument* d = v.document.get();
   v.view->setActiveClass(std::max(0, v.palette->activeClass()));
   v.volumeDock->setVisible(d->isVolume());
+  v.planesDock->setVisible(d->isVolume());
+  if (d->isVolume()) v.planesDock->raise();
+  showCrosshairInView();
   v.toolBar->updateUndoState();
   v.imageLabel->setText(d->description());
   v.cursorLabel->clear();
@@ -285,6 +321,33 @@ bool MainWindow::collectTrainingData(TrainingJobInput& input, QString& problem) 
   input.classes = doc->classes();
   input.sliceAxis = doc->isVolume() ? doc->sliceAxis() : 0;
   return true;
+}
+
+void MainWindow::showPlaneAtCrosshair(int axis) {
+  ImageDocument* doc = document();
+  if (!doc || !doc->isVolume()) return;
+  const auto slice = static_cast<int>(viewer_->planes->crosshair()[static_cast<size_t>(axis)]);
+  if (doc->sliceAxis() != axis || doc->sliceIndex() != slice) {
+    doc->setSlice(axis, slice);
+    viewer_->view->refresh();
+    viewer_->volumeControls->refresh();
+    viewer_->planes->syncWithDocument();
+    predictShownSlice();
+  }
+  showCrosshairInView();
+}
+
+void MainWindow::showCrosshairInView() {
+  ImageDocument* doc = document();
+  if (!doc || !doc->isVolume()) {
+    viewer_->view->setCrosshair(std::nullopt);
+    return;
+  }
+  const auto& c = viewer_->planes->crosshair();
+  const int axis = doc->sliceAxis();
+  viewer_->view->setCrosshair(
+      QPointF(static_cast<double>(c[static_cast<size_t>(planeXAxis(axis))]),
+              static_cast<double>(c[static_cast<size_t>(planeYAxis(axis))])));
 }
 
 void MainWindow::showPrediction(const torch::Tensor& classIds) {

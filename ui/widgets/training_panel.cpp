@@ -86,6 +86,12 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   epochs_->setObjectName("epochsSpin");
   epochs_->setRange(1, 100000);
   augment_ = new QCheckBox(tr("Augment (flips, turns, jitter)"), this);
+  volumesIn3D_ = new QCheckBox(tr("Volumes: train whole in 3D"), this);
+  volumesIn3D_->setObjectName("volumesIn3DCheck");
+  volumesIn3D_->setToolTip(
+      tr("A 3D network over the whole volume (memory-saving blocks keep it to one step's "
+         "activations). Off: a 2D network, slice by slice along the axis shown "
+         "(revup-cli train --dims 2)."));
   device_ = new QComboBox(this);
   device_->setObjectName("deviceCombo");
   device_->addItem("cpu");
@@ -105,6 +111,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Clip gradient norm"), clipGrad_);
   form->addRow(tr("Epochs"), epochs_);
   form->addRow(augment_);
+  form->addRow(volumesIn3D_);
   form->addRow(tr("Device"), device_);
 
   start_ = new QPushButton(tr("Start"), this);
@@ -151,6 +158,7 @@ TrainingSettings TrainingPanel::settings() const {
   s.clipGrad = clipGrad_->value();
   s.epochs = epochs_->value();
   s.augment = augment_->isChecked();
+  s.volumesIn3D = volumesIn3D_->isChecked();
   s.device = device_->currentText().toStdString();
   return s;
 }
@@ -168,6 +176,7 @@ void TrainingPanel::setSettings(const TrainingSettings& s) {
   clipGrad_->setValue(s.clipGrad);
   epochs_->setValue(s.epochs);
   augment_->setChecked(s.augment);
+  volumesIn3D_->setChecked(s.volumesIn3D);
   const int deviceIndex = device_->findText(QString::fromStdString(s.device));
   if (deviceIndex >= 0) device_->setCurrentIndex(deviceIndex);
 }
@@ -176,9 +185,9 @@ void TrainingPanel::setRunning(bool running) {
   start_->setEnabled(!running);
   pause_->setEnabled(running);
   stop_->setEnabled(running);
-  for (QWidget* w : std::initializer_list<QWidget*>{preset_, lipschitz_, iterations_, memSave_,
-                                                    injectiveStem_, learningRate_, weightDecay_,
-                                                    dice_, clipGrad_, epochs_, augment_, device_}) {
+  for (QWidget* w : std::initializer_list<QWidget*>{
+           preset_, lipschitz_, iterations_, memSave_, injectiveStem_, learningRate_, weightDecay_,
+           dice_, clipGrad_, epochs_, augment_, volumesIn3D_, device_}) {
     w->setEnabled(!running);
   }
   if (!running) setPaused(false);

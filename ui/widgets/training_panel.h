@@ -44,7 +44,7 @@ class TrainingPanel : public QWidget {
   QComboBox *preset_, *device_;
   QDoubleSpinBox *lipschitz_, *learningRate_, *weightDecay_, *dice_, *clipGrad_;
   QSpinBox *iterations_, *epochs_;
-  QCheckBox *memSave_, *injectiveStem_, *augment_;
+  QCheckBox *memSave_, *injectiveStem_, *augment_, *volumesIn3D_;
   QPushButton *start_, *pause_, *stop_;
   QProgressBar* progress_;
   QLabel* status_;

@@ -17,6 +17,7 @@ class ClassPalette;
 class DatasetBrowser;
 class ImageView;
 class LabelToolBar;
+class OrthogonalPlanes;
 class VolumeControls;
 
 struct ViewerParts {
@@ -25,8 +26,10 @@ struct ViewerParts {
   LabelToolBar* toolBar = nullptr;
   ClassPalette* palette = nullptr;
   VolumeControls* volumeControls = nullptr;
+  OrthogonalPlanes* planes = nullptr;
   DatasetBrowser* datasetBrowser = nullptr;
-  QDockWidget *classDock = nullptr, *volumeDock = nullptr, *datasetDock = nullptr;
+  QDockWidget *classDock = nullptr, *volumeDock = nullptr, *datasetDock = nullptr,
+              *planesDock = nullptr;
   QMenu* recentMenu = nullptr;
   QLabel *cursorLabel = nullptr, *imageLabel = nullptr;
   RecentFiles recent;
