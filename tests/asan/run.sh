@@ -16,12 +16,7 @@ log=$root/build-asan/asan-ctest.log
 cmake --preset asan >/dev/null
 nice cmake --build --preset asan -j "${REVUP_JOBS:-2}"
 
-# halt_on_error stops a test at its first report, so one bug is one failure;
-# LibTorch's CPU code is not built with ASan, so its fast paths do not trip
-# the container-overflow checks that need both sides instrumented.
-export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_container_overflow=0:strict_string_checks=1:detect_stack_use_after_return=0
-export LSAN_OPTIONS=suppressions=$here/suppressions.lsan:print_suppressions=0
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$here/suppressions.ubsan
+source "$here/env.sh"
 status=0
 ctest --test-dir build-asan -L 'unit|cli' -E '^fuzz[.]' --output-on-failure --timeout 3600 \
   -j "${REVUP_JOBS:-2}" "$@" 2>&1 | tee "$log" || status=1
@@ -33,8 +28,6 @@ ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
   -j "${REVUP_JOBS:-2}" 2>&1 | tee -a "$log" || status=1
 echo
 echo "sanitizer reports in the tests' output ($log):"
-for kind in "ERROR: AddressSanitizer" "ERROR: LeakSanitizer" "runtime error:"; do
-  printf '  %-26s %s\n' "$kind" "$(grep -c "$kind" "$log" || true)"
-done
+count_sanitizer_reports "$log"
 grep -E 'tests passed|tests failed|Suppressions used' "$log" || true
 exit $status
