@@ -15,11 +15,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "tests/ui/training_test_util.h"
+#include "ui/charts/chart_points.h"
+#include "ui/models/training_session.h"
 #include "ui/widgets/memory_chart_view.h"
 #include "ui/widgets/metrics_chart.h"
-#include "ui/models/training_session.h"
 
 namespace revup::ui {
 namespace {
@@ -179,6 +181,58 @@ TEST(MetricsChart, KeepsEarlierRunsAsTheirOwnCurves) {
   int visibleSeries = 0;
   for (auto* s : chart.findChild<QChartView*>()->chart()->series()) visibleSeries += s->isVisible();
   EXPECT_EQ(visibleSeries, 4);  // the current run's raw and smoothed loss and mIoU
+}
+
+// A long run: the chart draws at most two points per bucket of each
+// curve (chart_points.h), the newest epoch always among them, while the run
+// keeps every epoch's value.
+TEST(MetricsChart, DrawsABoundedNumberOfPointsHoweverLongTheRun) {
+  MetricsChart chart;
+  constexpr int kEpochs = 5000;
+  for (int e = 1; e <= kEpochs; ++e) {
+    chart.addEpoch(e, 1.0 / e + 0.1 * ((e * 7919) % 13) / 13.0, {{"miou", (e % 100) / 100.0}});
+  }
+  EXPECT_EQ(chart.lossPoints().size(), kEpochs);
+  const auto series = chart.findChild<QChartView*>()->chart()->series();
+  ASSERT_EQ(series.size(), 4);
+  for (auto* s : series) {
+    auto* line = qobject_cast<QLineSeries*>(s);
+    ASSERT_NE(line, nullptr);
+    EXPECT_LE(line->count(), 2 * kChartBuckets + 2) << line->name().toStdString();
+    EXPECT_GE(line->count(), kChartBuckets) << line->name().toStdString();
+    EXPECT_EQ(line->at(line->count() - 1).x(), kEpochs) << line->name().toStdString();
+    EXPECT_EQ(line->at(0).x(), 1) << line->name().toStdString();
+  }
+}
+
+TEST(ChartPoints, TheEnvelopeKeepsEachBucketsLowestAndHighestInOrder) {
+  QVector<QPointF> points;
+  for (int i = 0; i < 10000; ++i) points.push_back(QPointF(i, std::sin(i * 0.37) * (1 + i % 7)));
+  points[5000].setY(100.0);  // a spike the chart must not lose
+  points[7321].setY(-100.0);
+  const auto envelope = minMaxEnvelope(points, 100);
+  ASSERT_LE(envelope.size(), 202);
+  EXPECT_EQ(envelope.front(), points.front());
+  EXPECT_EQ(envelope.back(), points.back());
+  for (int i = 1; i < envelope.size(); ++i) EXPECT_LT(envelope[i - 1].x(), envelope[i].x());
+  // Each bucket of 100 consecutive points: its extremes are drawn.
+  for (int b = 0; b < 100; ++b) {
+    double low = 1e9, high = -1e9;
+    for (int i = b * 100; i < (b + 1) * 100; ++i) {
+      low = std::min(low, points[i].y());
+      high = std::max(high, points[i].y());
+    }
+    bool hasLow = false, hasHigh = false;
+    for (const auto& p : envelope) {
+      if (p.x() >= b * 100 && p.x() < (b + 1) * 100) {
+        hasLow |= p.y() == low;
+        hasHigh |= p.y() == high;
+      }
+    }
+    EXPECT_TRUE(hasLow && hasHigh) << "bucket " << b;
+  }
+  const QVector<QPointF> few = {{0, 1}, {1, 2}, {2, 0}};
+  EXPECT_EQ(minMaxEnvelope(few, 100), few);
 }
 
 }  // namespace

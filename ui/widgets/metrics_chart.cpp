@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/charts/chart_points.h"
 #include "ui/charts/chart_style.h"
 #include "ui/charts/chart_ticks.h"
 #include "ui/widgets/chart_legend.h"
@@ -126,7 +127,7 @@ MetricsChart::MetricsChart(QWidget* parent) : QWidget(parent) {
   // A few rows; the chart keeps the height.
   runList_->setMinimumHeight(3 * runList_->fontMetrics().height());
   runList_->setMaximumHeight(6 * runList_->fontMetrics().height());
-  connect(runList_, &QListWidget::itemChanged, this, [this] { refresh(); });
+  connect(runList_, &QListWidget::itemChanged, this, [this] { refreshEarlierSeries(); });
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Smoothing"), this));
   controls->addWidget(smoothingSlider_);
@@ -157,7 +158,7 @@ void MetricsChart::clear() {
 
 void MetricsChart::setSmoothing(double weight) {
   smoothing_ = std::clamp(weight, 0.0, 0.99);
-  refresh();
+  refreshEarlierSeries();
 }
 
 void MetricsChart::startRun(const QString& name) {
@@ -212,14 +213,27 @@ void MetricsChart::rebuildEarlierSeries() {
     item->setCheckState(Qt::Checked);
     item->setForeground(colour);
   }
+  refreshEarlierSeries();
+}
+
+void MetricsChart::refreshEarlierSeries() {
+  for (int i = 0; i < earlier_.size(); ++i) {
+    const bool shown = runList_->item(i + 1)->checkState() == Qt::Checked;
+    earlierSeries_[2 * i]->setVisible(shown);
+    earlierSeries_[2 * i + 1]->setVisible(shown);
+    earlierSeries_[2 * i]->replace(minMaxEnvelope(smoothed(earlier_[i].loss, smoothing_)));
+    earlierSeries_[2 * i + 1]->replace(minMaxEnvelope(smoothed(earlier_[i].miou, smoothing_)));
+  }
   refresh();
 }
 
+// Every epoch: the current run's curves (earlier runs do not change), each
+// cut to what the chart can show (chart_points.h).
 void MetricsChart::refresh() {
-  lossRaw_->replace(loss_);
-  lossSmooth_->replace(smoothed(loss_, smoothing_));
-  miouRaw_->replace(miou_);
-  miouSmooth_->replace(smoothed(miou_, smoothing_));
+  lossRaw_->replace(minMaxEnvelope(loss_));
+  lossSmooth_->replace(minMaxEnvelope(smoothed(loss_, smoothing_)));
+  miouRaw_->replace(minMaxEnvelope(miou_));
+  miouSmooth_->replace(minMaxEnvelope(smoothed(miou_, smoothing_)));
   double maxLoss = 0.0, firstEpoch = 0.0, lastEpoch = 2.0;
   bool any = false;
   const auto span = [&](const QVector<QPointF>& points) {
@@ -232,12 +246,7 @@ void MetricsChart::refresh() {
   for (const auto& p : loss_) maxLoss = std::max(maxLoss, p.y());
   span(loss_);
   for (int i = 0; i < earlier_.size(); ++i) {
-    const bool shown = runList_->item(i + 1)->checkState() == Qt::Checked;
-    earlierSeries_[2 * i]->setVisible(shown);
-    earlierSeries_[2 * i + 1]->setVisible(shown);
-    earlierSeries_[2 * i]->replace(smoothed(earlier_[i].loss, smoothing_));
-    earlierSeries_[2 * i + 1]->replace(smoothed(earlier_[i].miou, smoothing_));
-    if (!shown) continue;
+    if (runList_->item(i + 1)->checkState() != Qt::Checked) continue;
     for (const auto& p : earlier_[i].loss) maxLoss = std::max(maxLoss, p.y());
     span(earlier_[i].loss);
   }

@@ -52,6 +52,7 @@ class MetricsChart : public QWidget {
 
  private:
   void refresh();
+  void refreshEarlierSeries();  // their curves (smoothing, shown or not), then refresh()
   void rebuildEarlierSeries();
 
   QString currentName_;
