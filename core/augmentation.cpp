@@ -48,7 +48,7 @@ Example augment(const Example& example, const AugmentationOptions& o) {
                        F::InterpolateFuncOptions().size(size).mode(torch::kNearest))
             .squeeze(0)
             .squeeze(0)
-            .to(torch::kLong);
+            .to(y.scalar_type());
   }
   // The last axis first: an image's draws are the same as before volumes.
   for (int64_t a = axes - 1; o.flips && a >= 0; --a) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/label_ids.h"
+
 namespace revup {
 namespace {
 
@@ -147,7 +149,9 @@ ChannelStats demo_scene_stats(const DemoScene& scene) {
 }
 
 Example demo_scene_example(const DemoScene& scene, const ChannelStats& stats) {
-  return {normalize(as_image(scene), stats), scene.mask};
+  // The target in the type every dataset's labels have (core/label_ids.h).
+  return {normalize(as_image(scene), stats),
+          compact_label_ids(scene.mask, demo_scene_classes(scene).ignore_index)};
 }
 
 }  // namespace revup

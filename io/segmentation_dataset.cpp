@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/label_ids.h"
 #include "io/dataset_layouts.h"
 
 namespace revup {
@@ -111,7 +112,11 @@ Example SegmentationDataset::get(size_t index) const {
   if (stats_.empty()) throw std::runtime_error(name(index) + ": no normalization statistics set");
   Example e;
   e.input = normalize(img, stats_);
-  e.target = target.masked_fill(valid_pixels(img).logical_not(), classes_.ignore_index);
+  // Every example's target has one small type (core/label_ids.h), whatever
+  // the mask's file held; checked first, so that no id wraps around in it.
+  check_ids(target, mask_source(index));
+  e.target = target.to(label_dtype_for(classes_.size(), classes_.ignore_index))
+                 .masked_fill(valid_pixels(img).logical_not(), classes_.ignore_index);
   return e;
 }
 

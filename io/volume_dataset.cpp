@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "core/json_number.h"
+#include "core/label_ids.h"
 #include "io/dataset_layouts.h"
 #include "io/format_registry.h"
 
@@ -166,7 +167,9 @@ LabelledVolume read_labelled_volume(const std::string& manifest_path,
                              c10::str(labels.pixels.sizes().slice(1)) + " does not match " +
                              volume_path + " of size " + c10::str(volume.pixels.sizes().slice(1)));
   }
-  auto ids = labels.pixels[0].to(torch::kInt64);
+  // Kept for the whole training: in the smallest type its values fit
+  // (core/label_ids.h), not int64.
+  auto ids = compact_label_ids(labels.pixels[0], 0);
   if (ids.numel() == 0) throw std::runtime_error(labels_path + ": the label volume is empty");
   return {std::move(volume), std::move(ids), labels_path};
 }

@@ -11,7 +11,8 @@ torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& t
   const int64_t k = logits.size(1);
   const auto valid = target.ne(ignore_index).unsqueeze(1).to(logits.dtype());  // [N,1,(D,)H,W]
   const auto probs = torch::softmax(logits, 1) * valid;
-  const auto safe_target = target.masked_fill(target.eq(ignore_index), 0);
+  // one_hot takes int64 ids; label maps are stored smaller (core/label_ids.h).
+  const auto safe_target = target.masked_fill(target.eq(ignore_index), 0).to(torch::kLong);
   // [N, ..., K] -> [N, K, ...]; every axis but the classes' is summed over.
   std::vector<int64_t> order{0, target.dim()}, dims{0};
   for (int64_t a = 1; a < target.dim(); ++a) {
@@ -34,7 +35,7 @@ torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor
   if (logits.sizes().slice(2) != target.sizes().slice(1)) {
     return upsampled_segmentation_loss(logits, target, {options.ignore_index, options.dice_weight});
   }
-  auto loss = F::cross_entropy(logits, target,
+  auto loss = F::cross_entropy(logits, target.to(torch::kLong),
                                F::CrossEntropyFuncOptions().ignore_index(options.ignore_index));
   if (options.dice_weight > 0) {
     loss = loss + options.dice_weight * soft_dice_loss(logits, target, options.ignore_index);

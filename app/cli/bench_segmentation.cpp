@@ -11,6 +11,7 @@
 
 #include "app/cli/bench_common.h"
 #include "app/cli/progress_bar.h"
+#include "core/label_ids.h"
 #include "models/segmentation_loss.h"
 #include "models/segmentation_presets.h"
 
@@ -49,8 +50,9 @@ void run_segmentation_bench(const SegmentationBench& b) {
   const auto x = torch::randn(o.input);
   std::vector<int64_t> label_shape{o.input[0]};
   label_shape.insert(label_shape.end(), o.input.begin() + 2, o.input.end());
-  const auto y =
-      torch::randint(0, b.classes, label_shape, torch::TensorOptions().dtype(torch::kLong));
+  const auto y = torch::randint(0, b.classes, label_shape,
+                                torch::TensorOptions().dtype(label_dtype_for(
+                                    b.classes, SegmentationLossOptions{}.ignore_index)));
   const std::map<std::string, std::string> labels = {{"revup-memsave", "RevUp (MemSave)"},
                                                      {"revup", "RevUp without MemSave"},
                                                      {"resnet-fixup", "ResNet+Fixup"}};

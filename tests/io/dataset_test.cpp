@@ -64,9 +64,10 @@ TEST(Dataset, FolderLayout) {
   const auto e = data->get(1);
   EXPECT_EQ(e.input.scalar_type(), torch::kFloat32);
   EXPECT_EQ(e.input.sizes(), (std::vector<int64_t>{3, 12, 16}));
-  EXPECT_EQ(e.target.scalar_type(), torch::kInt64);
+  // 3 classes and the ignore value 255: one byte a pixel (core/label_ids.h).
+  EXPECT_EQ(e.target.scalar_type(), torch::kUInt8);
   EXPECT_EQ(e.target.sizes(), (std::vector<int64_t>{12, 16}));
-  EXPECT_TRUE(e.target.equal(data->mask(1)));
+  EXPECT_TRUE(e.target.equal(data->mask(1).to(torch::kUInt8)));
   // Normalized with statistics of the training split: roughly standard.
   const auto split = data->split();
   EXPECT_EQ(split.train.size() + split.val.size(), 4u);

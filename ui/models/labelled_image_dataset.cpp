@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/label_ids.h"
+
 namespace revup::ui {
 namespace {
 
@@ -37,7 +39,9 @@ LabelledImageDataset::LabelledImageDataset(const Image& image, torch::Tensor lab
   }
   normalized_ = normalize(image, stats_);
   // Pixels the image marks invalid (nodata, NaN) never count as labelled.
-  labels_ = labels.to(torch::kLong).masked_fill(valid_pixels(image).logical_not(), ignoreIndex);
+  // Kept for the whole training in the smallest type that holds them (core/label_ids.h).
+  labels_ = compact_label_ids(labels, ignoreIndex)
+                .masked_fill(valid_pixels(image).logical_not(), ignoreIndex);
   const auto labelled = labels_.ne(ignoreIndex);
   if (servesWhole()) {
     if (labelled.any().item<bool>()) slices_.push_back(0);
