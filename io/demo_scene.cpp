@@ -150,8 +150,9 @@ ChannelStats demo_scene_stats(const DemoScene& scene) {
 
 Example demo_scene_example(const DemoScene& scene, const ChannelStats& stats) {
   // The target in the type every dataset's labels have (core/label_ids.h).
+  const auto classes = demo_scene_classes(scene);
   return {normalize(as_image(scene), stats),
-          compact_label_ids(scene.mask, demo_scene_classes(scene).ignore_index)};
+          scene.mask.to(label_dtype_for(classes.size(), classes.ignore_index))};
 }
 
 }  // namespace revup

@@ -113,8 +113,8 @@ Example SegmentationDataset::get(size_t index) const {
   Example e;
   e.input = normalize(img, stats_);
   // Every example's target has one small type (core/label_ids.h), whatever
-  // the mask's file held; checked first, so that no id wraps around in it.
-  check_ids(target, mask_source(index));
+  // the mask's file held. mask() has checked the ids against the class
+  // table, so each fits that type: none wraps around.
   e.target = target.to(label_dtype_for(classes_.size(), classes_.ignore_index))
                  .masked_fill(valid_pixels(img).logical_not(), classes_.ignore_index);
   return e;

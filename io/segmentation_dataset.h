@@ -88,8 +88,9 @@ class SegmentationDataset : public Dataset {
   std::string describe_masks() const;
   virtual std::string name(size_t index) const = 0;
   virtual Image image(size_t index) const = 0;  // raw, with metadata
-  // [H, W] int64 class ids as stored (ignore value kept), checked against
-  // the class table.
+  // [H, W] (or [D, H, W]) class ids in an integer type (ignore value kept),
+  // checked against the class table: get() narrows them to
+  // label_dtype_for(classes, ignore) on that promise.
   virtual torch::Tensor mask(size_t index) const = 0;
   // Where the mask comes from, for error messages: its file (default: name()).
   virtual std::string mask_source(size_t index) const { return name(index); }

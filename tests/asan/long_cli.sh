@@ -24,12 +24,10 @@ run_one() {
   echo "$code $((SECONDS - start))" >"$out/$name.result"
 }
 # Two at a time, longest first (the list's order).
-pids=()
 for name in "${tests[@]}"; do
   while [[ $(jobs -rp | wc -l) -ge 2 ]]; do sleep 5; done
   echo "$(date +%T) start $name"
   run_one "$name" &
-  pids+=($!)
 done
 wait
 
