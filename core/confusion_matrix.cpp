@@ -1,5 +1,6 @@
 #include "core/confusion_matrix.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -17,19 +18,34 @@ void ConfusionMatrix::add(const torch::Tensor& prediction, const torch::Tensor& 
   if (prediction.sizes() != target.sizes()) {
     throw std::invalid_argument("prediction and target sizes differ");
   }
-  const auto t = target.reshape(-1).to(torch::kCPU, torch::kLong);
-  const auto p = prediction.reshape(-1).to(torch::kCPU, torch::kLong);
+  // In chunks: a whole 4K (or 10000x10000) map as int64 temporaries would cost hundreds of MiB
+  // beside the labels, which are bytes.
+  const auto t_all = target.reshape(-1).to(torch::kCPU);
+  const auto p_all = prediction.reshape(-1).to(torch::kCPU);
+  const int64_t n = t_all.numel();
+  // Counted aside: a bad id in a later chunk leaves the matrix as it was.
+  auto counts = torch::zeros_like(counts_);
+  for (int64_t begin = 0; begin < n; begin += kChunkElements) {
+    const int64_t length = std::min(kChunkElements, n - begin);
+    counts += chunk_counts(p_all.narrow(0, begin, length), t_all.narrow(0, begin, length));
+  }
+  counts_ += counts;
+}
+
+torch::Tensor ConfusionMatrix::chunk_counts(const torch::Tensor& prediction,
+                                            const torch::Tensor& target) const {
+  const auto t = target.to(torch::kLong);
   const auto keep = t.ne(ignore_index_);
   const auto tk = t.masked_select(keep);
-  const auto pk = p.masked_select(keep);
-  if (tk.numel() == 0) return;
+  if (tk.numel() == 0) return torch::zeros_like(counts_);
   if (tk.min().item<int64_t>() < 0 || tk.max().item<int64_t>() >= classes_) {
     throw std::invalid_argument("a target holds a class id outside 0.." +
                                 std::to_string(classes_ - 1) + " that is not the ignore value " +
                                 std::to_string(ignore_index_));
   }
-  counts_ += torch::bincount(tk * classes_ + pk.clamp(0, classes_ - 1), {}, classes_ * classes_)
-                 .view({classes_, classes_});
+  const auto pk = prediction.to(torch::kLong).masked_select(keep);
+  return torch::bincount(tk * classes_ + pk.clamp(0, classes_ - 1), {}, classes_ * classes_)
+      .view({classes_, classes_});
 }
 
 std::vector<double> ConfusionMatrix::class_iou() const {

@@ -44,6 +44,9 @@ class ConfusionMatrix {
   std::map<std::string, double> metrics(const std::vector<std::string>& class_names = {}) const;
 
  private:
+  static constexpr int64_t kChunkElements = int64_t{1} << 20;
+  torch::Tensor chunk_counts(const torch::Tensor& prediction, const torch::Tensor& target) const;
+
   int64_t classes_;
   int64_t ignore_index_;
   torch::Tensor counts_;  // int64 [classes, classes]

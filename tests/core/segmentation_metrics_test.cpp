@@ -53,6 +53,30 @@ TEST(ConfusionMatrix, RejectsIdsOutsideTheClasses) {
   EXPECT_THROW(cm.add(torch::tensor({0}), torch::tensor({7})), std::invalid_argument);
 }
 
+// Maps of millions of pixels are counted in chunks: the counts must be those of a count
+// done by hand, and a bad id in the last chunk must leave the matrix as it was.
+TEST(ConfusionMatrix, ChunkedCountsOfALargeByteMapEqualTheDirectCount) {
+  torch::manual_seed(0);
+  const int64_t classes = 5, n = 3'000'001;  // three chunks and one element
+  auto target = torch::randint(0, classes, {n}, torch::kUInt8);
+  target.narrow(0, 0, 1000).fill_(255);
+  const auto prediction = torch::randint(0, classes, {n}, torch::kLong);
+  ConfusionMatrix cm(classes, 255);
+  cm.add(prediction.view({1, n}), target.view({1, n}));
+  const auto keep = target.ne(255);
+  const auto expected = torch::bincount(target.masked_select(keep).to(torch::kLong) * classes +
+                                            prediction.masked_select(keep),
+                                        {}, classes * classes)
+                            .view({classes, classes});
+  EXPECT_TRUE(torch::equal(cm.counts(), expected));
+  EXPECT_EQ(cm.labelled_pixels(), n - 1000);
+
+  auto bad = target.clone();
+  bad[n - 1] = 9;
+  EXPECT_THROW(cm.add(prediction, bad), std::invalid_argument);
+  EXPECT_TRUE(torch::equal(cm.counts(), expected));
+}
+
 // A per-pixel model: tiles must reproduce the whole-image prediction exactly,
 // whatever the tile and overlap (a seam would show as a difference).
 TEST(TiledInference, EqualsWholeImageForAPerPixelModel) {
