@@ -4,6 +4,7 @@
 // of a kind only the newest shows.
 #include <QCoreApplication>
 #include <QThread>
+#include <QThreadPool>
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,12 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "tests/ui/training_test_util.h"
 #include "ui/models/background_task.h"
@@ -148,6 +155,31 @@ TEST(BackgroundTask, ALongTaskWaitsForItsWork) {
   task->waitForWork();
   EXPECT_TRUE(task->isWorkDone());
   releaser.join();
+}
+
+// Qt's raster engine hands parts of a paint to the global pool and waits for
+// them: background work there made the GUI's paints wait (event-loop stalls
+// over 50 ms). Both kinds of task run elsewhere, below the GUI's priority.
+TEST(BackgroundTask, RunsOutsideQtsGlobalPoolBelowTheGuisPriority) {
+  for (const auto kind : {BackgroundTask::Kind::kShort, BackgroundTask::Kind::kLong}) {
+    QObject context;
+    std::atomic<int> inGlobalPool{-1}, nice{-100};
+    auto* task = BackgroundTask::start<int>(
+        &context,
+        [&](TaskContext&) {
+          inGlobalPool = QThreadPool::globalInstance()->contains(QThread::currentThread());
+#ifdef __linux__
+          nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+#endif
+          return 0;
+        },
+        {}, {}, kind);
+    task->waitForWork();
+    EXPECT_EQ(inGlobalPool, 0);
+#ifdef __linux__
+    EXPECT_GT(nice, getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))));
+#endif
+  }
 }
 
 }  // namespace
