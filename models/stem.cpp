@@ -7,6 +7,7 @@
 #include "core/inference_graph.h"
 #include "core/torch_compat.h"
 #include "models/branch.h"
+#include "models/patch_conv_gradients.h"
 
 namespace revup {
 
@@ -88,6 +89,30 @@ torch::Tensor StemBlockImpl::apply(const torch::Tensor& x, const TensorVector& p
     h = dims == 3 ? torch::max_pool3d(h, 3, 2, 1) : torch::max_pool2d(h, 3, 2, 1);
   }
   return h;
+}
+
+Gradients StemBlockImpl::gradients(const torch::Tensor& x, const TensorVector& p,
+                                   const torch::Tensor& grad_y, bool input_needs_grad,
+                                   bool grad_y_reusable) const {
+  if (kind != StemKind::kPatch || norm != StemNorm::kFixupBias) {
+    return SequenceBlock::gradients(x, p, grad_y, input_needs_grad, grad_y_reusable);
+  }
+  torch::NoGradGuard no_grad;
+  // dL/d(conv + bias): grad_y where the ReLU let it through. relu(h) > 0
+  // exactly where h > 0, so the recomputed output serves as the mask.
+  torch::Tensor grad_h = grad_y;
+  {
+    const auto h = apply(x, p);
+    grad_h = grad_y_reusable ? at::threshold_backward_out(grad_h, grad_h, h, 0)
+                             : at::threshold_backward(grad_y, h, 0);
+  }
+  const auto& weight = p[0];
+  const auto& bias = p[1];
+  auto conv =
+      patch_conv_gradients(grad_h, x, weight.detach(), input_needs_grad, weight.requires_grad());
+  // The scalar bias is added to every output channel: its gradient is the sum.
+  auto grad_bias = bias.requires_grad() ? grad_h.sum() : torch::Tensor();
+  return {std::move(conv.input), {std::move(conv.weight), std::move(grad_bias)}};
 }
 
 int StemBlockImpl::describe(InferenceGraph& graph, int x, const std::string& scope) {

@@ -30,6 +30,10 @@ struct StemBlockImpl : torch::nn::Module, SequenceBlock {
   bool cheap_to_recompute() const override { return norm == StemNorm::kFixupBias; }
   TensorVector step_parameters() override;
   torch::Tensor apply(const torch::Tensor& x, const TensorVector& p) const override;
+  // A Fixup-bias patch stem's by hand (models/patch_conv_gradients.h): no
+  // autograd, no unfolded input. Other stems recompute with autograd.
+  Gradients gradients(const torch::Tensor& x, const TensorVector& p, const torch::Tensor& grad_y,
+                      bool input_needs_grad, bool grad_y_reusable) const override;
   // Fixup-bias stems only: a BatchNorm stem is reported as unsupported.
   int describe(InferenceGraph& graph, int x, const std::string& scope) override;
 
