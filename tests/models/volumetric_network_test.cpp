@@ -12,6 +12,7 @@
 
 #include "../export_test_util.h"
 #include "../test_util.h"
+#include "core/memory_tracker.h"
 #include "core/model_export.h"
 #include "models/network.h"
 #include "models/segmentation_loss.h"
@@ -287,12 +288,45 @@ TEST(VolumetricLoss, SlabWiseEqualsTheTrilinearlyUpsampledLossAndGradient) {
       EXPECT_NEAR(banded.item<double>(), expected.item<double>(), 1e-9) << dice << " " << band;
       EXPECT_LT(testing::relative_error(banded_in.grad(), full_in.grad()), 1e-9)
           << dice << " " << band;
+      // Logits nothing else holds (as in training): the loss writes their
+      // gradient into their own storage, row by row as the bands pass.
+      auto leaf = coarse.clone().requires_grad_(true);
+      upsampled_segmentation_loss(leaf * 1.0, target, {255, dice, band}).backward();
+      EXPECT_LT(testing::relative_error(leaf.grad(), full_in.grad()), 1e-9)
+          << dice << " " << band << ", in place";
     }
     // The same loss through segmentation_loss, which bands when the sizes differ.
     EXPECT_NEAR(segmentation_loss(coarse, target, {255, dice}).item<double>(),
                 expected.item<double>(), 1e-9);
   }
   EXPECT_THROW(upsampled_segmentation_loss(coarse, target.select(1, 0), {}), std::invalid_argument);
+}
+
+// The loss's backward allocates no gradient the size of the logits when it
+// holds the only reference to them: 40 classes on 24^3 coarse voxels (2.1 MiB
+// a tensor), upsampled to 48^3 in bands of 2^14 elements (about 0.7 MiB of
+// scratch).
+TEST(VolumetricLoss, BackwardWritesTheLogitsGradientIntoTheirStorage) {
+  torch::manual_seed(54);
+  MemoryTracker::install_cpu_tracking();
+  const auto leaf = torch::randn({1, 40, 24, 24, 24}).requires_grad_(true);
+  const auto target = torch::randint(0, 40, {1, 48, 48, 48}, torch::kUInt8);
+  const UpsampledLossOptions options{255, 0.5, int64_t{1} << 14};
+  const std::int64_t logits_bytes = leaf.numel() * 4;
+  auto loss = upsampled_segmentation_loss(leaf * 1.0, target, options);
+  const auto peak = testing::peak_bytes_of([&] { loss.backward(); });
+  // The leaf's gradient (from the product's backward, after the loss's) is
+  // the one logits-sized buffer; the loss's own backward adds only scratch.
+  EXPECT_LT(peak, logits_bytes + logits_bytes / 2) << "peak " << peak << " B above live";
+  // The same logits held by the caller: their gradient needs a buffer of its
+  // own, alive beside the leaf's.
+  auto held = leaf * 1.0;
+  const auto held_values = held.detach().clone();
+  loss = upsampled_segmentation_loss(held, target, options);
+  const auto held_peak = testing::peak_bytes_of([&] { loss.backward(); });
+  EXPECT_GT(held_peak, logits_bytes * 9 / 5) << "peak " << held_peak << " B above live";
+  EXPECT_TRUE(held.equal(held_values)) << "the caller's logits were overwritten";
+  EXPECT_THROW(loss.backward(), std::runtime_error);  // the graph is gone after one backward
 }
 
 }  // namespace
