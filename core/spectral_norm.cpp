@@ -15,6 +15,7 @@ constexpr double kDegenerate = 1e-12;
 // kCatchUpTolerance (relative), at most kMaxCatchUpIterations.
 constexpr double kCatchUpTolerance = 1e-3;
 constexpr int kMaxCatchUpIterations = 16;
+constexpr std::int64_t kProbeSlabBytes = 8ll << 20;
 
 }  // namespace
 
@@ -67,8 +68,10 @@ torch::Tensor SpectralNormConvImpl::circular_conv(const torch::Tensor& x,
                                                   const torch::Tensor& w) const {
   // A 3D probe in slabs: unfolded whole, a 32^3 probe of 64 channels would
   // take 226 MiB of scratch a step.
+  // Slabs of 8 MiB, not the blocks' 32: the probe's scratch is paid beside
+  // the step's activations, and a probe-sized conv is cheap per slab.
   return dims == 2 ? torch::conv2d(circular_pad(x), w)
-                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0);
+                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0, kProbeSlabBytes);
 }
 
 torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y,
@@ -93,15 +96,16 @@ torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y
 // says everything).
 namespace {
 
-// Per frequency: X(f) / |X(f)| where |X(f)| > 0, else `fallback`(f); the
-// norms |X(f)| in `norms_out` when asked.
-torch::Tensor unit_per_frequency(const torch::Tensor& x, const torch::Tensor& fallback,
-                                 torch::Tensor* norms_out = nullptr) {
+// Per frequency: X(f) / |X(f)| where |X(f)| > 0, else 0; the norms |X(f)| in `norms_out` when
+// asked. Divides x in place: a 32^3 spectrum of 64 channels is 9 MiB, and the probe's temporaries
+// were the largest part of a 3D step's peak.
+torch::Tensor unit_per_frequency(torch::Tensor x, torch::Tensor* norms_out = nullptr) {
   const auto norms = x.abs().square().sum(0, /*keepdim=*/true).sqrt();
   const auto ok = norms.gt(kDegenerate);
-  auto unit = torch::where(ok, x / norms.clamp_min(kDegenerate), fallback);
+  x.div_(norms.clamp_min(kDegenerate));
+  x.masked_fill_(ok.logical_not(), 0);
   if (norms_out != nullptr) *norms_out = norms[0];
-  return unit;
+  return x;
 }
 
 }  // namespace
@@ -119,7 +123,7 @@ void SpectralNormConvImpl::reseed_probe() {
   torch::NoGradGuard no_grad;
   const auto spectrum = to_spectrum(torch::randn_like(probe[0]));
   // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
-  probe.copy_(from_spectrum(unit_per_frequency(spectrum, spectrum)));
+  probe.copy_(from_spectrum(unit_per_frequency(spectrum)));
 }
 
 torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
@@ -160,10 +164,9 @@ torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
 
 torch::Tensor SpectralNormConvImpl::direction_at_probe(const torch::Tensor& w) const {
   torch::NoGradGuard no_grad;
-  const auto u = to_spectrum(probe[0]);                    // unit per frequency
-  const auto y = to_spectrum(circular_conv(probe, w)[0]);  // K(f) u(f)
-  torch::Tensor sigma_f;
-  const auto v = unit_per_frequency(y, torch::zeros_like(y), &sigma_f);  // |K(f) u(f)|
+  const auto u = to_spectrum(probe[0]);  // unit per frequency
+  torch::Tensor sigma_f;                 // |K(f) u(f)|
+  const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_f);
   return direction_between(w, v, u, sigma_f);
 }
 
@@ -172,17 +175,16 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   if (probe.norm().item<double>() < kDegenerate) reseed_probe();
   // v(f) = unit(K(f) u(f)); where K(f) u(f) = 0, v(f) = 0 and u(f) stays.
   torch::Tensor sigma_u;
-  const auto ku = to_spectrum(circular_conv(probe, w)[0]);
-  const auto v = unit_per_frequency(ku, torch::zeros_like(ku), &sigma_u);
+  const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_u);
   if (sigma_before != nullptr) *sigma_before = sigma_u.max().item<double>();
   // u'(f) = unit(K(f)^H v(f)) for every frequency at once. With it,
   // Re(v^H K u') = |K^H v| >= |K u|: the estimate at the updated vector, read
   // from the adjoint's output without a third convolution (as in Miyato et
   // al.'s spectral norm, sigma = u^T W v).
-  const auto back = to_spectrum(circular_conv_adjoint(from_spectrum(v), w)[0]);
-  const auto sigma_f = back.abs().square().sum(0).sqrt();
+  auto updated = to_spectrum(circular_conv_adjoint(from_spectrum(v), w)[0]);  // K(f)^H v(f)
+  const auto sigma_f = updated.abs().square().sum(0).sqrt();
   const auto ok = sigma_f.gt(kDegenerate);
-  auto updated = back / sigma_f.clamp_min(kDegenerate);
+  updated.div_(sigma_f.clamp_min(kDegenerate));
   // Where K(f)^H v(f) = 0 (a zero weight, Fixup's last conv at init) the old
   // u(f) stays: it is only needed there, so only then transformed.
   if (!ok.all().item<bool>()) updated = torch::where(ok, updated, to_spectrum(probe[0]));
