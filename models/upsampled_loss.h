@@ -19,11 +19,13 @@ struct UpsampledLossOptions {
   int64_t ignore_index = 255;
   double dice_weight = 0.0;
   // Elements of one band of upsampled logits (N x K x rows x W); bounds the
-  // loss's working memory (256K floats: 1 MiB a tensor; a band's backward
-  // holds about ten of them). At 16 MiB a band, that working memory was the
-  // segmentation step's peak once the decoder's own maps had shrunk; at 4 MiB
-  // it still added 7 MiB to a 3D step's peak (ch2, 117 classes).
-  int64_t band_elements = int64_t{1} << 18;
+  // loss's working memory (1M floats: 4 MiB a tensor; a band's backward holds
+  // about ten of them). At 16 MiB a band, that working memory was the
+  // segmentation step's peak once the decoder's own maps had shrunk. Smaller
+  // bands cost time, not only memory: each band of a volume's plane
+  // interpolates the two coarse planes it reads whole, so 256K-element bands
+  // saved 7 MiB at ch2 (117 classes) but made its step twice as slow.
+  int64_t band_elements = int64_t{1} << 20;
 };
 
 // coarse [N, K, h, w] float logits, target [N, H, W] integer class ids (any
