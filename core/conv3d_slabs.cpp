@@ -52,6 +52,9 @@ std::pair<int64_t, int64_t> receptive_field(int64_t d0, int64_t d1, int64_t k, i
 torch::Tensor conv3d_in_slabs(const torch::Tensor& x, const torch::Tensor& weight,
                               const torch::Tensor& bias, int64_t stride, int64_t padding,
                               std::int64_t budget_bytes) {
+  if (budget_bytes <= 0) {
+    budget_bytes = torch::GradMode::is_enabled() ? kConvSlabBytesWithGraph : kConvSlabBytes;
+  }
   const auto p = plan(x, weight, stride, padding, budget_bytes);
   if (whole(x, p)) return torch::conv3d(x, weight, bias, stride, padding);
   const int64_t k = weight.size(2);

@@ -15,7 +15,6 @@ constexpr double kDegenerate = 1e-12;
 // kCatchUpTolerance (relative), at most kMaxCatchUpIterations.
 constexpr double kCatchUpTolerance = 1e-3;
 constexpr int kMaxCatchUpIterations = 16;
-constexpr std::int64_t kProbeSlabBytes = 8ll << 20;
 
 }  // namespace
 
@@ -68,10 +67,8 @@ torch::Tensor SpectralNormConvImpl::circular_conv(const torch::Tensor& x,
                                                   const torch::Tensor& w) const {
   // A 3D probe in slabs: unfolded whole, a 32^3 probe of 64 channels would
   // take 226 MiB of scratch a step.
-  // Slabs of 8 MiB, not the blocks' 32: the probe's scratch is paid beside
-  // the step's activations, and a probe-sized conv is cheap per slab.
   return dims == 2 ? torch::conv2d(circular_pad(x), w)
-                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0, kProbeSlabBytes);
+                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0);
 }
 
 torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y,

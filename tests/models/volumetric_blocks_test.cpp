@@ -134,7 +134,7 @@ std::int64_t step_peak(int basic, SequenceMode mode) {
   VolumetricSequence seq(basic, /*bottleneck=*/0);
   for (auto& m : seq.modules) m->train();
   // Activations of 3.4 MiB ([1, 8, 48, 48, 48] after the first block), larger
-  // than the probe's; each conv's unfolded scratch is one 32 MiB slab's.
+  // than the probe's; each conv's unfolded scratch is one slab's (core/conv3d_slabs.h).
   const auto x = torch::randn({1, 2, 96, 96, 96});
   SequenceOptions options;
   options.mode = mode;
