@@ -15,15 +15,14 @@ bool is_1x1_stride_1(const BranchShape& shape, int j) {
   return shape.kernels()[static_cast<size_t>(j)] == 1 && shape.stride_of(j) == 1;
 }
 
-// x[:, :, ::s, ::s(, ::s)]: what a strided 1x1 convolution reads.
+// x[:, :, ::s, ::s(, ::s)]: what a strided 1x1 convolution reads. Sliced
+// axis by axis, not through a vector of TensorIndex: copying one copies its
+// uninitialized bool member (LibTorch 1.13), undefined behaviour that UBSan
+// reported in every training with a downsampling block.
 torch::Tensor subsample(const torch::Tensor& x, int64_t s) {
-  if (s == 1) return x;
-  using torch::indexing::Slice;
-  std::vector<torch::indexing::TensorIndex> index{Slice(), Slice()};
-  for (int64_t a = 2; a < x.dim(); ++a) {
-    index.emplace_back(Slice(torch::indexing::None, torch::indexing::None, s));
-  }
-  return x.index(index);
+  auto y = x;
+  for (int64_t a = 2; a < x.dim(); ++a) y = y.slice(a, 0, x.size(a), s);
+  return y;
 }
 
 // grad *= alive (0/1 bytes), in place, a chunk at a time: the product converts
