@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "models/branch.h"
+
 namespace revup {
 namespace {
 
@@ -41,27 +43,23 @@ PatchConvGradients patch_conv_gradients(const torch::Tensor& grad_output,
   torch::NoGradGuard no_grad;
   TORCH_CHECK(input.dim() == weight.dim() && grad_output.dim() == weight.dim(),
               "patch conv gradients: input, weight and gradient of different ranks");
-  const int64_t batch = input.size(0), in_channels = input.size(1), out_channels = weight.size(0);
-  // [C_out, N * P]: a view when N is 1.
-  const auto grad = grad_output.transpose(0, 1).reshape({out_channels, -1});
+  const int64_t in_channels = input.size(1), out_channels = weight.size(0);
   PatchConvGradients result;
   if (weight_wanted) result.weight = torch::empty_like(weight);
   if (input_wanted) result.input = torch::zeros_like(input);
   const int64_t taps = weight.numel() / (out_channels * in_channels);
+  // Each tap is a 1x1 convolution of its strided view (models/branch.h's
+  // matrix-product gradients; the view is copied once, a tap's share).
   for (int64_t t = 0; t < taps; ++t) {
     const auto offset = tap_offset(t, weight);
     if (weight_wanted) {
-      // [C_in, N * P]: one tap's share of the input, copied once.
-      const auto read =
-          tap_view(input, offset, weight, grad_output).transpose(0, 1).reshape({in_channels, -1});
-      tap_weights(result.weight, offset).copy_(grad.mm(read.t()));
+      tap_weights(result.weight, offset)
+          .copy_(conv1x1_weight_grad(grad_output, tap_view(input, offset, weight, grad_output))
+                     .view({out_channels, in_channels}));
     }
     if (input_wanted) {
-      auto sizes = grad_output.sizes().vec();
-      sizes[0] = in_channels;
-      sizes[1] = batch;
       tap_view(result.input, offset, weight, grad_output)
-          .copy_(tap_weights(weight, offset).t().mm(grad).view(sizes).transpose(0, 1));
+          .copy_(conv1x1_input_grad(grad_output, tap_weights(weight, offset)));
     }
   }
   return result;
