@@ -1,5 +1,8 @@
 #include "models/network_steps.h"
 
+#include <algorithm>
+
+#include "core/spectral_norm.h"
 #include "core/trainer.h"
 #include "models/segmentation_loss.h"
 
@@ -54,14 +57,27 @@ VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tenso
     e.bytes = bytes_at(depth);
     e.measured = true;
   } else {
+    // A step's peak is the larger of two parts: the spectral norms' power
+    // iterations, whose scratch is the probes' at any depth, and what grows
+    // with the depth (activations, logits, the loss). On thin slabs the first
+    // can be the larger (16 planes of ch2: its step was estimated at 94 MiB
+    // and took 197), and a line through two such peaks is flat. So the slabs
+    // are measured with the probes frozen after one step (at lr 0 the weights
+    // do not move: the same directions), only they are extrapolated, and the
+    // estimate is the larger part.
+    ProbesOncePerStep probes(*net);
+    const std::int64_t with_iterations = bytes_at(slab_depth);
+    probes.freeze();
     e.slab_depths[0] = slab_depth;
     e.slab_depths[1] = 2 * slab_depth;
     e.slab_bytes[0] = bytes_at(slab_depth);
     e.slab_bytes[1] = bytes_at(2 * slab_depth);
     const double per_plane =
         static_cast<double>(e.slab_bytes[1] - e.slab_bytes[0]) / static_cast<double>(slab_depth);
-    e.bytes = e.slab_bytes[1] +
-              static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth));
+    e.bytes = std::max(
+        with_iterations,
+        e.slab_bytes[1] +
+            static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth)));
   }
   for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
   return e;
