@@ -70,14 +70,11 @@ VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tenso
     ProbesOncePerStep probes(*net);
     const std::int64_t with_iterations = bytes_at(slab_depth);
     probes.freeze();
-    e.slab_depths[0] = slab_depth;
-    e.slab_depths[1] = 2 * slab_depth;
-    e.slab_bytes[0] = bytes_at(slab_depth);
-    e.slab_bytes[1] = bytes_at(2 * slab_depth);
-    const double per_plane =
-        static_cast<double>(e.slab_bytes[1] - e.slab_bytes[0]) / static_cast<double>(slab_depth);
-    const std::int64_t iterations = std::max<std::int64_t>(0, with_iterations - e.slab_bytes[0]);
-    e.bytes = e.slab_bytes[1] + iterations +
+    const std::int64_t thin = bytes_at(slab_depth);
+    const std::int64_t thick = bytes_at(2 * slab_depth);
+    const double per_plane = static_cast<double>(thick - thin) / static_cast<double>(slab_depth);
+    const std::int64_t iterations = std::max<std::int64_t>(0, with_iterations - thin);
+    e.bytes = thick + iterations +
               static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth));
   }
   for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();

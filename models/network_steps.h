@@ -28,17 +28,17 @@ StepMeasurement measure_segmentation_step(const SegmentationConfig& config, cons
                                           const c10::Device& device);
 
 // What a whole-volume training step of `net` on [1, C, D, H, W] `input`
-// will need, estimated before it runs: two measured steps on slabs of the
-// volume (full H and W, `depths` thin along D), extrapolated linearly in D
-// (activation memory grows with the voxels; the loss's bands are planes of
-// H x W, the same in every slab). The steps use a learning rate of 0, so the
-// weights do not move (the probes of the spectral norms advance, as in any
-// step). With D within the slabs, one step on the whole volume, measured.
+// will need, estimated before it runs: one measured step on a slab of the
+// volume (full H and W, `slab_depth` thin along D) gives the spectral norms'
+// power iterations their share; two more, `slab_depth` and twice that deep
+// with the probes frozen, are extrapolated linearly in D (activation memory
+// grows with the voxels; the loss's bands are planes of H x W, the same in
+// every slab), and the share is added. The steps use a learning rate of 0,
+// so the weights do not move. With D within the slabs, one step on the whole
+// volume, measured.
 struct VolumeStepEstimate {
   std::int64_t bytes = 0;  // the whole step's own memory (StepMeasurement::whole_step_own_bytes)
   bool measured = false;   // true: a step on the whole volume, not extrapolated
-  std::int64_t slab_depths[2] = {0, 0};
-  std::int64_t slab_bytes[2] = {0, 0};
 };
 VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tensor& input,
                                         const torch::Tensor& target, const c10::Device& device,
