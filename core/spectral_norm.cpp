@@ -16,6 +16,15 @@ constexpr double kDegenerate = 1e-12;
 constexpr double kCatchUpTolerance = 1e-3;
 constexpr int kMaxCatchUpIterations = 16;
 
+// A 3D probe is a vector per frequency of a G^3 grid: at G = 32, 128 KiB per
+// input channel, 56 MiB for the 3D cpu preset, the largest thing a whole-volume
+// step keeps besides the volume. Half precision halves that; the iteration
+// itself runs in the weight's precision. 2D probes are 32x
+// smaller and stay in the weight's precision.
+torch::Dtype probe_storage_type(int64_t dims, int64_t grid) {
+  return dims == 3 && grid > 1 ? torch::kHalf : torch::kFloat;
+}
+
 }  // namespace
 
 SpectralNormConvImpl::SpectralNormConvImpl(int64_t in_channels, int64_t out_channels,
@@ -35,7 +44,7 @@ SpectralNormConvImpl::SpectralNormConvImpl(int64_t in_channels, int64_t out_chan
   const int64_t g = kernel_size == 1 ? 1 : options.grid;
   shape = {1, in_channels};
   shape.resize(2 + dims, g);
-  probe = register_buffer("probe", torch::zeros(shape));
+  probe = register_buffer("probe", torch::zeros(shape, probe_storage_type(dims, g)));
   reseed_probe();
 }
 
@@ -67,8 +76,10 @@ torch::Tensor SpectralNormConvImpl::circular_conv(const torch::Tensor& x,
                                                   const torch::Tensor& w) const {
   // A 3D probe in slabs: unfolded whole, a 32^3 probe of 64 channels would
   // take 226 MiB of scratch a step.
-  return dims == 2 ? torch::conv2d(circular_pad(x), w)
-                   : conv3d_in_slabs(circular_pad(x), w, {}, 1, 0);
+  // Padded first, then in w's precision: a half-precision probe is never
+  // copied whole into float beside the convolution's own scratch.
+  const auto padded = circular_pad(x).to(w.scalar_type());
+  return dims == 2 ? torch::conv2d(padded, w) : conv3d_in_slabs(padded, w, {}, 1, 0);
 }
 
 torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y,
@@ -113,14 +124,23 @@ torch::Tensor SpectralNormConvImpl::to_spectrum(const torch::Tensor& x) const {
 
 torch::Tensor SpectralNormConvImpl::from_spectrum(const torch::Tensor& spectrum) const {
   const std::vector<int64_t> sizes(dims, probe.size(2));
-  return torch::fft::irfftn(spectrum, sizes, spatial_axes(1)).unsqueeze(0).to(probe.scalar_type());
+  return torch::fft::irfftn(spectrum, sizes, spatial_axes(1)).unsqueeze(0);
 }
 
 void SpectralNormConvImpl::reseed_probe() {
   torch::NoGradGuard no_grad;
-  const auto spectrum = to_spectrum(torch::randn_like(probe[0]));
+  const auto spectrum = to_spectrum(torch::randn(probe[0].sizes(), weight.options()));
   // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
   probe.copy_(from_spectrum(unit_per_frequency(spectrum)));
+}
+
+torch::Tensor SpectralNormConvImpl::probe_norms(const torch::Tensor& w) const {
+  return to_spectrum(probe[0].to(w.scalar_type()))
+      .abs()
+      .square()
+      .sum(0)
+      .sqrt()
+      .clamp_min(kDegenerate);
 }
 
 torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
@@ -134,12 +154,14 @@ torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
   // u to zero for good and switch normalization off once W grows.
   if (sigma < kDegenerate) return torch::zeros_like(w);
   const auto v_best = v.flatten(1).select(1, best);  // [out]
-  const auto u_best = u.flatten(1).select(1, best);  // [in]
+  // Unit: a probe rounded to half precision is so only to ~1e-4.
+  auto u_best = u.flatten(1).select(1, best);  // [in]
+  u_best = u_best / u_best.abs().square().sum().sqrt();
   // sigma = Re(v^H K(f) u) with K(f) = sum_t W_t exp(2 pi i f.(t - p) / G) over
   // the taps t (conv correlates; circular padding p): linear in W, so its
   // gradient G is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
   const int64_t k = kernel_size, p = k / 2, g = probe.size(2);
-  const auto real = torch::TensorOptions().dtype(probe.scalar_type()).device(w.device());
+  const auto real = torch::TensorOptions().dtype(w.scalar_type()).device(w.device());
   const auto taps = torch::arange(k, real) - static_cast<double>(p);
   const double step = 2.0 * kPi / static_cast<double>(g);
   // The frequency's index on each axis, from the last (the half axis) back.
@@ -161,19 +183,25 @@ torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
 
 torch::Tensor SpectralNormConvImpl::direction_at_probe(const torch::Tensor& w) const {
   torch::NoGradGuard no_grad;
-  const auto u = to_spectrum(probe[0]);  // unit per frequency
-  torch::Tensor sigma_f;                 // |K(f) u(f)|
+  const auto u = to_spectrum(probe[0].to(w.scalar_type()));  // unit per frequency, up to rounding
+  torch::Tensor sigma_f;                                     // |K(f) u(f)|
   const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_f);
+  if (stored_in_lower_precision(w)) {
+    sigma_f.div_(u.abs().square().sum(0).sqrt().clamp_min(kDegenerate));
+  }
   return direction_between(w, v, u, sigma_f);
 }
 
 torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigma_before) {
   torch::NoGradGuard no_grad;
-  if (probe.norm().item<double>() < kDegenerate) reseed_probe();
+  if (probe.to(w.scalar_type()).norm().item<double>() < kDegenerate) reseed_probe();
   // v(f) = unit(K(f) u(f)); where K(f) u(f) = 0, v(f) = 0 and u(f) stays.
   torch::Tensor sigma_u;
   const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_u);
-  if (sigma_before != nullptr) *sigma_before = sigma_u.max().item<double>();
+  if (sigma_before != nullptr) {
+    if (stored_in_lower_precision(w)) sigma_u.div_(probe_norms(w));
+    *sigma_before = sigma_u.max().item<double>();
+  }
   // u'(f) = unit(K(f)^H v(f)) for every frequency at once. With it,
   // Re(v^H K u') = |K^H v| >= |K u|: the estimate at the updated vector, read
   // from the adjoint's output without a third convolution (as in Miyato et
@@ -184,9 +212,24 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   updated.div_(sigma_f.clamp_min(kDegenerate));
   // Where K(f)^H v(f) = 0 (a zero weight, Fixup's last conv at init) the old
   // u(f) stays: it is only needed there, so only then transformed.
-  if (!ok.all().item<bool>()) updated = torch::where(ok, updated, to_spectrum(probe[0]));
+  if (!ok.all().item<bool>()) {
+    updated = torch::where(ok, updated, to_spectrum(probe[0].to(w.scalar_type())));
+  }
   probe.copy_(from_spectrum(updated));
   return direction_between(w, v, updated, sigma_f);
+}
+
+void SpectralNormConvImpl::load(torch::serialize::InputArchive& archive) {
+  // LibTorch's load swaps the archive's storage into the buffer as it is: a
+  // float32 probe would be read as if its bytes were half precision. So the
+  // buffer takes the archive's type for the load and returns to its own after.
+  const auto storage = probe.scalar_type();
+  torch::Tensor saved;
+  if (archive.try_read("probe", saved, /*is_buffer=*/true) && saved.scalar_type() != storage) {
+    probe.set_data(torch::empty(probe.sizes(), probe.options().dtype(saved.scalar_type())));
+  }
+  torch::nn::Module::load(archive);
+  if (probe.scalar_type() != storage) probe.set_data(probe.to(storage));
 }
 
 void SpectralNormConvImpl::power_iterate(int n) {

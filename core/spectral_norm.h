@@ -56,6 +56,10 @@ struct SpectralNormConvImpl : torch::nn::Module {
   torch::Tensor normalized_weight(const torch::Tensor& gain = {});
   torch::Tensor divisor(const torch::Tensor& gain = {});
 
+  // Module::load, reading a probe stored in another precision than this one's
+  // (a float32 3D probe from a checkpoint before half-precision probes) by value.
+  void load(torch::serialize::InputArchive& archive) override;
+
   // Runs n power iterations without touching the weight (for tests).
   void power_iterate(int n);
   // Power iterations until the estimate rises by at most `tolerance`
@@ -82,7 +86,8 @@ struct SpectralNormConvImpl : torch::nn::Module {
 
   torch::Tensor weight;  // raw parameter [out, in, k, k] or [out, in, k, k, k]
   // Persistent power-iteration vector [1, in, G, G(, G)], a unit vector per
-  // frequency of the grid (see spectral_norm.cpp).
+  // frequency of the grid (see spectral_norm.cpp). Stored in half precision in
+  // 3D (the iteration runs in the weight's).
   torch::Tensor probe;
   int64_t kernel_size;
   int64_t dims;  // spatial axes: 2 or 3
@@ -108,6 +113,14 @@ struct SpectralNormConvImpl : torch::nn::Module {
   torch::Tensor to_spectrum(const torch::Tensor& x) const;
   torch::Tensor from_spectrum(const torch::Tensor& spectrum) const;
   std::vector<int64_t> spatial_axes(int64_t first) const;  // first, ..., first + dims - 1
+  // Rounded to half precision, each frequency's vector is a unit vector only
+  // to ~1e-4, and |K(f) u(f)| read at it overshot the grid's maximum by 4e-5
+  // (a test's conv): sigma is read as |K(f) u(f)| / |u(f)|, off by the
+  // rounding's square. These are the |u(f)|, [G, ..., G/2 + 1].
+  torch::Tensor probe_norms(const torch::Tensor& w) const;
+  bool stored_in_lower_precision(const torch::Tensor& w) const {
+    return c10::elementSize(probe.scalar_type()) < c10::elementSize(w.scalar_type());
+  }
   void reseed_probe();
 };
 TORCH_MODULE(SpectralNormConv);

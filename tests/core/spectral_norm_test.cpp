@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sstream>
+
 namespace revup {
 namespace {
 
@@ -161,6 +163,61 @@ TEST(SpectralNorm, ThreeDEstimateIsTheGridMaximumAndItsGradientDirection) {
               1e-5 * grid_max);
   conv->normalized_weight().sum().backward();
   EXPECT_GT(conv->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST(SpectralNorm, ThreeDProbeIsStoredInHalfPrecisionAndIteratesAsFloat) {
+  torch::manual_seed(24);
+  SpectralNormConv conv(6, 5, 3, SpectralNormOptions{}, /*dims=*/3);
+  // What a whole-volume step keeps of each 3x3x3 conv: half the float32 probe.
+  EXPECT_EQ(conv->probe.scalar_type(), torch::kHalf);
+  EXPECT_EQ(conv->probe.nbytes(), 6 * 32 * 32 * 32 * 2);
+  EXPECT_EQ(SpectralNormConv(6, 5, 3, SpectralNormOptions{}, 2)->probe.scalar_type(),
+            torch::kFloat);
+  EXPECT_EQ(SpectralNormConv(6, 5, 1, SpectralNormOptions{}, 3)->probe.scalar_type(),
+            torch::kFloat);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 0.3);
+  }
+  // The vectors are rounded to half precision between iterations: the
+  // estimate must still settle, and stay at most the grid's maximum (read
+  // back without making each frequency's vector unit again, it was 4e-5
+  // above it in ThreeDEstimateIsTheGridMaximumAndItsGradientDirection).
+  EXPECT_LT(conv->warm_up(300, 1e-5), 300);
+  const double grid_max = circular_conv_norm(conv->weight.detach(), 32);
+  const double estimate = conv->sigma_bound() / conv->sampling_margin();
+  EXPECT_GE(estimate, 0.995 * grid_max);
+  EXPECT_LE(estimate, grid_max * (1 + 1e-6));
+}
+
+TEST(SpectralNorm, ThreeDProbeLoadsFromAFloat32CheckpointByValue) {
+  torch::manual_seed(25);
+  SpectralNormConv conv(4, 3, 3, SpectralNormOptions{}, /*dims=*/3);
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.normal_(0, 0.3);
+  }
+  conv->power_iterate(30);
+  // A checkpoint written before 3D probes were half precision: float32.
+  SpectralNormConv older(4, 3, 3, SpectralNormOptions{}, /*dims=*/3);
+  {
+    torch::NoGradGuard no_grad;
+    older->weight.copy_(conv->weight);
+    older->probe.set_data(conv->probe.to(torch::kFloat));
+  }
+  std::stringstream stream;
+  torch::save(older, stream);
+  SpectralNormConv loaded(4, 3, 3, SpectralNormOptions{}, /*dims=*/3);
+  torch::load(loaded, stream);
+  ASSERT_EQ(loaded->probe.scalar_type(), torch::kHalf);
+  EXPECT_TRUE(torch::equal(loaded->probe, conv->probe)) << "the float32 bytes read as half";
+  EXPECT_DOUBLE_EQ(loaded->sigma_bound(), conv->sigma_bound());
+  // And a checkpoint of today's, half precision to half precision.
+  std::stringstream same;
+  torch::save(conv, same);
+  SpectralNormConv reloaded(4, 3, 3, SpectralNormOptions{}, /*dims=*/3);
+  torch::load(reloaded, same);
+  EXPECT_TRUE(torch::equal(reloaded->probe, conv->probe));
 }
 
 TEST(SpectralNorm, ThreeDOneByOneKernelIsExactAndOtherAxesAreRefused) {
