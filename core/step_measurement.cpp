@@ -41,6 +41,7 @@ std::int64_t training_state_bytes(torch::nn::Module& module,
                                   const torch::optim::Optimizer& optimizer) {
   std::int64_t total = optimizer_state_bytes(optimizer);
   for (const auto& p : module.parameters()) total += bytes_of(p) + bytes_of(p.grad());
+  for (const auto& b : module.buffers()) total += bytes_of(b);
   return total;
 }
 

@@ -62,7 +62,7 @@ struct StepReport {
   double seconds = 0.0;                // this step
   std::int64_t peak_bytes = 0;         // allocator peak during this step
   std::int64_t live_before_bytes = 0;  // allocator bytes live when the step began
-  std::int64_t state_bytes = 0;        // weights, gradients, optimizer state (after the step)
+  std::int64_t state_bytes = 0;  // weights, gradients, buffers, optimizer state (after the step)
   // Data-parallel: seconds this step waited for the gradient sums after its
   // backward (with overlap, only what backward did not hide).
   double communication_seconds = 0.0;

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/memory_tracker.h"
+#include "core/spectral_norm.h"
 
 namespace revup {
 namespace {
@@ -58,6 +59,19 @@ TEST(StepMeasurement, TheOptimizersStepIsPartOfTheWholeStep) {
     EXPECT_GE(step.whole_step_peak_bytes - step.live_before_bytes, 2 * weight_bytes);
     EXPECT_LT(step.peak_bytes - step.live_before_bytes, 2 * weight_bytes);
   }
+}
+
+TEST(StepMeasurement, TheTrainingStateCountsTheSpectralNormsProbes) {
+  // A 3D conv's probe (32^3 per input channel) is far larger than its weight,
+  // and every step reads and advances it: what a device must hold for the step.
+  SpectralNormConv conv(8, 8, 3, SpectralNormOptions{}, /*dims=*/3);
+  auto optimizer = measurement_optimizer(*conv);
+  for (auto& p : conv->parameters()) p.mutable_grad() = torch::zeros_like(p);
+  optimizer->step();
+  const auto weights = parameter_bytes(*conv);
+  const auto probe = static_cast<std::int64_t>(conv->probe.nbytes());
+  EXPECT_EQ(probe, 8 * 32 * 32 * 32 * 2);
+  EXPECT_EQ(training_state_bytes(*conv, *optimizer), 3 * weights + probe);
 }
 
 TEST(StepMeasurement, AdamStateCountsBothMoments) {
