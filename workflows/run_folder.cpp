@@ -17,6 +17,10 @@ std::string RunFolder::path(const std::string& name) const {
 
 bool RunFolder::has_checkpoint() const { return fs::exists(path(kLastCheckpoint)); }
 
+void RunFolder::require_checkpoint_to_resume() const {
+  if (!has_checkpoint()) throw std::runtime_error(path(kLastCheckpoint) + ": nothing to resume");
+}
+
 nlohmann::json RunFolder::read_config() const {
   if (!fs::is_directory(dir_)) throw std::runtime_error(dir_ + ": run folder not found");
   const auto config_path = path(kConfig);

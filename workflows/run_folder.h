@@ -33,6 +33,10 @@ class RunFolder {
   std::string path(const std::string& name) const;
   // A run that completed at least one epoch (what --resume continues).
   bool has_checkpoint() const;
+  // Throws "DIR/last.pt: nothing to resume" unless has_checkpoint(): checked
+  // before anything else of the run is read, since a run killed while writing
+  // its first file has a folder and no config.json yet.
+  void require_checkpoint_to_resume() const;
 
   // Throws std::runtime_error naming the file and the problem.
   nlohmann::json read_config() const;

@@ -147,6 +147,7 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
   const auto data_name = data.description.value("path", std::string("the data"));
   SegmentationConfig config;
   if (request.run.resume) {
+    RunFolder(request.run.run_dir).require_checkpoint_to_resume();
     // The run's own description wins: the same model, as it was built.
     config = (data.resumed ? *data.resumed : read_segmentation_run(request.run.run_dir)).model;
     if (config.backbone.in_channels != channels || config.num_classes != classes) {
@@ -288,6 +289,7 @@ SegmentationTrainingResult train_segmentation(
     const std::function<void(const std::string&, bool)>& note) {
   std::optional<SegmentationRunInfo> resumed;
   if (request.run.resume) {
+    RunFolder(request.run.run_dir).require_checkpoint_to_resume();
     // Read as the run was: its normalization, slice axis and mask values.
     resumed = read_segmentation_run(request.run.run_dir);
     options.stats = resumed->stats;

@@ -53,7 +53,7 @@ TrainingRun::TrainingRun(TrainableModel model, LossFunction loss, TrainingRunOpt
   if (options_.dir.empty()) throw std::invalid_argument("a training run needs a folder");
   const auto last = path(RunFolder::kLastCheckpoint);
   if (options_.resume) {
-    if (!fs::exists(last)) throw std::runtime_error(last + ": nothing to resume");
+    folder_.require_checkpoint_to_resume();
     // Every write does this too; a resume with no epoch left writes nothing.
     remove_abandoned_writes(options_.dir);
     trainer_.load_checkpoint(last);

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "io/demo_scene.h"
 #include "workflows/run_folder.h"
@@ -126,6 +127,27 @@ TEST(SegmentationTraining, TheRequestReachesTheRunFolderAndTheRunResumes) {
   EXPECT_EQ(result.net->config().preset, "cpu");
   ASSERT_TRUE(result.best_miou.has_value());
   EXPECT_EQ(RunFolder(dir.string()).read_metrics().size(), 3u);
+  fs::remove_all(dir);
+}
+
+TEST(SegmentationTraining, ResumingARunKilledWhileWritingItsConfigSaysNothingToResume) {
+  // Killed inside its first write (cli.crash.kill_training, one trial in 20
+  // at about 0.5 s): the folder holds the dead writer's temporary and no
+  // config.json. --resume must say there is nothing to resume, as for any run
+  // without last.pt, not that config.json is missing.
+  const auto s = scene(64);
+  const auto dir = fresh_dir("killed-in-config");
+  fs::create_directories(dir);
+  std::ofstream(dir / ".revup-write-677-config.json") << "{\"mod";
+  auto request = tiny_request(dir, 2);
+  request.run.resume = true;
+  Recorder rec;
+  try {
+    train_segmentation(request, training_data(s), rec);
+    ADD_FAILURE() << "resumed a run that has no last.pt";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "last.pt").string() + ": nothing to resume");
+  }
   fs::remove_all(dir);
 }
 
