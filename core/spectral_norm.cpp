@@ -19,8 +19,8 @@ constexpr int kMaxCatchUpIterations = 16;
 // A 3D probe is a vector per frequency of a G^3 grid: at G = 32, 128 KiB per
 // input channel, 56 MiB for the 3D cpu preset, the largest thing a whole-volume
 // step keeps besides the volume. Half precision halves that; the iteration
-// itself runs in the weight's precision. 2D probes are 32x
-// smaller and stay in the weight's precision.
+// itself runs in the weight's precision. 2D probes are 32x smaller and stay
+// float32.
 torch::Dtype probe_storage_type(int64_t dims, int64_t grid) {
   return dims == 3 && grid > 1 ? torch::kHalf : torch::kFloat;
 }
