@@ -104,11 +104,14 @@ torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y
 // says everything).
 namespace {
 
+// |X(f)| for every frequency of a spectrum [C, G, ..., G/2 + 1]: the norm over the channels.
+torch::Tensor frequency_norms(const torch::Tensor& x) { return x.abs().square().sum(0).sqrt(); }
+
 // Per frequency: X(f) / |X(f)| where |X(f)| > 0, else 0; the norms |X(f)| in `norms_out` when
 // asked. Divides x in place: a 32^3 spectrum of 64 channels is 9 MiB, and the probe's temporaries
 // were the largest part of a 3D step's peak.
 torch::Tensor unit_per_frequency(torch::Tensor x, torch::Tensor* norms_out = nullptr) {
-  const auto norms = x.abs().square().sum(0, /*keepdim=*/true).sqrt();
+  const auto norms = frequency_norms(x).unsqueeze(0);
   const auto ok = norms.gt(kDegenerate);
   x.div_(norms.clamp_min(kDegenerate));
   x.masked_fill_(ok.logical_not(), 0);
@@ -132,15 +135,6 @@ void SpectralNormConvImpl::reseed_probe() {
   const auto spectrum = to_spectrum(torch::randn(probe[0].sizes(), weight.options()));
   // Unit vectors per frequency keep the spectrum Hermitian: the probe stays real.
   probe.copy_(from_spectrum(unit_per_frequency(spectrum)));
-}
-
-torch::Tensor SpectralNormConvImpl::probe_norms(const torch::Tensor& w) const {
-  return to_spectrum(probe[0].to(w.scalar_type()))
-      .abs()
-      .square()
-      .sum(0)
-      .sqrt()
-      .clamp_min(kDegenerate);
 }
 
 torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
@@ -187,7 +181,7 @@ torch::Tensor SpectralNormConvImpl::direction_at_probe(const torch::Tensor& w) c
   torch::Tensor sigma_f;                                     // |K(f) u(f)|
   const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_f);
   if (stored_in_lower_precision(w)) {
-    sigma_f.div_(u.abs().square().sum(0).sqrt().clamp_min(kDegenerate));
+    sigma_f.div_(frequency_norms(u).clamp_min(kDegenerate));
   }
   return direction_between(w, v, u, sigma_f);
 }
@@ -199,7 +193,10 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   torch::Tensor sigma_u;
   const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_u);
   if (sigma_before != nullptr) {
-    if (stored_in_lower_precision(w)) sigma_u.div_(probe_norms(w));
+    if (stored_in_lower_precision(w)) {
+      const auto u = to_spectrum(probe[0].to(w.scalar_type()));
+      sigma_u.div_(frequency_norms(u).clamp_min(kDegenerate));
+    }
     *sigma_before = sigma_u.max().item<double>();
   }
   // u'(f) = unit(K(f)^H v(f)) for every frequency at once. With it,
@@ -207,7 +204,7 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   // from the adjoint's output without a third convolution (as in Miyato et
   // al.'s spectral norm, sigma = u^T W v).
   auto updated = to_spectrum(circular_conv_adjoint(from_spectrum(v), w)[0]);  // K(f)^H v(f)
-  const auto sigma_f = updated.abs().square().sum(0).sqrt();
+  const auto sigma_f = frequency_norms(updated);
   const auto ok = sigma_f.gt(kDegenerate);
   updated.div_(sigma_f.clamp_min(kDegenerate));
   // Where K(f)^H v(f) = 0 (a zero weight, Fixup's last conv at init) the old

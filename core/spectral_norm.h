@@ -115,9 +115,8 @@ struct SpectralNormConvImpl : torch::nn::Module {
   std::vector<int64_t> spatial_axes(int64_t first) const;  // first, ..., first + dims - 1
   // Rounded to half precision, each frequency's vector is a unit vector only
   // to ~1e-4, and |K(f) u(f)| read at it overshot the grid's maximum by 4e-5
-  // (a test's conv): sigma is read as |K(f) u(f)| / |u(f)|, off by the
-  // rounding's square. These are the |u(f)|, [G, ..., G/2 + 1].
-  torch::Tensor probe_norms(const torch::Tensor& w) const;
+  // (a test's conv): where this holds, sigma is read as |K(f) u(f)| / |u(f)|,
+  // off by the rounding's square.
   bool stored_in_lower_precision(const torch::Tensor& w) const {
     return c10::elementSize(probe.scalar_type()) < c10::elementSize(w.scalar_type());
   }
