@@ -4,7 +4,6 @@
 
 #include "core/spectral_norm.h"
 #include "core/trainer.h"
-#include "models/segmentation_loss.h"
 
 namespace revup {
 
@@ -32,7 +31,8 @@ StepMeasurement measure_segmentation_step(const SegmentationConfig& config, cons
   net->to(device);
   const auto x = input.to(device);
   const auto y = target.to(device);
-  const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
+  const auto objective = training_objective(net, {});
+  const auto loss = [&] { return objective.loss(objective.model.forward(x), y); };
   const auto optimizer = measurement_optimizer(*net);
   measure_step(*net, *optimizer, device, loss, /*record_timeline=*/false);
   return measure_step(*net, *optimizer, device, loss);
@@ -43,11 +43,12 @@ VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tenso
                                         std::int64_t slab_depth) {
   if (input.dim() != 5) throw std::invalid_argument("estimate_volume_step: input [1, C, D, H, W]");
   const TrainerOptions defaults;
+  const auto objective = training_objective(net, {});
   torch::optim::SGD optimizer(net->parameters(), sgd_options(defaults, 0.0));
   const auto bytes_at = [&](std::int64_t depth) {
     const auto x = input.narrow(2, 0, depth).to(device);
     const auto y = target.narrow(1, 0, depth).to(device);
-    const auto loss = [&] { return segmentation_loss(net->forward_coarse(x), y, {}); };
+    const auto loss = [&] { return objective.loss(objective.model.forward(x), y); };
     return measure_step(*net, optimizer, device, loss, /*record_timeline=*/false)
         .whole_step_own_bytes();
   };

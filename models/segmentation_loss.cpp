@@ -43,10 +43,4 @@ torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor
   return loss;
 }
 
-LossFunction segmentation_loss_function(const SegmentationLossOptions& options) {
-  return [options](const torch::Tensor& logits, const torch::Tensor& target) {
-    return segmentation_loss(logits, target, options);
-  };
-}
-
 }  // namespace revup

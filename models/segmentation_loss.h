@@ -3,8 +3,6 @@
 // nodata in rasters).
 #include <torch/torch.h>
 
-#include "core/trainer.h"
-
 namespace revup {
 
 struct SegmentationLossOptions {
@@ -18,9 +16,6 @@ struct SegmentationLossOptions {
 // (upsampled_loss.h): the same numbers without full-resolution logits.
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& target,
                                 const SegmentationLossOptions& options);
-
-// segmentation_loss with fixed options, as the trainer takes a loss.
-LossFunction segmentation_loss_function(const SegmentationLossOptions& options);
 
 // 1 - mean over classes present in the target or predicted of the soft Dice
 // coefficient, ignoring ignore_index pixels.

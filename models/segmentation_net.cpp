@@ -9,6 +9,7 @@
 #include "core/json_number.h"
 #include "models/conv1x1.h"
 #include "models/state_utils.h"
+#include "models/upsampled_loss.h"
 
 namespace revup {
 
@@ -83,11 +84,25 @@ torch::Tensor SegmentationNetImpl::forward(const torch::Tensor& x) {
 }
 
 torch::Tensor SegmentationNetImpl::forward_coarse(const torch::Tensor& x) {
+  return relu_conv1x1(forward_features(x), parameter(*classifier_, "weight"),
+                      parameter(*classifier_, "bias"));
+}
+
+torch::Tensor SegmentationNetImpl::head_loss(const torch::Tensor& features,
+                                             const torch::Tensor& target,
+                                             const SegmentationLossOptions& options) {
+  return head_upsampled_segmentation_loss(features, parameter(*classifier_, "weight"),
+                                          parameter(*classifier_, "bias"), target,
+                                          {options.ignore_index, options.dice_weight});
+}
+
+torch::Tensor SegmentationNetImpl::forward_features(const torch::Tensor& x) {
   const auto stages = backbone->stage_features(x);
   const auto size = stages[0].sizes().slice(2).vec();
   // At 4K each stride-4 map is 47 MiB: the 1x1 convs are matrix products (no
   // layout copies), the sum accumulates in place (a product's output, which
-  // no backward reads) and the head keeps only relu(fused).
+  // no backward reads). Training's head loss keeps fused alone and writes
+  // its gradient over it; forward_coarse's head keeps only relu(fused).
   torch::Tensor fused;
   for (size_t s = 0; s < stages.size(); ++s) {
     const auto& lateral = *laterals_[s];
@@ -95,7 +110,7 @@ torch::Tensor SegmentationNetImpl::forward_coarse(const torch::Tensor& x) {
     if (s > 0) h = resize(h, size);
     fused = fused.defined() ? fused.add_(h) : h;
   }
-  return relu_conv1x1(fused, parameter(*classifier_, "weight"), parameter(*classifier_, "bias"));
+  return fused;
 }
 
 InferenceGraph SegmentationNetImpl::inference_graph(const InputNormalization& input) {
@@ -143,9 +158,13 @@ std::vector<torch::Tensor> SegmentationNetImpl::weight_parameters() const {
   return revup::weight_parameters(*this);
 }
 
-TrainableModel trainable(SegmentationNet net) {
-  return {net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward_coarse(x); },
-          net->weight_parameters(), net->scalar_parameters()};
+SegmentationObjective training_objective(SegmentationNet net,
+                                         const SegmentationLossOptions& options) {
+  return {{net.ptr(), [net](const torch::Tensor& x) mutable { return net->forward_features(x); },
+           net->weight_parameters(), net->scalar_parameters()},
+          [net, options](const torch::Tensor& features, const torch::Tensor& target) mutable {
+            return net->head_loss(features, target, options);
+          }};
 }
 
 }  // namespace revup

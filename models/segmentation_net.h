@@ -15,6 +15,7 @@
 
 #include "core/trainer.h"
 #include "models/network.h"
+#include "models/segmentation_loss.h"
 
 namespace revup {
 
@@ -39,6 +40,14 @@ struct SegmentationNetImpl : torch::nn::Module {
   // Training uses these; segmentation_loss upsamples them a band at a time,
   // so full-resolution logits never sit in memory.
   torch::Tensor forward_coarse(const torch::Tensor& x);
+  // What the head reads: the fused stride-4 map before its ReLU,
+  // [N, decoder_width, ~H/4, ~W/4]; forward_coarse is the head applied to it.
+  torch::Tensor forward_features(const torch::Tensor& x);
+  // segmentation_loss(forward_coarse(x), target) from forward_features(x):
+  // the head runs inside the banded loss, so that with many classes the
+  // coarse logits never exist whole (head_upsampled_segmentation_loss).
+  torch::Tensor head_loss(const torch::Tensor& features, const torch::Tensor& target,
+                          const SegmentationLossOptions& options);
 
   // Fixup trains scalar biases and scales at lr/10.
   std::vector<torch::Tensor> scalar_parameters() const;
@@ -58,8 +67,15 @@ struct SegmentationNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(SegmentationNet);
 
-// What the trainer needs: the coarse forward (segmentation_loss upsamples to
-// the labels' size) and Fixup's two parameter groups.
-TrainableModel trainable(SegmentationNet net);
+// What the trainer needs, as a pair: the forward up to the head's features,
+// the loss that applies the head (head_loss), and Fixup's two parameter
+// groups. One function gives both, so that features never meet a loss that
+// would read them as logits.
+struct SegmentationObjective {
+  TrainableModel model;
+  LossFunction loss;
+};
+SegmentationObjective training_objective(SegmentationNet net,
+                                         const SegmentationLossOptions& options);
 
 }  // namespace revup

@@ -35,6 +35,20 @@ struct UpsampledLossOptions {
 torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const torch::Tensor& target,
                                           const UpsampledLossOptions& options);
 
+// upsampled_segmentation_loss(relu_conv1x1(features, weight, bias), target)
+// with the 1x1 head inside the loss: features [N, C, h, w] (or [N, C, d, h, w]),
+// weight [K, C, 1, 1] (or [K, C, 1, 1, 1]), bias [K]. Why: with many classes
+// the coarse logits outweigh the features (ch2's 117 at stride 4: 51 MiB
+// against 14), and training would hold them, their gradient and the features'
+// at once. Here a band's few coarse rows of logits are computed when it reads
+// them, in forward and in backward, and the features' gradient is written into
+// their own storage when nothing else holds them.
+torch::Tensor head_upsampled_segmentation_loss(const torch::Tensor& features,
+                                               const torch::Tensor& weight,
+                                               const torch::Tensor& bias,
+                                               const torch::Tensor& target,
+                                               const UpsampledLossOptions& options);
+
 // Rows [row_begin, row_end) of interpolate(coarse, {H, W}, bilinear,
 // align_corners=false), with autograd: [N, K, row_end - row_begin, W].
 torch::Tensor upsample_rows(const torch::Tensor& coarse, int64_t height, int64_t width,

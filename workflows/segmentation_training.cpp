@@ -209,8 +209,8 @@ SegmentationTrainingResult train_segmentation(const SegmentationTrainingRequest&
 
   NewRunCleanup cleanup(RunFolder(request.run.run_dir),
                         request.run.resume || !writes_run_folder(options));
-  TrainingRun run(trainable(net),
-                  segmentation_loss_function({data.classes.ignore_index, request.dice}), options);
+  auto objective = training_objective(net, {data.classes.ignore_index, request.dice});
+  TrainingRun run(objective.model, objective.loss, options);
   // Ranks score every ranks-th validation image each and add up their
   // confusion matrices.
   const auto group = options.trainer.group;

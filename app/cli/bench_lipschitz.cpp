@@ -173,7 +173,8 @@ nlohmann::json segmentation_run(const LipschitzOptions& o, const c10::Device& de
   t.schedule = LrSchedule::kCosine;
   t.seed = o.bench.seed;
   t.device = device;
-  Trainer trainer(trainable(net), segmentation_loss_function({}), t);
+  auto objective = training_objective(net, {});
+  Trainer trainer(objective.model, objective.loss, t);
   return audited_fit(trainer, *net, data, "cpu preset (RevUp-26, MemSave), demo scene, lr 0.05",
                      o.segmentation_steps, o, totals);
 }

@@ -170,8 +170,42 @@ TEST(SegmentationNet, TrainsOnCoarseLogitsThatUpsampleToTheFullOnes) {
                                              .mode(torch::kBilinear)
                                              .align_corners(false));
   EXPECT_TRUE(torch::allclose(up, net->forward(x)));
-  auto model = trainable(net);
-  EXPECT_EQ(model.forward(x).sizes(), coarse.sizes());
+}
+
+// Training reads the head's features and applies the head inside the loss:
+// the same loss and the same gradient for every parameter as the plain loss
+// of the coarse logits.
+TEST(SegmentationNet, TrainingObjectiveIsTheLossOfTheCoarseLogits) {
+  auto x = torch::randn({1, 3, 37, 53}, torch::kFloat64);
+  auto target = torch::randint(0, 3, {1, 37, 53}, torch::kLong);
+  target.index_put_({0, 0}, 255);
+  // Two nets from one seed: a training forward advances the spectral norms'
+  // probes, so one net would see other weights the second time.
+  const auto loss_and_grads = [&](bool objective) {
+    torch::manual_seed(64);
+    SegmentationNet net(tiny("revup-memsave"));
+    net->to(torch::kFloat64);
+    torch::Tensor loss;
+    if (objective) {
+      const auto o = training_objective(net, {255, 0.5});
+      const auto features = o.model.forward(x);
+      EXPECT_EQ(features.size(1), net->config().decoder_width);
+      loss = o.loss(features, target);
+    } else {
+      loss = segmentation_loss(net->forward_coarse(x), target, {255, 0.5});
+    }
+    loss.backward();
+    std::vector<torch::Tensor> g;
+    for (const auto& p : net->parameters()) g.push_back(p.grad().clone());
+    return std::make_pair(loss.item<double>(), g);
+  };
+  const auto [want, want_grads] = loss_and_grads(false);
+  const auto [got, got_grads] = loss_and_grads(true);
+  EXPECT_NEAR(got, want, 1e-10);
+  ASSERT_EQ(got_grads.size(), want_grads.size());
+  for (size_t i = 0; i < got_grads.size(); ++i) {
+    EXPECT_LT(testing::relative_error(got_grads[i], want_grads[i]), 1e-8) << "parameter " << i;
+  }
 }
 
 }  // namespace
