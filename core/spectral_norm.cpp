@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "core/conv3d_slabs.h"
 #include "core/math_constants.h"
@@ -58,35 +59,53 @@ std::vector<int64_t> SpectralNormConvImpl::spatial_axes(int64_t first) const {
   return axes;
 }
 
-torch::Tensor SpectralNormConvImpl::circular_pad(const torch::Tensor& x) const {
+torch::Tensor SpectralNormConvImpl::circular_pad(const torch::Tensor& x,
+                                                 c10::ScalarType dtype) const {
   const int64_t p = kernel_size / 2;
-  if (p == 0) return x;
-  // Two concatenations: LibTorch 1.13's circular F::pad copies slice by slice
-  // (a thousand small copies a step over a RevUp-56).
-  const auto wrap = [p](const torch::Tensor& t, int64_t dim) {
-    const int64_t n = t.size(dim);
-    return torch::cat({t.narrow(dim, n - p, p), t, t.narrow(dim, 0, p)}, dim);
-  };
-  auto padded = x;
-  for (const int64_t axis : spatial_axes(2)) padded = wrap(padded, axis);
+  if (p == 0) return x.to(dtype);
+  // One allocation, in the convolution's precision: the interior is copied
+  // (and converted) once, then each axis's wrap is copied from the padded
+  // tensor itself. Padding axis by axis with concatenations held the input
+  // and two partly padded copies at once (3.3 probes); LibTorch 1.13's
+  // circular F::pad copies slice by slice (a thousand small copies a step
+  // over a RevUp-56).
+  const auto axes = spatial_axes(2);
+  auto sizes = x.sizes().vec();
+  for (const int64_t axis : axes) sizes[axis] += 2 * p;
+  auto padded = torch::empty(sizes, x.options().dtype(dtype));
+  auto interior = padded;
+  for (const int64_t axis : axes) interior = interior.narrow(axis, p, x.size(axis));
+  interior.copy_(x);
+  for (size_t a = 0; a < axes.size(); ++a) {
+    // Axes before this one are padded already (their full extent wraps too);
+    // axes after it are filled only inside.
+    auto slab = padded;
+    for (size_t later = a + 1; later < axes.size(); ++later) {
+      slab = slab.narrow(axes[later], p, x.size(axes[later]));
+    }
+    const int64_t axis = axes[a], n = x.size(axis);
+    slab.narrow(axis, 0, p).copy_(slab.narrow(axis, n, p));
+    slab.narrow(axis, n + p, p).copy_(slab.narrow(axis, p, p));
+  }
   return padded;
 }
 
-torch::Tensor SpectralNormConvImpl::circular_conv(const torch::Tensor& x,
-                                                  const torch::Tensor& w) const {
+torch::Tensor SpectralNormConvImpl::circular_conv(torch::Tensor x, const torch::Tensor& w) const {
   // A 3D probe in slabs: unfolded whole, a 32^3 probe of 64 channels would
   // take 226 MiB of scratch a step.
-  // Padded first, then in w's precision: a half-precision probe is never
-  // copied whole into float beside the convolution's own scratch.
-  const auto padded = circular_pad(x).to(w.scalar_type());
+  // Padded straight into w's precision: a half-precision probe is never
+  // copied whole into float beside the padded one. The unpadded input is
+  // released before the output exists.
+  const auto padded = circular_pad(x, w.scalar_type());
+  x = torch::Tensor();
   return dims == 2 ? torch::conv2d(padded, w) : conv3d_in_slabs(padded, w, {}, 1, 0);
 }
 
-torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y,
+torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(torch::Tensor y,
                                                           const torch::Tensor& w) const {
   // The adjoint of a circular correlation is the circular correlation with the
   // kernel transposed (in <-> out) and flipped.
-  return circular_conv(y, w.transpose(0, 1).flip(spatial_axes(2)));
+  return circular_conv(std::move(y), w.transpose(0, 1).flip(spatial_axes(2)));
 }
 
 // The probe is kept as one unit vector per grid frequency (in the Fourier
@@ -105,7 +124,9 @@ torch::Tensor SpectralNormConvImpl::circular_conv_adjoint(const torch::Tensor& y
 namespace {
 
 // |X(f)| for every frequency of a spectrum [C, G, ..., G/2 + 1]: the norm over the channels.
-torch::Tensor frequency_norms(const torch::Tensor& x) { return x.abs().square().sum(0).sqrt(); }
+torch::Tensor frequency_norms(const torch::Tensor& x) {
+  return x.abs().square_().sum(0).sqrt_();  // one real temporary, half a spectrum
+}
 
 // Per frequency: X(f) / |X(f)| where |X(f)| > 0, else 0; the norms |X(f)| in `norms_out` when
 // asked. Divides x in place: a 32^3 spectrum of 64 channels is 9 MiB, and the probe's temporaries
@@ -117,6 +138,20 @@ torch::Tensor unit_per_frequency(torch::Tensor x, torch::Tensor* norms_out = nul
   x.masked_fill_(ok.logical_not(), 0);
   if (norms_out != nullptr) *norms_out = norms[0];
   return x;
+}
+
+// A spectrum kept in a lower precision than its own (a half-precision
+// probe's): as the real view [C, ..., 2]. Otherwise as it is.
+torch::Tensor keep_spectrum(torch::Tensor spectrum, c10::ScalarType precision) {
+  if (c10::elementSize(precision) * 2 >= c10::elementSize(spectrum.scalar_type())) return spectrum;
+  return torch::view_as_real(spectrum).to(precision);
+}
+
+// Frequency f (a flat index) of a spectrum [C, ...], or of one keep_spectrum
+// stored as its real view, as a complex vector of `real` parts: [C].
+torch::Tensor spectrum_column(const torch::Tensor& spectrum, int64_t f, c10::ScalarType real) {
+  if (spectrum.is_complex()) return spectrum.flatten(1).select(1, f);
+  return torch::view_as_complex(spectrum.flatten(1, -2).select(1, f).to(real).contiguous());
 }
 
 }  // namespace
@@ -147,10 +182,10 @@ torch::Tensor SpectralNormConvImpl::direction_between(const torch::Tensor& w,
   // at u is 0, which is right) and no new vector: normalizing it would collapse
   // u to zero for good and switch normalization off once W grows.
   if (sigma < kDegenerate) return torch::zeros_like(w);
-  const auto v_best = v.flatten(1).select(1, best);  // [out]
-  // Unit: a probe rounded to half precision is so only to ~1e-4.
-  auto u_best = u.flatten(1).select(1, best);  // [in]
-  u_best = u_best / u_best.abs().square().sum().sqrt();
+  // Unit: rounded to half precision, a vector is so only to ~1e-4.
+  const auto unit = [](const torch::Tensor& x) { return x / x.abs().square().sum().sqrt(); };
+  const auto v_best = unit(spectrum_column(v, best, w.scalar_type()));  // [out]
+  const auto u_best = unit(spectrum_column(u, best, w.scalar_type()));  // [in]
   // sigma = Re(v^H K(f) u) with K(f) = sum_t W_t exp(2 pi i f.(t - p) / G) over
   // the taps t (conv correlates; circular padding p): linear in W, so its
   // gradient G is Re(conj(v_o) u_i exp(...)) and sigma = sum(W * G) exactly.
@@ -191,7 +226,9 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   if (probe.to(w.scalar_type()).norm().item<double>() < kDegenerate) reseed_probe();
   // v(f) = unit(K(f) u(f)); where K(f) u(f) = 0, v(f) = 0 and u(f) stays.
   torch::Tensor sigma_u;
-  const auto v = unit_per_frequency(to_spectrum(circular_conv(probe, w)[0]), &sigma_u);
+  // Two statements: the convolution's output is gone before the norms' temporaries exist.
+  auto v = to_spectrum(circular_conv(probe, w)[0]);
+  v = unit_per_frequency(std::move(v), &sigma_u);
   if (sigma_before != nullptr) {
     if (stored_in_lower_precision(w)) {
       const auto u = to_spectrum(probe[0].to(w.scalar_type()));
@@ -203,7 +240,11 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   // Re(v^H K u') = |K^H v| >= |K u|: the estimate at the updated vector, read
   // from the adjoint's output without a third convolution (as in Miyato et
   // al.'s spectral norm, sigma = u^T W v).
-  auto updated = to_spectrum(circular_conv_adjoint(from_spectrum(v), w)[0]);  // K(f)^H v(f)
+  auto spatial = from_spectrum(v);
+  // Only the best frequency's v is read again: through the adjoint's
+  // convolution, the iteration's peak, v is kept in the probe's precision.
+  const auto v_kept = keep_spectrum(std::move(v), probe.scalar_type());
+  auto updated = to_spectrum(circular_conv_adjoint(std::move(spatial), w)[0]);  // K(f)^H v(f)
   const auto sigma_f = frequency_norms(updated);
   const auto ok = sigma_f.gt(kDegenerate);
   updated.div_(sigma_f.clamp_min(kDegenerate));
@@ -212,8 +253,9 @@ torch::Tensor SpectralNormConvImpl::iterate(const torch::Tensor& w, double* sigm
   if (!ok.all().item<bool>()) {
     updated = torch::where(ok, updated, to_spectrum(probe[0].to(w.scalar_type())));
   }
+  const auto direction = direction_between(w, v_kept, updated, sigma_f);
   probe.copy_(from_spectrum(updated));
-  return direction_between(w, v, updated, sigma_f);
+  return direction;
 }
 
 void SpectralNormConvImpl::load(torch::serialize::InputArchive& archive) {
@@ -294,20 +336,30 @@ torch::Tensor SpectralNormConvImpl::normalized_weight(const torch::Tensor& gain)
 ProbesOncePerStep::ProbesOncePerStep(torch::nn::Module& module) {
   for (const auto& m : module.modules()) {
     if (auto* conv = m->as<SpectralNormConvImpl>()) {
+      convs_.push_back({conv, conv->probe_frozen, conv->remember_direction});
       conv->remember_direction = true;
-      convs_.push_back(conv);
     }
   }
 }
 
 void ProbesOncePerStep::freeze() {
-  for (auto* conv : convs_) conv->probe_frozen = true;
+  for (auto& saved : convs_) saved.conv->probe_frozen = true;
+}
+
+void ProbesOncePerStep::advance() {
+  for (auto& saved : convs_) {
+    // step() remembers the direction; a frozen conv returns the one it has.
+    saved.conv->step();
+    saved.conv->probe_frozen = true;
+  }
 }
 
 ProbesOncePerStep::~ProbesOncePerStep() {
-  for (auto* conv : convs_) {
-    conv->probe_frozen = conv->remember_direction = false;
-    conv->last_direction = torch::Tensor();
+  for (auto& saved : convs_) {
+    saved.conv->probe_frozen = saved.frozen;
+    saved.conv->remember_direction = saved.remember;
+    // An enclosing guard keeps the newest direction, as step() would have.
+    if (!saved.remember) saved.conv->last_direction = torch::Tensor();
   }
 }
 

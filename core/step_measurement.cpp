@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/memory_tracker.h"
+#include "core/spectral_norm.h"
 #include "core/trainer.h"
 
 namespace revup {
@@ -66,6 +67,8 @@ StepMeasurement measure_step(torch::nn::Module& module, torch::optim::Optimizer&
     MemoryRecording recording(device);
     m.live_before_bytes = recording.baseline_bytes();
     for (auto& p : module.parameters()) p.mutable_grad().zero_();  // zero_grad, as in 1.13
+    ProbesOncePerStep probes(module);                              // as the trainer does
+    probes.advance();
     loss().backward();
     synchronize(device);
     m.peak_bytes = MemoryTracker::peak_bytes(device);

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <limits>
 #include <numeric>
-#include <optional>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -187,8 +186,9 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
       }
       optimizer_->zero_grad();
       if (options_.group) broadcast_buffers(*options_.group, *model_.module);
-      std::optional<ProbesOncePerStep> probes;
-      if (rounds > 1) probes.emplace(*model_.module);
+      // Every probe iterates once, before the step's first forward.
+      ProbesOncePerStep probes(*model_.module);
+      probes.advance();
       // This rank's batches in this step (fewer in an uneven last step).
       int my_rounds = 0;
       while (my_rounds < rounds &&
@@ -200,7 +200,6 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
             std::make_unique<OverlappedGradientSum>(*options_.group, model_.module->parameters());
       }
       for (int m = 0; m < my_rounds; ++m) {
-        if (m == 1) probes->freeze();
         const size_t begin = step_begin + (static_cast<size_t>(m) * ranks + rank) * batch;
         const std::vector<size_t> idx(
             order.begin() + begin,

@@ -58,25 +58,24 @@ VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tenso
     e.bytes = bytes_at(depth);
     e.measured = true;
   } else {
-    // A step's peak has two parts: what grows with the depth (activations,
-    // logits, the loss) and the spectral norms' power iterations, whose
-    // scratch is the probes' at any depth and adds to the first (they run in
-    // the recomputing backward too). On thin slabs the iterations dominate,
-    // and a line through two such peaks is flat: ch2's step was estimated at
-    // 94 MiB and took 197. So one step with the iterations gives their share,
-    // the slabs are measured with the probes frozen after it (at lr 0 the
-    // weights do not move: the same directions), only those are
-    // extrapolated, and the share is added back. ch2: 95.1 MiB extrapolated
-    // plus 19.1 of iterations, measured 113.7 without the example.
+    // The spectral norms' power iterations run before the forward
+    // (ProbesOncePerStep::advance): their scratch is the probes' at any depth,
+    // and a step's peak is the larger of it and the activations' (with the
+    // logits and the loss), which grow with the depth. On thin slabs the
+    // iterations dominate, and a line through two such peaks is flat: ch2's
+    // step was once estimated at 94 MiB and took 197. So one step gives the
+    // iterations' peak, the slabs are measured with the probes frozen after
+    // it (at lr 0 the weights do not move: the same directions), and only
+    // those are extrapolated.
     ProbesOncePerStep probes(*net);
     const std::int64_t with_iterations = bytes_at(slab_depth);
     probes.freeze();
     const std::int64_t thin = bytes_at(slab_depth);
     const std::int64_t thick = bytes_at(2 * slab_depth);
     const double per_plane = static_cast<double>(thick - thin) / static_cast<double>(slab_depth);
-    const std::int64_t iterations = std::max<std::int64_t>(0, with_iterations - thin);
-    e.bytes = thick + iterations +
-              static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth));
+    e.bytes = std::max<std::int64_t>(
+        with_iterations,
+        thick + static_cast<std::int64_t>(per_plane * static_cast<double>(depth - 2 * slab_depth)));
   }
   for (auto& p : net->parameters()) p.mutable_grad() = torch::Tensor();
   return e;
