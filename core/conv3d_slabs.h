@@ -29,6 +29,11 @@ constexpr std::int64_t kConvSlabBytes = 8ll << 20;
 // backward fills a gradient the size of the whole input: 8 MiB slabs made
 // ResNet+Fixup's 256^3 step 32 % slower (756 instead of 786 MiB).
 constexpr std::int64_t kConvSlabBytesWithGraph = 32ll << 20;
+// The hand-written backward's slabs: 4 MiB. At ch2 (bench seg3d) the
+// downsampling block's backward into stage 1's 16 channels was the step's
+// peak once the head moved into the loss: 8 MiB slabs held 2.2 MiB more, at
+// the same speed (13.4 and 13.5 s a step).
+constexpr std::int64_t kConvSlabBackwardBytes = 4ll << 20;
 
 // conv3d(x, weight, bias, stride, padding) with the same stride and padding on
 // every axis; budget_bytes 0: one of the two above, by grad mode.
@@ -41,6 +46,6 @@ torch::Tensor conv3d_in_slabs(const torch::Tensor& x, const torch::Tensor& weigh
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> conv3d_backward_in_slabs(
     const torch::Tensor& grad_output, const torch::Tensor& input, const torch::Tensor& weight,
     int64_t stride, int64_t padding, std::array<bool, 3> wanted = {true, true, true},
-    std::int64_t budget_bytes = kConvSlabBytes);
+    std::int64_t budget_bytes = kConvSlabBackwardBytes);
 
 }  // namespace revup

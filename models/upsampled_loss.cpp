@@ -260,12 +260,18 @@ class SettledRows {
   using Settle = std::function<void(int64_t row, const torch::Tensor& grad)>;
   explicit SettledRows(Settle settle) : settle_(std::move(settle)) {}
 
-  // g: the gradient of rows [first, first + g.size(2)).
+  // g: the gradient of rows [first, first + g.size(2)). A row is kept as a
+  // copy of its own: a view would keep the whole band's gradient alive (two
+  // coarse planes of 117 classes at ch2, 2.3 MiB, for each pending row).
   void add(int64_t first, const torch::Tensor& g) {
     for (int64_t j = 0; j < g.size(2); ++j) {
       auto row = g.narrow(2, j, 1);
-      auto [it, inserted] = pending_.try_emplace(first + j, row);
-      if (!inserted) it->second.add_(row);
+      const auto it = pending_.find(first + j);
+      if (it == pending_.end()) {
+        pending_.emplace(first + j, row.clone());
+      } else {
+        it->second.add_(row);
+      }
     }
   }
 
@@ -508,6 +514,11 @@ torch::Tensor upsample_rows(const torch::Tensor& coarse, int64_t height, int64_t
 
 namespace {
 
+int64_t band_elements(const UpsampledLossOptions& options, int64_t dims) {
+  if (options.band_elements > 0) return options.band_elements;
+  return dims == 5 ? int64_t{1} << 19 : int64_t{1} << 20;
+}
+
 // `sizes`: the coarse logits' ([N, K, h, w] or [N, K, d, h, w]).
 void check_loss_shapes(const char* caller, c10::IntArrayRef sizes, const torch::Tensor& target) {
   const auto dims = static_cast<int64_t>(sizes.size());
@@ -533,7 +544,7 @@ torch::Tensor upsampled_segmentation_loss(const torch::Tensor& coarse, const tor
                                           const UpsampledLossOptions& options) {
   check_loss_shapes("upsampled_segmentation_loss", coarse.sizes(), target);
   return UpsampledLoss::apply(coarse, target, options.ignore_index, options.dice_weight,
-                              options.band_elements);
+                              band_elements(options, coarse.dim()));
 }
 
 torch::Tensor head_upsampled_segmentation_loss(const torch::Tensor& features,
@@ -554,7 +565,7 @@ torch::Tensor head_upsampled_segmentation_loss(const torch::Tensor& features,
   sizes[1] = weight.size(0);
   check_loss_shapes("head_upsampled_segmentation_loss", sizes, target);
   return HeadUpsampledLoss::apply(features, weight, bias, target, options.ignore_index,
-                                  options.dice_weight, options.band_elements);
+                                  options.dice_weight, band_elements(options, features.dim()));
 }
 
 }  // namespace revup
