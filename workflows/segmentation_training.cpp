@@ -1,5 +1,6 @@
 #include "workflows/segmentation_training.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -47,13 +48,39 @@ std::string anisotropy_note(const std::vector<int64_t>& strides,
   return s;
 }
 
+// The largest example, and the most CPU memory loading any one took (its
+// bytes with the reader's and the normalization's temporaries): the trainer
+// loads its batch inside the step. At ch2 loading the volume peaked at 125
+// MiB above what was live, more than the step's own peak.
+struct LoadedExample {
+  Example example;
+  std::int64_t load_peak_bytes = 0;
+};
+
+LoadedExample largest_example(const Dataset& data) {
+  const c10::Device cpu(c10::DeviceType::CPU);
+  LoadedExample largest;
+  for (size_t i = 0; i < data.size(); ++i) {
+    MemoryTracker::reset_peak(cpu);
+    const auto before = MemoryTracker::live_bytes(cpu);
+    auto e = data.get(i);
+    largest.load_peak_bytes =
+        std::max(largest.load_peak_bytes, MemoryTracker::peak_bytes(cpu) - before);
+    if (i == 0 || e.target.numel() > largest.example.target.numel()) {
+      largest.example = std::move(e);
+    }
+  }
+  return largest;
+}
+
 // A 3D step's memory, estimated before the first one runs, against what the
 // device has: a volume too large fails here, naming itself and what it needs,
 // not after an out-of-memory kill an hour in. Returns the sentence the start
 // line adds.
-std::string check_volume_step_fits(SegmentationNet& net, Example example,
+std::string check_volume_step_fits(SegmentationNet& net, const LoadedExample& loaded,
                                    const SegmentationTrainingRequest& request,
                                    const std::string& data_name, const c10::Device& device) {
+  auto example = loaded.example;
   for (size_t a = 0; a < request.window.size() && a + 1 < size_t(example.input.dim()); ++a) {
     const auto size = std::min(request.window[a], example.target.size(static_cast<int64_t>(a)));
     example.input = example.input.narrow(static_cast<int64_t>(a) + 1, 0, size);
@@ -64,6 +91,9 @@ std::string check_volume_step_fits(SegmentationNet& net, Example example,
   // The trainer's step also holds the example it loaded (its batch), which the
   // estimate's steps were given from outside.
   estimate.bytes += static_cast<std::int64_t>(example.input.nbytes() + example.target.nbytes());
+  // On the CPU, loading that example is part of the step too, before the
+  // forward: the step needs the larger of the two.
+  if (device.is_cpu()) estimate.bytes = std::max(estimate.bytes, loaded.load_peak_bytes);
   const std::int64_t limit = request.memory_limit_mib > 0 ? request.memory_limit_mib << 20
                                                           : MemoryTracker::total_bytes(device);
   const std::string what = (request.window.empty() ? "a whole-volume" : "a windowed") +
@@ -107,14 +137,6 @@ std::string spacing_mismatch_warning(const SegmentationDataset& dataset) {
 }
 
 // The training example with the most voxels: the step that must fit.
-Example largest_example(const Dataset& data) {
-  Example largest = data.get(0);
-  for (size_t i = 1; i < data.size(); ++i) {
-    auto e = data.get(i);
-    if (e.target.numel() > largest.target.numel()) largest = std::move(e);
-  }
-  return largest;
-}
 
 }  // namespace
 
