@@ -45,14 +45,15 @@ VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tenso
   const TrainerOptions defaults;
   const auto objective = training_objective(net, {});
   torch::optim::SGD optimizer(net->parameters(), sgd_options(defaults, 0.0));
+  VolumeStepEstimate e;
   const auto bytes_at = [&](std::int64_t depth) {
     const auto x = input.narrow(2, 0, depth).to(device);
     const auto y = target.narrow(1, 0, depth).to(device);
     const auto loss = [&] { return objective.loss(objective.model.forward(x), y); };
-    return measure_step(*net, optimizer, device, loss, /*record_timeline=*/false)
-        .whole_step_own_bytes();
+    const auto m = measure_step(*net, optimizer, device, loss, /*record_timeline=*/false);
+    e.state_bytes = m.state_bytes;
+    return m.whole_step_own_bytes();
   };
-  VolumeStepEstimate e;
   const std::int64_t depth = input.size(2);
   if (depth <= 2 * slab_depth) {
     e.bytes = bytes_at(depth);

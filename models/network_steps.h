@@ -39,6 +39,7 @@ StepMeasurement measure_segmentation_step(const SegmentationConfig& config, cons
 struct VolumeStepEstimate {
   std::int64_t bytes = 0;  // the whole step's own memory (StepMeasurement::whole_step_own_bytes)
   bool measured = false;   // true: a step on the whole volume, not extrapolated
+  std::int64_t state_bytes = 0;  // of `bytes`: weights, gradients, buffers, optimizer state
 };
 VolumeStepEstimate estimate_volume_step(SegmentationNet& net, const torch::Tensor& input,
                                         const torch::Tensor& target, const c10::Device& device,
