@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cstdio>
 #include <sstream>
@@ -209,9 +210,15 @@ TEST(SpectralNorm, ThreeDIterationScratchIsAFewProbeCopies) {
   const auto peak = testing::peak_bytes_of([&] { direction = conv->step(); });
   std::printf("3D iteration scratch: %.1f MiB (float probe %.1f MiB)\n",
               static_cast<double>(peak) / (1 << 20), static_cast<double>(float_probe) / (1 << 20));
-  // 5.5 float probes (43.7 MiB) when the padding concatenated axis by axis
-  // and v's spectrum was kept in float through the adjoint; 31.4 MiB now.
+  // 5.5 float probes (43.7 MiB, LibTorch 1.13) when the padding concatenated
+  // axis by axis and v's spectrum was kept in float through the adjoint; now
+  // 31.4 MiB with LibTorch 1.13 and 39.6 with 2.11, whose CPU convolution and
+  // FFTs take more scratch (the same with 1 thread or 2).
+#if TORCH_VERSION_MAJOR >= 2
+  EXPECT_LT(peak, 21 * float_probe / 4);
+#else
   EXPECT_LT(peak, 17 * float_probe / 4);
+#endif
 }
 
 TEST(SpectralNorm, ThreeDProbeLoadsFromAFloat32CheckpointByValue) {
