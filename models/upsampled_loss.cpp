@@ -294,16 +294,10 @@ class SettledRows {
   int64_t settled_ = 0;
 };
 
-struct LossSettings {
-  int64_t ignore_index = 255;
-  double dice_weight = 0.0;
-  int64_t band_elements = 0;
-};
-
 // The loss over every band, with what its backward needs kept in ctx (all
-// but the input, which the caller keeps).
+// but the input, which the caller keeps). settings.band_elements resolved (> 0).
 torch::Tensor loss_forward(AutogradContext* ctx, CoarseRows& source, const torch::Tensor& target,
-                           const LossSettings& settings) {
+                           const UpsampledLossOptions& settings) {
   const auto height = target.size(1);
   const auto sizes = source.sizes();
   const auto classes = sizes[1];
