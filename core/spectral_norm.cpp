@@ -354,6 +354,12 @@ void ProbesOncePerStep::advance() {
   }
 }
 
+void ProbesOncePerStep::release_directions() {
+  for (auto& saved : convs_) {
+    if (!saved.remember) saved.conv->last_direction = torch::Tensor();
+  }
+}
+
 ProbesOncePerStep::~ProbesOncePerStep() {
   for (auto& saved : convs_) {
     saved.conv->probe_frozen = saved.frozen;

@@ -69,7 +69,9 @@ StepMeasurement measure_step(torch::nn::Module& module, torch::optim::Optimizer&
     for (auto& p : module.parameters()) p.mutable_grad().zero_();  // zero_grad, as in 1.13
     ProbesOncePerStep probes(module);                              // as the trainer does
     probes.advance();
-    loss().backward();
+    auto value = loss();
+    probes.release_directions();
+    value.backward();
     synchronize(device);
     m.peak_bytes = MemoryTracker::peak_bytes(device);
     if (record_timeline) m.timeline = recording.events();

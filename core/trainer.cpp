@@ -218,7 +218,10 @@ bool Trainer::train_epoch(const Dataset& train, EpochReport& report) {
         // mean counts by its share of them.
         const double share = static_cast<double>(idx.size()) / static_cast<double>(step_examples);
         // The last batch's backward sends gradients while it runs.
-        if (overlapped_ && m == my_rounds - 1) overlapped_->arm();
+        if (m == my_rounds - 1) {
+          probes.release_directions();
+          if (overlapped_) overlapped_->arm();
+        }
         (share == 1.0 ? loss : loss * share).backward();
         step_loss_sum += value * static_cast<double>(idx.size());
       }
